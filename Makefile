@@ -1,0 +1,31 @@
+# da — top-level commands. `make test` and `make demo` set themselves up (see scripts/bootstrap.sh).
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+DEMO_DIR ?= $(CURDIR)/demo-data
+PORT ?= 8000
+
+.PHONY: all bootstrap build test demo bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh --datasets
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: bootstrap $(BUILD_DIR)/CMakeCache.txt
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1200
+
+demo: build
+	scripts/demo.sh "$(DEMO_DIR)" "$(PORT)"
+
+bench: build
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,84 @@
+#include "common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+
+namespace da {
+namespace {
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+Result<int64_t> ParseInt(const std::string& what, const std::string& text) {
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    return InvalidArgument(what + " must be an integer, got '" + text + "'");
+  }
+}
+
+Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
+  try {
+    YAML::Node root = YAML::LoadFile(file.string());
+    if (!root || root.IsNull()) return Status::Ok();
+    if (!root.IsMap()) return InvalidArgument(file.string() + ": top level must be a mapping");
+    if (auto server = root["server"]) {
+      if (server["host"]) cfg.host = server["host"].as<std::string>();
+      if (server["port"]) cfg.port = server["port"].as<int>();
+    }
+    if (root["data_dir"]) cfg.data_dir = root["data_dir"].as<std::string>();
+    if (root["log_level"]) cfg.log_level = root["log_level"].as<std::string>();
+    if (auto sync = root["sync"]) {
+      if (sync["extract_timeout_sec"]) cfg.extract_timeout_sec = sync["extract_timeout_sec"].as<int64_t>();
+    }
+    if (auto sources = root["sources"]) {
+      for (const auto& src : sources) {
+        auto& dst = cfg.sources[src.first.as<std::string>()];
+        for (const auto& kv : src.second) dst[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file.string() + ": " + e.what());
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
+  InstanceConfig cfg;
+  std::optional<std::string> file = overrides.config_file;
+  if (!file) file = Env("DA_CONFIG");
+  if (file) {
+    if (!std::filesystem::exists(*file)) return InvalidArgument("config file '" + *file + "' not found");
+    DA_RETURN_IF_ERROR(ApplyFile(*file, cfg));
+  } else if (std::filesystem::exists("config/instance.yaml")) {
+    DA_RETURN_IF_ERROR(ApplyFile("config/instance.yaml", cfg));
+  }
+  if (auto v = Env("DA_HOST")) cfg.host = *v;
+  if (auto v = Env("DA_PORT")) {
+    DA_ASSIGN_OR_RETURN(int64_t p, ParseInt("DA_PORT", *v));
+    cfg.port = static_cast<int>(p);
+  }
+  if (auto v = Env("DA_DATA_DIR")) cfg.data_dir = *v;
+  if (auto v = Env("DA_LOG_LEVEL")) cfg.log_level = *v;
+  if (auto v = Env("DA_EXTRACT_TIMEOUT_SEC")) {
+    DA_ASSIGN_OR_RETURN(cfg.extract_timeout_sec, ParseInt("DA_EXTRACT_TIMEOUT_SEC", *v));
+  }
+  if (overrides.host) cfg.host = *overrides.host;
+  if (overrides.port) cfg.port = *overrides.port;
+  if (overrides.data_dir) cfg.data_dir = *overrides.data_dir;
+  if (overrides.log_level) cfg.log_level = *overrides.log_level;
+  if (cfg.port < 0 || cfg.port > 65535) return InvalidArgument("port out of range: " + std::to_string(cfg.port));
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(cfg.data_dir, ec);
+  if (!ec) cfg.data_dir = abs.lexically_normal();
+  return cfg;
+}
+
+}  // namespace da

@@ -1,0 +1,46 @@
+#pragma once
+/// Instance configuration: flags > environment (`DA_*`) > `instance.yaml` > defaults.
+///
+/// instance.yaml keys (all optional):
+///   server: {host, port}          data_dir          log_level
+///   sync: {extract_timeout_sec}   sources: {<name>: {<key>: <value>}}  (per-source connector config)
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+
+namespace da {
+
+struct InstanceConfig {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::filesystem::path data_dir = "./data";
+  std::string log_level = "info";
+  int64_t extract_timeout_sec = 3600;  ///< time limit of one extraction child process
+  /// Per-source connector settings, e.g. sources.files.base_dir.
+  std::map<std::string, std::map<std::string, std::string>> sources;
+
+  std::filesystem::path StateDir() const { return data_dir / "state"; }
+  std::filesystem::path ExtractsDir() const { return data_dir / "extracts"; }
+  std::filesystem::path AnalyticsDir() const { return data_dir / "analytics"; }
+  std::filesystem::path SystemDbPath() const { return StateDir() / "system.duckdb"; }
+};
+
+/// Values given on the command line; unset fields fall through to env, file, defaults.
+struct ConfigOverrides {
+  std::optional<std::string> host;
+  std::optional<int> port;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> config_file;
+  std::optional<std::string> log_level;
+};
+
+/// Loads the configuration. The file is `overrides.config_file`, else `$DA_CONFIG`, else
+/// `config/instance.yaml` when it exists. A missing explicit file or bad YAML → invalid_argument.
+/// Environment: DA_HOST, DA_PORT, DA_DATA_DIR, DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC.
+Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides);
+
+}  // namespace da

@@ -1,0 +1,75 @@
+#include "common/identifiers.h"
+
+namespace da {
+namespace {
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+}  // namespace
+
+bool IsStrictIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  if (!IsAlpha(s[0]) && s[0] != '_') return false;
+  for (char c : s) {
+    if (!IsAlpha(c) && !IsDigit(c) && c != '_') return false;
+  }
+  return true;
+}
+
+bool IsQuotedIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  if (!IsAlpha(s[0]) && !IsDigit(s[0]) && s[0] != '_') return false;
+  for (char c : s) {
+    if (!IsAlpha(c) && !IsDigit(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+namespace {
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 80)) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  if (s.size() > 80) out += "...";
+  return out;
+}
+}  // namespace
+
+Status ValidateStrictIdentifier(std::string_view what, std::string_view s) {
+  if (IsStrictIdentifier(s)) return Status::Ok();
+  return InvalidArgument(std::string(what) + " '" + Printable(s) +
+                         "' is not a valid identifier (letters, digits and _, starting with a "
+                         "letter or _, at most 64 characters)");
+}
+
+Status ValidateQuotedIdentifier(std::string_view what, std::string_view s) {
+  if (IsQuotedIdentifier(s)) return Status::Ok();
+  return InvalidArgument(std::string(what) + " '" + Printable(s) +
+                         "' is not a valid id (letters, digits, _, . and -, at most 128 "
+                         "characters)");
+}
+
+std::string QuoteIdent(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+Result<std::string> QuoteLiteral(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return InvalidArgument("control character in SQL literal");
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+}  // namespace da

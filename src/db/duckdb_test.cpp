@@ -1,0 +1,98 @@
+#include "db/duckdb.h"
+
+#include <gtest/gtest.h>
+
+namespace da::db {
+
+class DuckDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = Database::Open(":memory:");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_.emplace(std::move(db).value());
+    auto conn = db_->Connect();
+    ASSERT_TRUE(conn.ok());
+    conn_.emplace(std::move(conn).value());
+  }
+  std::optional<Database> db_;
+  std::optional<Connection> conn_;
+};
+
+TEST_F(DuckDbTest, QueryReturnsTypedCells) {
+  auto r = conn_->Query("SELECT 42::BIGINT AS n, 'x' AS s, NULL::INT AS z, 1.5 AS d, true AS b");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->RowCount(), 1u);
+  EXPECT_EQ(r->ColumnCount(), 5u);
+  EXPECT_EQ(r->ColumnName(0), "n");
+  EXPECT_EQ(r->ColumnTypeName(0), "BIGINT");
+  EXPECT_EQ(r->GetInt64(0, 0), 42);
+  EXPECT_EQ(r->GetString(1, 0), "x");
+  EXPECT_TRUE(r->IsNull(2, 0));
+  EXPECT_FALSE(r->GetOptString(2, 0).has_value());
+  EXPECT_DOUBLE_EQ(r->GetDouble(3, 0), 1.5);
+  EXPECT_TRUE(std::get<bool>(r->GetValue(4, 0)));
+}
+
+TEST_F(DuckDbTest, ErrorsCarryDuckDbMessage) {
+  auto r = conn_->Query("SELECT * FROM no_such_table");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("no_such_table"), std::string::npos);
+}
+
+TEST_F(DuckDbTest, PreparedParametersAreBoundNotPasted) {
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE t(a VARCHAR, b BIGINT)").ok());
+  std::string evil = "x'); DROP TABLE t; --";
+  ASSERT_TRUE(conn_->Execute("INSERT INTO t VALUES ($1, $2)", {evil, int64_t{7}}).ok());
+  auto r = conn_->Query("SELECT a, b FROM t WHERE a = ?", {evil});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->RowCount(), 1u);
+  EXPECT_EQ(r->GetString(0, 0), evil);
+  EXPECT_EQ(r->GetInt64(1, 0), 7);
+  EXPECT_FALSE(conn_->Query("SELECT ?", {}).ok());
+}
+
+TEST_F(DuckDbTest, AppenderWritesRows) {
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE t(a VARCHAR, b BIGINT, c DOUBLE)").ok());
+  {
+    auto app = conn_->MakeAppender("main", "t");
+    ASSERT_TRUE(app.ok());
+    for (int64_t i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(app->AppendRow({std::string("r") + std::to_string(i), i, std::monostate{}}).ok());
+    }
+    ASSERT_TRUE(app->Close().ok());
+  }
+  auto r = conn_->Query("SELECT count(*), sum(b), count(c) FROM t");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->GetInt64(0, 0), 1000);
+  EXPECT_EQ(r->GetInt64(1, 0), 499500);
+  EXPECT_EQ(r->GetInt64(2, 0), 0);
+}
+
+TEST_F(DuckDbTest, StatementTypesComeFromTheParser) {
+  auto t = conn_->StatementTypes("SELECT 1; SELECT 'a;b'");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ((*t)[0], "SELECT");
+  auto bad = conn_->StatementTypes("SELEC 1");
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST(DuckDbOpen, ReadOnlyRefusesWrites) {
+  std::string path = ::testing::TempDir() + "/ro_test.duckdb";
+  std::remove(path.c_str());
+  {
+    auto db = Database::Open(path);
+    ASSERT_TRUE(db.ok());
+    auto c = db->Connect();
+    ASSERT_TRUE(c->Execute("CREATE TABLE x AS SELECT 1 AS a").ok());
+  }
+  auto db = Database::Open(path, {.read_only = true, .settings = {}});
+  ASSERT_TRUE(db.ok());
+  auto c = db->Connect();
+  EXPECT_EQ(c->Query("SELECT a FROM x")->GetInt64(0, 0), 1);
+  EXPECT_FALSE(c->Execute("INSERT INTO x VALUES (2)").ok());
+  std::remove(path.c_str());
+}
+
+}  // namespace da::db
