@@ -1,0 +1,14 @@
+#pragma once
+/// The subcommand table of the `da` binary. Each Add*Commands registers its subcommands on
+/// `app`; a subcommand's callback runs the command and stores its process exit code in
+/// `*exit_code` (0 ok; otherwise ExitCodeFor(status.code()) after printing one line to stderr).
+#include <CLI/CLI.hpp>
+
+namespace da::cli {
+
+void AddServeCommand(CLI::App& app, int* exit_code);     ///< da serve
+void AddExtractCommand(CLI::App& app, int* exit_code);   ///< da extract <source>
+void AddClientCommands(CLI::App& app, int* exit_code);   ///< da login | sync (pull) | query
+void AddAdminCommands(CLI::App& app, int* exit_code);    ///< da admin register-table | ...
+
+}  // namespace da::cli

@@ -1,0 +1,59 @@
+#pragma once
+/// The table registry: register / update / unregister / list, with validation,
+/// optimistic locking and one audit_log row per change.
+///
+/// Source: shared/reference/seeds/003 (registry module) and decisions.md §1.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "state/state_db.h"
+#include "state/table_record.h"
+
+namespace da::state {
+
+/// Decides whether a source_type names a known connector ("files" and installed ones).
+using SourceTypeCheck = std::function<bool(const std::string&)>;
+
+class Registry {
+ public:
+  Registry(StateDb& db, SourceTypeCheck is_known_source);
+
+  /// Registers a table from a JSON body: required `name`, `source_type`; optional `id`
+  /// (else derived from name: lower-cased, spaces → `_`), every other TableRecord field.
+  /// Errors: malformed (not an object / wrong JSON types), invalid_argument (a field fails
+  /// validation; the message names the field), already_exists (same id, or same name under
+  /// another id → HTTP 409).
+  Result<TableRecord> Register(const nlohmann::json& body, const std::string& actor);
+
+  /// Updates `id` with the fields present in `patch` (omitted fields keep their values;
+  /// `id` cannot change). When `patch` carries `version` and it differs from the stored one
+  /// → aborted (409). not_found for an unknown id.
+  Result<TableRecord> Update(const std::string& id, const nlohmann::json& patch,
+                             const std::string& actor);
+
+  /// Removes the row, its sync_state and sync_history rows. not_found for an unknown id.
+  /// (Removing Parquet files and views is the caller's job: the server knows the paths.)
+  Result<TableRecord> Unregister(const std::string& id, const std::string& actor);
+
+  Result<TableRecord> Get(const std::string& id);
+  /// All rows ordered by id.
+  Result<std::vector<TableRecord>> List();
+
+  /// Validates a complete record (identifiers, enums, source type, schedule syntax stays free
+  /// text for now); used by Register/Update and by tests.
+  Status Validate(const TableRecord& t) const;
+
+ private:
+  StateDb& db_;
+  SourceTypeCheck is_known_source_;
+};
+
+/// Derives an id from a name: trimmed, lower-cased, spaces → `_`.
+std::string DeriveTableId(const std::string& name);
+
+}  // namespace da::state
