@@ -3,6 +3,7 @@
 ///
 /// The caller identity (Principal) is what every access decision takes; later issues add
 /// groups and grants behind the same shape.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,7 +14,7 @@
 namespace da::state {
 
 struct User {
-  std::string id;      ///< uuid-like hex
+  std::string id;  ///< uuid-like hex
   std::string email;
   std::string name;
   bool active = true;
@@ -31,24 +32,39 @@ struct Principal {
 
 struct IssuedToken {
   std::string id;
-  std::string prefix;   ///< first 8 chars of the token, shown in listings
-  std::string token;    ///< the plaintext: returned once, never stored
+  std::string prefix;  ///< first 8 chars of the token, shown in listings
+  std::string token;   ///< the plaintext: returned once, never stored
 };
 
+/// Users and their personal access tokens. Thread-safe: every call goes through StateDb::With.
 class UserRepo {
  public:
   explicit UserRepo(StateDb& db) : db_(db) {}
 
+  /// Number of users (active or not).
   Result<int64_t> CountUsers();
-  /// already_exists for a duplicate email; invalid_argument for an empty email.
+  /// Emails are trimmed and lower-cased before they are stored or looked up.
+  /// already_exists for a duplicate email; invalid_argument for an empty email or one with
+  /// whitespace or control characters inside.
   Result<User> CreateUser(const std::string& email, const std::string& name, bool is_admin);
+  /// Looks a user up by (normalised) email; nullopt when unknown.
   Result<std::optional<User>> FindByEmail(const std::string& email);
 
   /// Creates a token "da_<40 hex>" for the user; stores sha256(token) and its prefix.
   Result<IssuedToken> CreateToken(const std::string& user_id, const std::string& name);
+  /// Like CreateToken, expiring `ttl_seconds` (> 0, else invalid_argument) from now.
+  Result<IssuedToken> CreateToken(const std::string& user_id, const std::string& name,
+                                  int64_t ttl_seconds);
   /// Resolves a plaintext token to its active user: unauthenticated when unknown, revoked,
   /// expired or the user is inactive. Updates last_used_at.
   Result<Principal> Authenticate(const std::string& token);
+
+  /// Marks a token revoked (idempotent: revoking twice is ok). not_found for an unknown id.
+  Status RevokeToken(const std::string& token_id);
+  /// Looks a user up by id; nullopt when unknown.
+  Result<std::optional<User>> FindById(const std::string& user_id);
+  /// Activates or deactivates a user (inactive users cannot authenticate). not_found when unknown.
+  Status SetActive(const std::string& user_id, bool active);
 
  private:
   StateDb& db_;

@@ -1,0 +1,100 @@
+#include "server/app.h"
+
+#include <cstdio>
+
+#include "common/fs_util.h"
+#include "connectors/builtin.h"
+#include "common/log.h"
+#include "sync/child_process.h"
+
+namespace da::server {
+
+std::filesystem::path AppContext::ParquetPath(const state::TableRecord& t) const {
+  return config.ExtractsDir() / t.source_type / "data" / (t.id + ".parquet");
+}
+
+namespace {
+// Known source types: the built-in connectors (the connector-kit issue adds installed ones).
+bool IsKnownSourceType(const std::string& name) {
+  return connectors::BuiltinConnectors().IsKnown(name);
+}
+}  // namespace
+
+Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& config) {
+  std::unique_ptr<ServerApp> app(new ServerApp());
+  AppContext& ctx = app->ctx_;
+  ctx.config = config;
+  DA_RETURN_IF_ERROR(EnsureDir(config.StateDir()));
+  DA_RETURN_IF_ERROR(EnsureDir(config.ExtractsDir()));
+  DA_RETURN_IF_ERROR(EnsureDir(config.AnalyticsDir()));
+  DA_ASSIGN_OR_RETURN(ctx.db, state::StateDb::Open(config.SystemDbPath()));
+  ctx.registry = std::make_unique<state::Registry>(*ctx.db, IsKnownSourceType);
+  ctx.sync_state = std::make_unique<state::SyncStateRepo>(*ctx.db);
+  ctx.users = std::make_unique<state::UserRepo>(*ctx.db);
+  ctx.orchestrator = std::make_unique<orchestrator::Orchestrator>(
+      config.ExtractsDir(), config.AnalyticsDir() / "server.duckdb");
+  ctx.sync = std::make_unique<sync::SyncService>(config, *ctx.db, *ctx.registry,
+                                                 *ctx.orchestrator, sync::SelfExecutablePath());
+  DA_RETURN_IF_ERROR(app->BootstrapAdmin());
+  auto rebuilt = ctx.orchestrator->Rebuild();
+  if (!rebuilt.ok()) spdlog::warn("initial view rebuild failed: {}", rebuilt.status().ToString());
+  app->RegisterRoutes();
+  return app;
+}
+
+Status ServerApp::BootstrapAdmin() {
+  DA_ASSIGN_OR_RETURN(int64_t n, ctx_.users->CountUsers());
+  if (n > 0) return Status::Ok();
+  DA_ASSIGN_OR_RETURN(state::User admin, ctx_.users->CreateUser("admin@localhost", "admin", true));
+  DA_ASSIGN_OR_RETURN(state::IssuedToken token, ctx_.users->CreateToken(admin.id, "bootstrap"));
+  auto path = ctx_.config.StateDir() / "bootstrap-token";
+  DA_RETURN_IF_ERROR(WriteFileAtomic(path, token.token + "\n", 0600));
+  state::Audit(*ctx_.db, admin.id, "bootstrap_admin_created", admin.id, "{}");
+  std::printf("Bootstrap admin token (shown once; also in %s):\n%s\n", path.c_str(),
+              token.token.c_str());
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+void ServerApp::RegisterRoutes() {
+  router_ = std::make_unique<Router>(http_, [this](const std::string& token) {
+    return ctx_.users->Authenticate(token);
+  });
+  RegisterHealthRoutes(*router_, ctx_);
+  RegisterRegistryRoutes(*router_, ctx_);
+  RegisterSyncRoutes(*router_, ctx_);
+  RegisterDataRoutes(*router_, ctx_);
+  RegisterCatalogRoutes(*router_, ctx_);
+  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler already wrote its JSON error
+    std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);
+    std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
+                                        : "request failed";
+    WriteError(res, res.status, code, msg, req.get_header_value("X-Request-ID"));
+  });
+}
+
+Status ServerApp::Run() {
+  http_.set_tcp_nodelay(true);
+  http_.set_payload_max_length(16 * 1024 * 1024);
+  int port = ctx_.config.port;
+  if (port == 0) {
+    port = http_.bind_to_any_port(ctx_.config.host);
+    if (port < 0) return Unavailable("cannot bind " + ctx_.config.host);
+  } else if (!http_.bind_to_port(ctx_.config.host, port)) {
+    return Unavailable("cannot bind " + ctx_.config.host + ":" + std::to_string(port) +
+                       " (address in use?)");
+  }
+  std::printf("da serve listening on http://%s:%d\n", ctx_.config.host.c_str(), port);
+  std::fflush(stdout);
+  spdlog::info("serving data dir {}", ctx_.config.data_dir.string());
+  if (!http_.listen_after_bind()) return Internal("HTTP server stopped with an error");
+  return Status::Ok();
+}
+
+void ServerApp::Stop() {
+  http_.stop();
+  if (ctx_.sync) ctx_.sync->Shutdown();
+}
+
+}  // namespace da::server

@@ -1,0 +1,67 @@
+#pragma once
+/// `da serve`: owns the state DB, registry, orchestrator, sync service and the HTTP server.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <httplib.h>
+
+#include "auth/access.h"
+#include "common/config.h"
+#include "common/status.h"
+#include "orchestrator/orchestrator.h"
+#include "server/router.h"
+#include "state/registry.h"
+#include "state/state_db.h"
+#include "state/sync_state.h"
+#include "state/users.h"
+#include "sync/sync_service.h"
+
+namespace da::server {
+
+/// Everything a route handler may use. Owned by ServerApp; outlives the HTTP server.
+struct AppContext {
+  InstanceConfig config;
+  std::unique_ptr<state::StateDb> db;
+  std::unique_ptr<state::Registry> registry;
+  std::unique_ptr<state::SyncStateRepo> sync_state;
+  std::unique_ptr<state::UserRepo> users;
+  std::unique_ptr<orchestrator::Orchestrator> orchestrator;
+  std::unique_ptr<sync::SyncService> sync;
+  auth::AccessPolicy access;
+
+  /// Where a table's Parquet lives: <data-dir>/extracts/<source_type>/data/<id>.parquet.
+  std::filesystem::path ParquetPath(const state::TableRecord& t) const;
+};
+
+class ServerApp {
+ public:
+  /// Opens the state DB (migrating it), creates the bootstrap admin on first start (its token
+  /// printed once on stdout and written to <state>/bootstrap-token, mode 600), publishes the
+  /// existing extracts and prepares the routes.
+  static Result<std::unique_ptr<ServerApp>> Create(const InstanceConfig& config);
+
+  /// Binds host:port (port 0 = any free port) and serves until Stop(). Prints
+  /// "da serve listening on http://host:port" to stdout once bound.
+  Status Run();
+  void Stop();
+  AppContext& context() { return ctx_; }
+
+ private:
+  ServerApp() = default;
+  Status BootstrapAdmin();
+  void RegisterRoutes();
+
+  AppContext ctx_;
+  httplib::Server http_;
+  std::unique_ptr<Router> router_;
+};
+
+/// Route groups, one file each under routes/.
+void RegisterHealthRoutes(Router& r, AppContext& ctx);
+void RegisterRegistryRoutes(Router& r, AppContext& ctx);
+void RegisterSyncRoutes(Router& r, AppContext& ctx);
+void RegisterDataRoutes(Router& r, AppContext& ctx);
+void RegisterCatalogRoutes(Router& r, AppContext& ctx);
+
+}  // namespace da::server

@@ -1,0 +1,104 @@
+#include "server/router.h"
+
+#include "common/hash.h"
+#include "common/log.h"
+
+namespace da::server {
+
+void WriteJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void WriteError(httplib::Response& res, int http_status, const std::string& code,
+                const std::string& message, const std::string& request_id) {
+  WriteJson(res, http_status,
+            {{"error", {{"code", code}, {"message", message}, {"request_id", request_id}}}});
+}
+
+void WriteError(httplib::Response& res, const Status& status, const std::string& request_id) {
+  WriteError(res, HttpStatusFor(status.code()), std::string(StatusCodeName(status.code())),
+             status.message(), request_id);
+}
+
+Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
+  if (req.body.empty()) return nlohmann::json(nullptr);
+  auto parsed = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return Malformed("request body is not valid JSON");
+  return parsed;
+}
+
+Router::Router(httplib::Server& server, Authenticator authenticator)
+    : server_(server), authenticator_(std::move(authenticator)) {}
+
+namespace {
+std::string RequestIdFor(const httplib::Request& req) {
+  std::string id = req.get_header_value("X-Request-ID");
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) ok = false;
+  }
+  return ok ? id : RandomHex(6);
+}
+
+std::string BearerToken(const httplib::Request& req) {
+  std::string h = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (h.size() > prefix.size() && strncasecmp(h.c_str(), prefix.c_str(), prefix.size()) == 0) {
+    return h.substr(prefix.size());
+  }
+  return "";
+}
+}  // namespace
+
+httplib::Server::Handler Router::Wrap(const std::string& method, const std::string& pattern,
+                                      AccessLevel access, Handler handler) {
+  routes_.push_back({method, pattern, access});
+  return [this, access, handler = std::move(handler)](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    RequestContext ctx;
+    ctx.request_id = RequestIdFor(req);
+    res.set_header("X-Request-ID", ctx.request_id);
+    try {
+      std::string token = BearerToken(req);
+      if (!token.empty()) {
+        auto who = authenticator_(token);
+        if (who.ok()) {
+          ctx.principal = *who;
+          ctx.authenticated = true;
+        } else if (access != AccessLevel::kPublic) {
+          WriteError(res, who.status(), ctx.request_id);
+          return;
+        }
+      }
+      if (access != AccessLevel::kPublic && !ctx.authenticated) {
+        WriteError(res, Unauthenticated("missing bearer token (Authorization: Bearer <token>)"),
+                   ctx.request_id);
+        return;
+      }
+      if (access == AccessLevel::kAdmin && !ctx.principal.is_admin) {
+        WriteError(res, PermissionDenied("admin access required"), ctx.request_id);
+        return;
+      }
+      handler(ctx, req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("request {} {} {} failed: {}", ctx.request_id, req.method, req.path, e.what());
+      WriteError(res, Internal("internal server error"), ctx.request_id);
+    }
+  };
+}
+
+void Router::Get(const std::string& p, AccessLevel a, Handler h) {
+  server_.Get(p, Wrap("GET", p, a, std::move(h)));
+}
+void Router::Post(const std::string& p, AccessLevel a, Handler h) {
+  server_.Post(p, Wrap("POST", p, a, std::move(h)));
+}
+void Router::Put(const std::string& p, AccessLevel a, Handler h) {
+  server_.Put(p, Wrap("PUT", p, a, std::move(h)));
+}
+void Router::Delete(const std::string& p, AccessLevel a, Handler h) {
+  server_.Delete(p, Wrap("DELETE", p, a, std::move(h)));
+}
+
+}  // namespace da::server

@@ -1,0 +1,106 @@
+// Admin registry endpoints: register, list, get, update, unregister.
+#include "common/fs_util.h"
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "connectors/builtin.h"
+#include "kit/runtime.h"
+#include "server/app.h"
+
+namespace da::server {
+namespace {
+
+nlohmann::json WithState(AppContext& ctx, const state::TableRecord& t) {
+  nlohmann::json j = state::TableRecordToJson(t);
+  auto st = ctx.sync_state->Get(t.id);
+  if (st.ok() && st->has_value()) {
+    const auto& s = **st;
+    j["sync_state"] = {{"last_sync", s.last_sync}, {"rows", s.rows}, {"size_bytes", s.size_bytes},
+                       {"md5", s.md5}, {"status", s.status}, {"error", s.error}};
+  } else {
+    j["sync_state"] = nullptr;
+  }
+  return j;
+}
+
+// Rebuilds one source's extract.duckdb from the registry (dropping unregistered tables,
+// applying renames) and republishes the master views.
+Status RepublishSource(AppContext& ctx, const std::string& source) {
+  DA_ASSIGN_OR_RETURN(std::vector<state::TableRecord> all, ctx.registry->List());
+  std::vector<state::TableRecord> of_source;
+  for (auto& t : all) {
+    if (t.source_type == source) of_source.push_back(std::move(t));
+  }
+  if (std::filesystem::exists(ctx.config.ExtractsDir() / source / "extract.duckdb")) {
+    kit::ExtractRuntime runtime(kit::RuntimeOptions::FromConfig(ctx.config),
+                               connectors::BuiltinConnectors());
+    DA_RETURN_IF_ERROR(runtime.RebuildExtractDb(source, of_source));
+  }
+  return ctx.orchestrator->Rebuild().status();
+}
+
+}  // namespace
+
+void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
+  r.Post("/api/admin/register-table", AccessLevel::kAdmin,
+         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+           auto body = ParseJsonBody(req);
+           if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
+           auto t = ctx.registry->Register(*body, rc.principal.email);
+           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+           WriteJson(res, 201, WithState(ctx, *t));
+         });
+
+  r.Get("/api/admin/registry", AccessLevel::kAdmin,
+        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+          auto all = ctx.registry->List();
+          if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
+          nlohmann::json tables = nlohmann::json::array();
+          for (const auto& t : *all) tables.push_back(WithState(ctx, t));
+          WriteJson(res, 200, {{"tables", tables}});
+        });
+
+  const std::string kItem = R"(/api/admin/registry/([^/]+))";
+  r.Get(kItem, AccessLevel::kAdmin,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          auto t = ctx.registry->Get(req.matches[1]);
+          if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+          WriteJson(res, 200, WithState(ctx, *t));
+        });
+
+  r.Put(kItem, AccessLevel::kAdmin,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          auto body = ParseJsonBody(req);
+          if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
+          if (!body->is_object()) {
+            return WriteError(res, Malformed("body must be a JSON object of fields to change"),
+                              rc.request_id);
+          }
+          auto before = ctx.registry->Get(req.matches[1]);
+          if (!before.ok()) return WriteError(res, before.status(), rc.request_id);
+          auto t = ctx.registry->Update(req.matches[1], *body, rc.principal.email);
+          if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+          // A renamed table or changed description republishes its source's views.
+          if (t->name != before->name || t->description != before->description) {
+            Status st = RepublishSource(ctx, t->source_type);
+            if (!st.ok()) spdlog::error("republishing {} failed: {}", t->id, st.ToString());
+          }
+          WriteJson(res, 200, WithState(ctx, *t));
+        });
+
+  r.Delete(kItem, AccessLevel::kAdmin,
+           [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+             if (ctx.sync->IsRunning()) {
+               return WriteError(res, 409, "sync_already_in_progress",
+                                 "cannot unregister while a sync runs; retry when it ends",
+                                 rc.request_id);
+             }
+             auto t = ctx.registry->Unregister(req.matches[1], rc.principal.email);
+             if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+             Status st = RemoveIfExists(ctx.ParquetPath(*t));
+             if (st.ok()) st = RepublishSource(ctx, t->source_type);
+             if (!st.ok()) spdlog::error("cleanup of {} failed: {}", t->id, st.ToString());
+             WriteJson(res, 200, {{"deleted", t->id}});
+           });
+}
+
+}  // namespace da::server

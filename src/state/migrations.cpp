@@ -1,0 +1,123 @@
+#include "state/migrations.h"
+
+#include "common/log.h"
+#include "common/time_util.h"
+#include "state/internal.h"
+
+namespace da::state {
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "registry, sync state and history, users, access tokens, audit log",
+       {
+           // primary_key holds a JSON array of column names; version is the optimistic lock.
+           // `name` is unique among rows, enforced by the Registry under the DB mutex (a DuckDB
+           // unique index would turn every rename into a delete + insert).
+           "CREATE TABLE table_registry ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  name VARCHAR NOT NULL,"
+           "  description VARCHAR,"
+           "  source_type VARCHAR NOT NULL,"
+           "  bucket VARCHAR,"
+           "  source_table VARCHAR,"
+           "  source_query VARCHAR,"
+           "  query_mode VARCHAR NOT NULL DEFAULT 'local',"
+           "  sync_strategy VARCHAR NOT NULL DEFAULT 'full_refresh',"
+           "  sync_schedule VARCHAR,"
+           "  primary_key VARCHAR NOT NULL DEFAULT '[]',"
+           "  incremental_column VARCHAR,"
+           "  partition_by VARCHAR,"
+           "  partition_granularity VARCHAR,"
+           "  registered_by VARCHAR,"
+           "  registered_at TIMESTAMP,"
+           "  updated_at TIMESTAMP,"
+           "  version BIGINT NOT NULL DEFAULT 1)",
+           "CREATE TABLE sync_state ("
+           "  table_id VARCHAR PRIMARY KEY,"
+           "  last_sync TIMESTAMP,"
+           "  rows BIGINT NOT NULL DEFAULT 0,"
+           "  size_bytes BIGINT NOT NULL DEFAULT 0,"
+           "  md5 VARCHAR,"
+           "  status VARCHAR NOT NULL DEFAULT 'ok',"
+           "  error VARCHAR)",
+           "CREATE TABLE sync_history ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  run_id VARCHAR,"
+           "  table_id VARCHAR NOT NULL,"
+           "  synced_at TIMESTAMP NOT NULL,"
+           "  status VARCHAR NOT NULL,"
+           "  rows BIGINT NOT NULL DEFAULT 0,"
+           "  size_bytes BIGINT NOT NULL DEFAULT 0,"
+           "  duration_ms BIGINT NOT NULL DEFAULT 0,"
+           "  error VARCHAR)",
+           "CREATE TABLE users ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  email VARCHAR UNIQUE NOT NULL,"
+           "  name VARCHAR,"
+           "  active BOOLEAN NOT NULL DEFAULT TRUE,"
+           "  is_admin BOOLEAN NOT NULL DEFAULT FALSE,"
+           "  created_at TIMESTAMP,"
+           "  updated_at TIMESTAMP)",
+           "CREATE TABLE access_tokens ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  user_id VARCHAR NOT NULL,"
+           "  name VARCHAR,"
+           "  token_hash VARCHAR UNIQUE NOT NULL,"
+           "  prefix VARCHAR NOT NULL,"
+           "  created_at TIMESTAMP,"
+           "  expires_at TIMESTAMP,"
+           "  last_used_at TIMESTAMP,"
+           "  revoked_at TIMESTAMP)",
+           // params is JSON text (VARCHAR keeps the state DB free of extension dependencies).
+           "CREATE TABLE audit_log ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  timestamp TIMESTAMP NOT NULL DEFAULT now(),"
+           "  actor VARCHAR,"
+           "  action VARCHAR NOT NULL,"
+           "  resource VARCHAR,"
+           "  params VARCHAR,"
+           "  result VARCHAR)",
+       }},
+  };
+  return kMigrations;
+}
+
+Result<int> ReadSchemaVersion(db::Connection& conn) {
+  DA_ASSIGN_OR_RETURN(db::QueryResult exists,
+                      conn.Query("SELECT count(*) FROM duckdb_tables() "
+                                 "WHERE schema_name = 'main' AND table_name = 'schema_version'"));
+  if (exists.GetInt64(0, 0) == 0) return 0;
+  DA_ASSIGN_OR_RETURN(db::QueryResult r,
+                      conn.Query("SELECT coalesce(max(version), 0) FROM schema_version"));
+  return static_cast<int>(r.GetInt64(0, 0));
+}
+
+Status ApplyMigrations(db::Connection& conn) {
+  DA_RETURN_IF_ERROR(
+      conn.Execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                   "version INTEGER NOT NULL, applied_at TIMESTAMP DEFAULT now())"));
+  DA_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
+  const auto& all = Migrations();
+  int expected = all.empty() ? 0 : all.back().version;
+  if (current > expected) {
+    spdlog::warn("state db: schema version {} is newer than this binary's {}; opening unchanged",
+                 current, expected);
+    return Status::Ok();
+  }
+  for (const Migration& m : all) {
+    if (m.version <= current) continue;
+    spdlog::info("state db: applying migration {} ({})", m.version, m.description);
+    Status s = internal::InTransaction(conn, [&]() -> Status {
+      for (const std::string& sql : m.sql) DA_RETURN_IF_ERROR(conn.Execute(sql));
+      return conn.Execute(
+          "INSERT INTO schema_version (version, applied_at) VALUES ($1, make_timestamp($2))",
+          {int64_t{m.version}, NowMicros()});
+    });
+    if (!s.ok()) return s.WithContext("state db migration " + std::to_string(m.version));
+    current = m.version;
+  }
+  return Status::Ok();
+}
+
+}  // namespace da::state

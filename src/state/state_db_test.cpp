@@ -1,0 +1,162 @@
+#include "state/state_db.h"
+
+#include <gtest/gtest.h>
+
+#include "state/internal.h"
+#include "state/migrations.h"
+#include "state/test_util.h"
+
+namespace da::state {
+namespace {
+
+using testing::TempDir;
+
+int64_t CountRows(StateDb& db, const std::string& sql) {
+  return db.With([&](db::Connection& c) -> int64_t {
+    auto r = c.Query(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->GetInt64(0, 0) : -1;
+  });
+}
+
+TEST(StateDbTest, MigrationsAreNumberedInOrder) {
+  const auto& all = Migrations();
+  ASSERT_FALSE(all.empty());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
+    EXPECT_FALSE(all[i].sql.empty());
+  }
+  EXPECT_EQ(StateDb::ExpectedSchemaVersion(), all.back().version);
+  EXPECT_EQ(StateDb::ExpectedSchemaVersion(), 1);
+}
+
+TEST(StateDbTest, FreshOpenCreatesDirsAndAppliesVersion1) {
+  TempDir dir;
+  auto path = dir.path() / "nested" / "state" / "system.duckdb";
+  auto db = StateDb::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(path));
+  auto v = (*db)->CurrentSchemaVersion();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, 1);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), 1);
+  for (const char* table : {"table_registry", "sync_state", "sync_history", "users",
+                            "access_tokens", "audit_log", "schema_version"}) {
+    EXPECT_EQ(CountRows(**db, std::string("SELECT count(*) FROM duckdb_tables() WHERE "
+                                          "table_name = '") +
+                                  table + "'"),
+              1)
+        << table;
+  }
+  // applied_at is recorded (UTC, close to now).
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version WHERE applied_at IS NOT NULL"), 1);
+}
+
+TEST(StateDbTest, ReopenDoesNotReapply) {
+  TempDir dir;
+  auto path = dir.path() / "system.duckdb";
+  {
+    auto db = StateDb::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)
+                    ->With([](db::Connection& c) {
+                      return c.Execute(
+                          "INSERT INTO users (id, email) VALUES ('u1', 'a@example.com')");
+                    })
+                    .ok());
+  }
+  auto db = StateDb::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), 1);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 1);
+  EXPECT_EQ(*(*db)->CurrentSchemaVersion(), 1);
+}
+
+TEST(StateDbTest, NewerDatabaseOpensUnchanged) {
+  TempDir dir;
+  auto path = dir.path() / "system.duckdb";
+  {
+    auto raw = db::Database::Open(path.string());
+    ASSERT_TRUE(raw.ok());
+    auto c = raw->Connect();
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->Execute("CREATE TABLE schema_version (version INTEGER NOT NULL, "
+                           "applied_at TIMESTAMP DEFAULT now()); "
+                           "INSERT INTO schema_version (version) VALUES (99)")
+                    .ok());
+  }
+  auto db = StateDb::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(*(*db)->CurrentSchemaVersion(), 99);
+  // Nothing was applied: no tables of migration 1 exist.
+  EXPECT_EQ(CountRows(**db,
+                      "SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                      "'table_registry'"),
+            0);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), 1);
+}
+
+TEST(StateDbTest, OpenReadOnlyDoesNotMigrateOrWrite) {
+  TempDir dir;
+  auto path = dir.path() / "system.duckdb";
+  auto missing = StateDb::OpenReadOnly(path);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  {
+    // An empty DB file: read-only open must leave it at version 0.
+    auto raw = db::Database::Open(path.string());
+    ASSERT_TRUE(raw.ok());
+    auto c = raw->Connect();
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->Execute("CREATE TABLE marker (x INTEGER)").ok());
+  }
+  auto ro = StateDb::OpenReadOnly(path);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), 0);
+  Status write =
+      (*ro)->With([](db::Connection& c) { return c.Execute("INSERT INTO marker VALUES (1)"); });
+  EXPECT_FALSE(write.ok());
+}
+
+TEST(StateDbTest, OpenReadOnlySeesMigratedData) {
+  TempDir dir;
+  auto path = dir.path() / "system.duckdb";
+  { ASSERT_TRUE(StateDb::Open(path).ok()); }
+  auto ro = StateDb::OpenReadOnly(path);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), 1);
+}
+
+TEST(StateDbTest, TransactionRollsBackOnError) {
+  TempDir dir;
+  auto db = StateDb::Open(dir.path() / "system.duckdb");
+  ASSERT_TRUE(db.ok());
+  Status s = (*db)->With([](db::Connection& c) {
+    return internal::InTransaction(c, [&]() -> Status {
+      DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u1', 'a@x')"));
+      return c.Execute("INSERT INTO users (id, email) VALUES ('u2', 'a@x')");  // duplicate email
+    });
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 0);
+}
+
+TEST(StateDbTest, ParseIsoMicros) {
+  EXPECT_EQ(*internal::ParseIsoMicros("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*internal::ParseIsoMicros("1970-01-01T00:00:01.5Z"), 1500000);
+  EXPECT_EQ(*internal::ParseIsoMicros("1970-01-01 00:00:01.000002"), 1000002);
+  EXPECT_EQ(*internal::ParseIsoMicros("1970-01-02"), 86400LL * 1000000);
+  EXPECT_EQ(*internal::ParseIsoMicros("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(*internal::ParseIsoMicros("2026-11-22T04:15:00Z"), 1795320900LL * 1000000);
+  for (const char* bad : {"", "2026", "2026-13-01", "2026-02-30", "2026-01-01T25:00:00",
+                          "2026-01-01T00:00:00X", "2026-01-01T00:00:00.Z", "yesterday"}) {
+    auto r = internal::ParseIsoMicros(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace da::state

@@ -1,0 +1,56 @@
+#pragma once
+/// Test helpers for the state layer: a temporary directory holding a fresh system.duckdb.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/hash.h"
+#include "state/state_db.h"
+
+namespace da::state::testing {
+
+/// A unique temp dir, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir() : path_(std::filesystem::temp_directory_path() / ("da_state_test_" + RandomHex(8))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Fixture base: `db_` is a migrated StateDb in `dir_/state/system.duckdb`.
+class StateDbFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = StateDb::Open(DbPath());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+  }
+  std::filesystem::path DbPath() const { return dir_.path() / "state" / "system.duckdb"; }
+
+  /// count(*) of a query that returns one BIGINT; -1 on error (fails the test).
+  int64_t Count(const std::string& sql, const std::vector<db::Value>& params = {}) {
+    return db_->With([&](db::Connection& c) -> int64_t {
+      auto r = c.Query(sql, params);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) return -1;
+      return r->GetInt64(0, 0);
+    });
+  }
+
+  TempDir dir_;
+  std::unique_ptr<StateDb> db_;
+};
+
+}  // namespace da::state::testing

@@ -1,0 +1,230 @@
+#include "state/users.h"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/time_util.h"
+#include "state/internal.h"
+
+namespace da::state {
+namespace {
+
+constexpr const char* kTokenPrefix = "da_";
+constexpr size_t kTokenRandomBytes = 20;  // 40 hex chars after "da_"
+constexpr size_t kMaxEmailChars = 320;
+constexpr size_t kMaxTokenNameChars = 256;
+constexpr const char* kBadToken = "invalid or expired token";
+
+constexpr const char* kUserColumns = "id, email, name, active, is_admin, epoch_us(created_at)";
+
+std::string NormalizeEmail(const std::string& email) {
+  size_t b = email.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = email.find_last_not_of(" \t\r\n");
+  std::string out = email.substr(b, e - b + 1);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool HasSpaceOrControl(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+bool HasControl(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+User RowToUser(const db::QueryResult& r, size_t row) {
+  User u;
+  u.id = r.GetString(0, row);
+  u.email = r.GetString(1, row);
+  u.name = r.GetString(2, row);
+  u.active = r.GetBool(3, row);
+  u.is_admin = r.GetBool(4, row);
+  u.created_at = internal::IsoCell(r, 5, row);
+  return u;
+}
+
+Result<std::optional<User>> FindOne(db::Connection& c, const char* where,
+                                    const std::string& value) {
+  DA_ASSIGN_OR_RETURN(
+      db::QueryResult r,
+      c.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where, {value}));
+  if (r.RowCount() == 0) return std::optional<User>();
+  return std::optional<User>(RowToUser(r, 0));
+}
+
+bool IsWellFormedToken(const std::string& token) {
+  const std::string prefix = kTokenPrefix;
+  if (token.size() != prefix.size() + 2 * kTokenRandomBytes) return false;
+  if (token.compare(0, prefix.size(), prefix) != 0) return false;
+  return std::all_of(token.begin() + static_cast<std::ptrdiff_t>(prefix.size()), token.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+Result<int64_t> UserRepo::CountUsers() {
+  return db_.With([](db::Connection& c) -> Result<int64_t> {
+    DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query("SELECT count(*) FROM users"));
+    return r.GetInt64(0, 0);
+  });
+}
+
+Result<User> UserRepo::CreateUser(const std::string& email, const std::string& name,
+                                  bool is_admin) {
+  std::string normalized = NormalizeEmail(email);
+  if (normalized.empty()) return InvalidArgument("email is required");
+  if (HasSpaceOrControl(normalized) || normalized.size() > kMaxEmailChars) {
+    return InvalidArgument("email '" + normalized.substr(0, 80) +
+                           "' contains whitespace or control characters or is too long");
+  }
+  if (HasControl(name)) return InvalidArgument("user name contains control characters");
+  User u;
+  u.id = RandomHex(16);
+  u.email = normalized;
+  u.name = name;
+  u.active = true;
+  u.is_admin = is_admin;
+  int64_t now = NowMicros();
+  u.created_at = IsoFromMicros(now);
+  return db_.With([&](db::Connection& c) -> Result<User> {
+    DA_ASSIGN_OR_RETURN(std::optional<User> existing, FindOne(c, "email = $1", u.email));
+    if (existing) return AlreadyExists("a user with email '" + u.email + "' already exists");
+    DA_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO users (id, email, name, active, is_admin, created_at, updated_at) "
+                  "VALUES ($1, $2, $3, TRUE, $4, make_timestamp($5), make_timestamp($5))",
+                  {u.id, u.email, u.name, u.is_admin, now}));
+    return u;
+  });
+}
+
+Result<std::optional<User>> UserRepo::FindByEmail(const std::string& email) {
+  std::string normalized = NormalizeEmail(email);
+  return db_.With([&](db::Connection& c) { return FindOne(c, "email = $1", normalized); });
+}
+
+Result<std::optional<User>> UserRepo::FindById(const std::string& user_id) {
+  return db_.With([&](db::Connection& c) { return FindOne(c, "id = $1", user_id); });
+}
+
+Status UserRepo::SetActive(const std::string& user_id, bool active) {
+  return db_.With([&](db::Connection& c) -> Status {
+    DA_ASSIGN_OR_RETURN(
+        db::QueryResult r,
+        c.Query("UPDATE users SET active = $1, updated_at = make_timestamp($2) WHERE id = $3",
+                {active, NowMicros(), user_id}));
+    if (r.RowsChanged() == 0) return NotFound("user '" + user_id + "' not found");
+    return Status::Ok();
+  });
+}
+
+namespace {
+
+/// Issues a token for `user_id`; `expires_at_micros` 0 = never expires.
+Result<IssuedToken> IssueToken(StateDb& db, const std::string& user_id, const std::string& name,
+                               int64_t expires_at_micros) {
+  if (HasControl(name) || name.size() > kMaxTokenNameChars) {
+    return InvalidArgument("token name contains control characters or is longer than " +
+                           std::to_string(kMaxTokenNameChars) + " bytes");
+  }
+  IssuedToken t;
+  t.id = RandomHex(16);
+  t.token = kTokenPrefix + RandomHex(kTokenRandomBytes);
+  t.prefix = t.token.substr(3, 8);
+  int64_t now = NowMicros();
+  db::Value expires = std::monostate{};
+  if (expires_at_micros > 0) expires = expires_at_micros;
+  return db.With([&](db::Connection& c) -> Result<IssuedToken> {
+    DA_ASSIGN_OR_RETURN(std::optional<User> user, FindOne(c, "id = $1", user_id));
+    if (!user) return NotFound("user '" + user_id + "' not found");
+    DA_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, "
+                  "expires_at) VALUES ($1, $2, $3, $4, $5, make_timestamp($6), make_timestamp($7))",
+                  {t.id, user_id, name, Sha256Hex(t.token), t.prefix, now, expires}));
+    return t;
+  });
+}
+
+}  // namespace
+
+Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std::string& name) {
+  return IssueToken(db_, user_id, name, 0);
+}
+
+Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std::string& name,
+                                          int64_t ttl_seconds) {
+  if (ttl_seconds <= 0) {
+    return InvalidArgument("token ttl " + std::to_string(ttl_seconds) + "s must be positive");
+  }
+  return IssueToken(db_, user_id, name, NowMicros() + ttl_seconds * 1000000);
+}
+
+Result<Principal> UserRepo::Authenticate(const std::string& token) {
+  if (!IsWellFormedToken(token)) return Unauthenticated(kBadToken);
+  std::string hash = Sha256Hex(token);
+  return db_.With([&](db::Connection& c) -> Result<Principal> {
+    DA_ASSIGN_OR_RETURN(
+        db::QueryResult r,
+        c.Query("SELECT t.id, t.user_id, epoch_us(t.expires_at), t.revoked_at IS NOT NULL, "
+                "u.email, u.is_admin, u.active "
+                "FROM access_tokens t JOIN users u ON u.id = t.user_id "
+                "WHERE t.token_hash = $1",
+                {hash}));
+    if (r.RowCount() == 0) return Unauthenticated(kBadToken);
+    int64_t now = NowMicros();
+    bool expired = !r.IsNull(2, 0) && r.GetInt64(2, 0) <= now;
+    bool revoked = r.GetBool(3, 0);
+    bool active = r.GetBool(6, 0);
+    if (expired || revoked || !active) return Unauthenticated(kBadToken);
+    Principal p;
+    p.token_id = r.GetString(0, 0);
+    p.user_id = r.GetString(1, 0);
+    p.email = r.GetString(4, 0);
+    p.is_admin = r.GetBool(5, 0);
+    Status touched =
+        c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1) WHERE id = $2",
+                  {now, p.token_id});
+    // Bookkeeping only: a failed last_used_at write must not lock the caller out.
+    if (!touched.ok())
+      spdlog::warn("token {}: last_used_at not updated: {}", p.token_id, touched.message());
+    return p;
+  });
+}
+
+Status UserRepo::RevokeToken(const std::string& token_id) {
+  return db_.With([&](db::Connection& c) -> Status {
+    DA_ASSIGN_OR_RETURN(db::QueryResult r,
+                        c.Query("SELECT count(*) FROM access_tokens WHERE id = $1", {token_id}));
+    if (r.GetInt64(0, 0) == 0) return NotFound("token '" + token_id + "' not found");
+    return c.Execute(
+        "UPDATE access_tokens SET revoked_at = make_timestamp($1) "
+        "WHERE id = $2 AND revoked_at IS NULL",
+        {NowMicros(), token_id});
+  });
+}
+
+void Audit(StateDb& db, const std::string& actor, const std::string& action,
+           const std::string& resource, const std::string& params_json, const std::string& result) {
+  try {
+    db.With([&](db::Connection& c) {
+      internal::AuditOn(c, actor, action, resource, params_json, result);
+      return 0;
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("audit: could not record {} on '{}': {}", action, resource, e.what());
+  } catch (...) {
+    spdlog::error("audit: could not record {} on '{}': unknown error", action, resource);
+  }
+}
+
+}  // namespace da::state

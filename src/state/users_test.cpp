@@ -1,0 +1,193 @@
+#include "state/users.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "common/hash.h"
+#include "state/test_util.h"
+
+namespace da::state {
+namespace {
+
+class UsersTest : public testing::StateDbFixture {
+ protected:
+  void SetUp() override {
+    StateDbFixture::SetUp();
+    repo_ = std::make_unique<UserRepo>(*db_);
+  }
+
+  static void ExpectRejected(const Result<Principal>& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
+    EXPECT_EQ(r.status().message(), "invalid or expired token");
+  }
+
+  std::unique_ptr<UserRepo> repo_;
+};
+
+TEST_F(UsersTest, CreateAndFindUser) {
+  EXPECT_EQ(*repo_->CountUsers(), 0);
+  auto u = repo_->CreateUser(" Alice@Example.com ", "Alice", true);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->email, "alice@example.com");
+  EXPECT_EQ(u->name, "Alice");
+  EXPECT_TRUE(u->is_admin);
+  EXPECT_TRUE(u->active);
+  EXPECT_EQ(u->id.size(), 32u);
+  EXPECT_EQ(u->created_at.size(), 20u);
+  EXPECT_EQ(*repo_->CountUsers(), 1);
+
+  auto found = repo_->FindByEmail("ALICE@example.com");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, u->id);
+  EXPECT_EQ((*found)->created_at, u->created_at);
+  EXPECT_TRUE((*found)->is_admin);
+  EXPECT_FALSE(repo_->FindByEmail("bob@example.com")->has_value());
+  EXPECT_EQ((*repo_->FindById(u->id))->email, "alice@example.com");
+  EXPECT_FALSE(repo_->FindById("nope")->has_value());
+}
+
+TEST_F(UsersTest, DuplicateAndInvalidEmail) {
+  ASSERT_TRUE(repo_->CreateUser("a@example.com", "A", false).ok());
+  auto dup = repo_->CreateUser("A@example.com", "A2", false);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(dup.status().message().find("a@example.com"), std::string::npos);
+  EXPECT_EQ(repo_->CreateUser("", "x", false).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repo_->CreateUser("   ", "x", false).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repo_->CreateUser("a b@example.com", "x", false).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(*repo_->CountUsers(), 1);
+}
+
+TEST_F(UsersTest, TokenRoundTrip) {
+  auto u = repo_->CreateUser("a@example.com", "A", true);
+  ASSERT_TRUE(u.ok());
+  auto t = repo_->CreateToken(u->id, "laptop");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->token.size(), 43u);
+  EXPECT_EQ(t->token.substr(0, 3), "da_");
+  EXPECT_EQ(t->prefix, t->token.substr(3, 8));
+
+  // Only the hash is stored, never the plaintext.
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM access_tokens WHERE token_hash = $1", {Sha256Hex(t->token)}), 1);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM access_tokens WHERE token_hash = $1 OR name = $1", {t->token}),
+      0);
+  EXPECT_EQ(Count("SELECT count(*) FROM access_tokens WHERE last_used_at IS NULL"), 1);
+
+  auto p = repo_->Authenticate(t->token);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->user_id, u->id);
+  EXPECT_EQ(p->email, "a@example.com");
+  EXPECT_TRUE(p->is_admin);
+  EXPECT_EQ(p->token_id, t->id);
+  EXPECT_EQ(Count("SELECT count(*) FROM access_tokens WHERE last_used_at IS NOT NULL"), 1);
+
+  // Two tokens for the same user are distinct.
+  auto t2 = repo_->CreateToken(u->id, "ci");
+  ASSERT_TRUE(t2.ok());
+  EXPECT_NE(t2->token, t->token);
+  EXPECT_EQ(repo_->Authenticate(t2->token)->token_id, t2->id);
+
+  EXPECT_EQ(repo_->CreateToken("no-such-user", "x").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(UsersTest, WrongTokensAreRejected) {
+  auto u = repo_->CreateUser("a@example.com", "A", false);
+  auto t = repo_->CreateToken(u->id, "laptop");
+  ASSERT_TRUE(t.ok());
+  std::string flipped = t->token;
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  ExpectRejected(repo_->Authenticate(flipped));
+  ExpectRejected(repo_->Authenticate(""));
+  ExpectRejected(repo_->Authenticate("da_"));
+  ExpectRejected(repo_->Authenticate(t->token + "0"));
+  ExpectRejected(repo_->Authenticate("xx_" + t->token.substr(3)));
+  ExpectRejected(repo_->Authenticate("' OR 1=1 --"));
+  // The good token still works.
+  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+}
+
+TEST_F(UsersTest, RevokedTokenIsRejected) {
+  auto u = repo_->CreateUser("a@example.com", "A", false);
+  auto t = repo_->CreateToken(u->id, "laptop");
+  auto keep = repo_->CreateToken(u->id, "other");
+  ASSERT_TRUE(t.ok() && keep.ok());
+  ASSERT_TRUE(repo_->Authenticate(t->token).ok());
+  ASSERT_TRUE(repo_->RevokeToken(t->id).ok());
+  ExpectRejected(repo_->Authenticate(t->token));
+  EXPECT_TRUE(repo_->RevokeToken(t->id).ok());  // idempotent
+  EXPECT_EQ(repo_->RevokeToken("nope").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(repo_->Authenticate(keep->token).ok());
+}
+
+TEST_F(UsersTest, ExpiredTokenIsRejected) {
+  auto u = repo_->CreateUser("a@example.com", "A", false);
+  auto t = repo_->CreateToken(u->id, "short", 3600);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  ASSERT_TRUE(db_->With([&](db::Connection& c) {
+                   return c.Execute(
+                       "UPDATE access_tokens SET expires_at = TIMESTAMP '2000-01-01 00:00:00' "
+                       "WHERE id = $1",
+                       {t->id});
+                 })
+                  .ok());
+  ExpectRejected(repo_->Authenticate(t->token));
+  EXPECT_EQ(repo_->CreateToken(u->id, "bad", 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repo_->CreateToken(u->id, "bad", -5).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(UsersTest, InactiveUserIsRejected) {
+  auto u = repo_->CreateUser("a@example.com", "A", false);
+  auto t = repo_->CreateToken(u->id, "laptop");
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(repo_->SetActive(u->id, false).ok());
+  EXPECT_FALSE((*repo_->FindById(u->id))->active);
+  ExpectRejected(repo_->Authenticate(t->token));
+  ASSERT_TRUE(repo_->SetActive(u->id, true).ok());
+  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  EXPECT_EQ(repo_->SetActive("nope", false).code(), StatusCode::kNotFound);
+}
+
+TEST_F(UsersTest, AuditInsertsRowsAndNeverFails) {
+  Audit(*db_, "a@example.com", "token.create", "tok1", R"({"name":"laptop"})");
+  Audit(*db_, "a@example.com", "login_failed", "", "{}", "denied");
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'token.create' AND "
+                  "resource = 'tok1' AND actor = 'a@example.com' AND result = 'ok' AND "
+                  "params = '{\"name\":\"laptop\"}' AND timestamp IS NOT NULL"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE result = 'denied'"), 1);
+
+  // With the table gone the call logs and returns instead of failing the caller.
+  ASSERT_TRUE(db_->With([](db::Connection& c) { return c.Execute("DROP TABLE audit_log"); }).ok());
+  Audit(*db_, "a", "x", "y", "{}");
+  SUCCEED();
+}
+
+TEST_F(UsersTest, ConcurrentAuthenticateIsSerialised) {
+  auto u = repo_->CreateUser("a@example.com", "A", false);
+  auto t = repo_->CreateToken(u->id, "laptop");
+  ASSERT_TRUE(t.ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&]() {
+      for (int j = 0; j < 25; ++j) {
+        if (repo_->Authenticate(t->token).ok()) ++ok;
+        Audit(*db_, "a", "ping", "", "{}");
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'ping'"), 100);
+}
+
+}  // namespace
+}  // namespace da::state

@@ -1,0 +1,216 @@
+#include "e2e/harness.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "common/hash.h"
+#include "db/duckdb.h"
+#include "sync/child_process.h"
+
+namespace da::e2e {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+TempDir::TempDir() {
+  path_ = std::filesystem::temp_directory_path() / ("da_e2e_" + RandomHex(6));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
+                             std::vector<std::string> extra_env) {
+  log_path_ = data_dir.parent_path() / (data_dir.filename().string() + "-server.log");
+  std::filesystem::create_directories(data_dir);
+  std::vector<std::string> args = {DA_BINARY, "serve", "--host", "127.0.0.1", "--port", "0",
+                                   "--data-dir", data_dir.string()};
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::setpgid(0, 0);
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    for (const auto& e : extra_env) ::putenv(const_cast<char*>(strdup(e.c_str())));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid_, pid_);
+  std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    std::smatch m;
+    std::string log = Slurp(log_path_);
+    if (std::regex_search(log, m, listening)) {
+      port_ = std::stoi(m[1]);
+      break;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      ADD_FAILURE() << "da serve exited early:\n" << log;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (port_ == 0) {
+    ADD_FAILURE() << "da serve did not start:\n" << Slurp(log_path_);
+    return;
+  }
+  token_ = Slurp(data_dir / "state" / "bootstrap-token");
+  while (!token_.empty() && (token_.back() == '\n')) token_.pop_back();
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  client_->set_read_timeout(120, 0);
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return 0;
+  ::kill(-pid_, SIGTERM);
+  int status = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      ::kill(-pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(-pid_, SIGKILL);  // any extraction child left in the group
+  pid_ = -1;
+  return status;
+}
+
+std::string ServerProcess::Output() { return Slurp(log_path_); }
+
+httplib::Headers ServerProcess::Auth(const std::string* token) const {
+  const std::string& t = token ? *token : token_;
+  if (t.empty()) return {};
+  return {{"Authorization", "Bearer " + t}};
+}
+
+httplib::Result ServerProcess::Get(const std::string& path, const std::string* token,
+                                   httplib::Headers headers) {
+  auto h = Auth(token);
+  h.insert(headers.begin(), headers.end());
+  return client_->Get(path.c_str(), h);
+}
+httplib::Result ServerProcess::Post(const std::string& path, const std::string& body,
+                                    const std::string* token) {
+  return client_->Post(path.c_str(), Auth(token), body, "application/json");
+}
+httplib::Result ServerProcess::Put(const std::string& path, const std::string& body,
+                                   const std::string* token) {
+  return client_->Put(path.c_str(), Auth(token), body, "application/json");
+}
+httplib::Result ServerProcess::Delete(const std::string& path, const std::string* token) {
+  return client_->Delete(path.c_str(), Auth(token));
+}
+
+void ServerProcess::WaitUnlocked() {
+  auto deadline = Clock::now() + std::chrono::seconds(300);
+  while (Clock::now() < deadline) {
+    auto r = Get("/api/sync/status");
+    if (r && r->status == 200 && !nlohmann::json::parse(r->body)["locked"].get<bool>()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ADD_FAILURE() << "sync did not finish";
+}
+
+nlohmann::json ServerProcess::SyncAndWait(const std::vector<std::string>& ids) {
+  nlohmann::json body = ids.empty() ? nlohmann::json(nullptr) : nlohmann::json(ids);
+  auto r = Post("/api/sync/trigger", ids.empty() ? "" : body.dump());
+  EXPECT_TRUE(r);
+  if (!r) return {};
+  EXPECT_EQ(r->status, 202) << r->body;
+  WaitUnlocked();
+  auto last = Get("/api/sync/runs/latest");
+  return last ? nlohmann::json::parse(last->body) : nlohmann::json{};
+}
+
+CommandResult RunDa(const std::vector<std::string>& args, const std::filesystem::path& config_dir,
+                    const std::vector<std::string>& env, int64_t timeout_ms) {
+  sync::ChildOptions o;
+  o.argv = {DA_BINARY};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.extra_env = env;
+  o.extra_env.push_back("DA_CONFIG_DIR=" + config_dir.string());
+  o.timeout_ms = timeout_ms;
+  std::string err;
+  o.on_stderr_line = [&err](const std::string& l) { err += l + "\n"; };
+  auto r = sync::RunChild(o);
+  CommandResult out;
+  if (!r.ok()) {
+    out.err = r.status().ToString();
+    return out;
+  }
+  out.exit_code = r->exit_code;
+  out.out = r->stdout_data;
+  out.err = err;
+  return out;
+}
+
+std::filesystem::path Dataset(const std::string& file) {
+  return std::filesystem::path(DA_DATASETS_DIR) / file;
+}
+
+std::vector<std::string> DuckDbRows(const std::string& sql) {
+  std::vector<std::string> rows;
+  auto db = db::Database::Open(":memory:");
+  if (!db.ok()) {
+    ADD_FAILURE() << db.status().ToString();
+    return rows;
+  }
+  auto conn = db->Connect();
+  auto r = conn->Query(sql);
+  if (!r.ok()) {
+    ADD_FAILURE() << r.status().ToString();
+    return rows;
+  }
+  for (size_t row = 0; row < r->RowCount(); ++row) {
+    std::string line;
+    for (size_t c = 0; c < r->ColumnCount(); ++c) {
+      if (c) line += ",";
+      line += r->GetString(c, row);
+    }
+    rows.push_back(line);
+  }
+  return rows;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace da::e2e

@@ -1,0 +1,85 @@
+#pragma once
+/// End-to-end harness: a temporary data dir + a real `da serve` on a free port, an HTTP client
+/// for it, and a runner for CLI commands with their own config dir and workspace.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace da::e2e {
+
+/// A fresh temporary directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// A running `da serve` process (its own process group; killed on destruction).
+class ServerProcess {
+ public:
+  /// Starts `da serve --port 0 --data-dir <data_dir>` with `extra_env`; waits for the
+  /// "listening on" line and reads the bootstrap token. Aborts the test on failure.
+  ServerProcess(const std::filesystem::path& data_dir, std::vector<std::string> extra_env = {});
+  ~ServerProcess();
+  /// SIGTERM and wait; returns the exit status.
+  int Stop();
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& admin_token() const { return token_; }
+  /// Everything the server printed so far (stdout + stderr merged).
+  std::string Output();
+
+  /// HTTP with the admin token unless `token` is given ("" = no Authorization header).
+  httplib::Result Get(const std::string& path, const std::string* token = nullptr,
+                      httplib::Headers headers = {});
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const std::string* token = nullptr);
+  httplib::Result Put(const std::string& path, const std::string& body,
+                      const std::string* token = nullptr);
+  httplib::Result Delete(const std::string& path, const std::string* token = nullptr);
+
+  /// Triggers a sync of `ids` (empty = all) and waits until the lock is released.
+  nlohmann::json SyncAndWait(const std::vector<std::string>& ids = {});
+  /// Polls /api/sync/status until unlocked (fails the test after 300 s).
+  void WaitUnlocked();
+
+ private:
+  httplib::Headers Auth(const std::string* token) const;
+  int pid_ = -1;
+  int port_ = 0;
+  std::string token_;
+  std::filesystem::path log_path_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+/// Runs `da <args>` with HOME-independent config (DA_CONFIG_DIR=<config_dir>) plus `env`.
+CommandResult RunDa(const std::vector<std::string>& args, const std::filesystem::path& config_dir,
+                    const std::vector<std::string>& env = {}, int64_t timeout_ms = 300000);
+
+/// Path of a vega dataset file (e.g. "flights-3m.parquet").
+std::filesystem::path Dataset(const std::string& file);
+
+/// Runs SQL on a fresh in-memory DuckDB and returns the result as CSV lines without header
+/// (columns joined by ',') — the ground truth the CLI output is compared with.
+std::vector<std::string> DuckDbRows(const std::string& sql);
+
+/// Splits text into non-empty lines.
+std::vector<std::string> Lines(const std::string& text);
+
+}  // namespace da::e2e
