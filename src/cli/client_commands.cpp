@@ -1,4 +1,262 @@
+// da login | sync (alias pull) | query — the analyst side (src/client).
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <string>
+
 #include "cli/commands.h"
+#include "client/client_config.h"
+#include "client/http_client.h"
+#include "client/local_query.h"
+#include "client/puller.h"
+#include "client/workspace.h"
+#include "common/status.h"
+
 namespace da::cli {
-void AddClientCommands(CLI::App&, int*) {}
+namespace {
+
+void Fail(const Status& st, int* exit_code) {
+  std::fprintf(stderr, "error: %s\n", st.message().c_str());
+  *exit_code = ExitCodeFor(st.code());
+}
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000.0 && u < 4) {
+    v /= 1000.0;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+/// A one-line byte progress bar on stderr, redrawn at most every 100 ms; thread-safe.
+class ProgressBar {
+ public:
+  void SetTotal(int64_t total) { total_ = total; }
+  void Add(int64_t delta) {
+    int64_t done = done_.fetch_add(delta) + delta;
+    std::lock_guard<std::mutex> g(mu_);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    Draw(done);
+  }
+  void Finish() {
+    std::lock_guard<std::mutex> g(mu_);
+    if (drawn_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  void Draw(int64_t done) {
+    constexpr int kWidth = 30;
+    int64_t total = std::max<int64_t>(total_.load(), done);
+    int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(kWidth, '.');
+    int pct = total > 0 ? static_cast<int>(100 * done / total) : 100;
+    std::fprintf(stderr, "\r[%s] %3d%% %s / %s\033[K", bar.c_str(), pct, HumanBytes(done).c_str(),
+                 HumanBytes(total).c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+  std::atomic<int64_t> total_{0};
+  std::atomic<int64_t> done_{0};
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_draw_{};
+  bool drawn_ = false;
+};
+
+// ---------------------------------------------------------------------------- login
+
+struct LoginFlags {
+  std::string server;
+  std::string token;
+};
+
+Status RunLogin(const LoginFlags& flags) {
+  DA_ASSIGN_OR_RETURN(client::ClientConfig current, client::LoadClientConfig());
+  client::ClientConfig config;
+  config.server = flags.server.empty() ? current.server : flags.server;
+  while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
+  config.token = flags.token;
+  if (config.token.empty()) {
+    // Keeps the token out of shell history: `da login --server URL < token.txt` or a prompt.
+    if (::isatty(STDIN_FILENO)) std::fputs("Token: ", stderr);
+    std::getline(std::cin, config.token);
+    while (!config.token.empty() && (config.token.back() == '\r' || config.token.back() == ' ')) {
+      config.token.pop_back();
+    }
+  }
+  if (config.token.empty()) return InvalidArgument("no token given (use --token or stdin)");
+
+  client::HttpClient http({config.server, config.token});
+  auto check = http.GetJson("/api/catalog/tables");
+  if (!check.ok()) {
+    if (check.status().code() == StatusCode::kUnauthenticated) {
+      return Unauthenticated("token rejected by server " + config.server);
+    }
+    return check.status();
+  }
+  DA_ASSIGN_OR_RETURN(auto path, client::SaveClientConfig(config));
+  size_t n_tables = check->contains("tables") && (*check)["tables"].is_array()
+                        ? (*check)["tables"].size()
+                        : 0;
+  std::printf("Logged in to %s (%zu tables visible); config saved to %s\n", config.server.c_str(),
+              n_tables, path.c_str());
+  if (std::getenv("DA_SERVER") != nullptr || std::getenv("DA_TOKEN") != nullptr) {
+    std::fprintf(stderr, "note: DA_SERVER / DA_TOKEN are set and override the saved config\n");
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------- sync
+
+struct SyncFlags {
+  std::string workspace;
+  bool dry_run = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+int RunSync(const SyncFlags& flags) {
+  auto config = client::LoadClientConfig();
+  if (!config.ok()) {
+    int code = 0;
+    Fail(config.status(), &code);
+    return code;
+  }
+  auto ws = client::ResolveWorkspace(flags.workspace);
+  if (!ws.ok()) {
+    int code = 0;
+    Fail(ws.status(), &code);
+    return code;
+  }
+  client::HttpClient http({config->server, config->token});
+  client::PullOptions options;
+  options.dry_run = flags.dry_run;
+  bool human = !flags.json && !flags.quiet;
+  auto bar = std::make_shared<ProgressBar>();
+  bool show_bar = human && !flags.dry_run && ::isatty(STDERR_FILENO);
+  if (show_bar) {
+    options.on_plan = [bar](int64_t total) { bar->SetTotal(total); };
+    options.progress = [bar](int64_t delta) { bar->Add(delta); };
+  }
+  auto report = client::Pull(http, *ws, options);
+  if (show_bar) bar->Finish();
+  if (!report.ok()) {
+    Status st = report.status();
+    if (st.code() == StatusCode::kUnauthenticated) {
+      st = {st.code(), st.message() + "; run `da login`"};
+    }
+    int code = 0;
+    Fail(st, &code);
+    return code;
+  }
+  if (flags.json) {
+    std::printf("%s\n", report->ToJson().dump(2).c_str());
+  }
+  for (const auto& t : report->tables) {
+    switch (t.action) {
+      case client::TableAction::kFailed:
+        std::fprintf(stderr, "error: %s: %s\n", t.name.c_str(), t.detail.c_str());
+        break;
+      case client::TableAction::kRemoved:
+        if (human) std::printf("Removed %s (%s)\n", t.name.c_str(), t.detail.c_str());
+        break;
+      case client::TableAction::kDownloaded:
+        if (human) std::printf("Downloaded %s (%s)\n", t.name.c_str(), HumanBytes(t.bytes).c_str());
+        break;
+      case client::TableAction::kWouldDownload:
+        if (human) std::printf("Would download %s (%s)\n", t.name.c_str(), HumanBytes(t.bytes).c_str());
+        break;
+      case client::TableAction::kWouldRemove:
+        if (human) std::printf("Would remove %s (%s)\n", t.name.c_str(), t.detail.c_str());
+        break;
+      default:
+        break;
+    }
+  }
+  if (human) {
+    for (const auto& w : report->view_warnings) std::fprintf(stderr, "warning: no view for %s\n", w.c_str());
+    if (report->dry_run) {
+      std::printf("Dry run: would update %d tables (%d total); nothing changed\n", report->updated,
+                  report->total);
+    } else {
+      std::printf("Updated %d tables (%d total)\n", report->updated, report->total);
+    }
+  }
+  return report->ok() ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------- query
+
+struct QueryFlags {
+  std::string workspace;
+  std::string format = "table";
+  bool remote = false;
+  std::string sql;
+};
+
+Status RunQuery(const QueryFlags& flags) {
+  if (flags.remote) return InvalidArgument("--remote is not available yet");
+  DA_ASSIGN_OR_RETURN(auto format, client::ParseOutputFormat(flags.format));
+  DA_ASSIGN_OR_RETURN(auto ws, client::ResolveWorkspace(flags.workspace));
+  std::string sql = flags.sql;
+  if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), {});
+  if (sql.find_first_not_of(" \t\r\n") == std::string::npos) return InvalidArgument("empty SQL");
+  Status st = client::RunLocalQuery(ws, sql, format, std::cout);
+  std::cout.flush();
+  return st;
+}
+
+}  // namespace
+
+void AddClientCommands(CLI::App& app, int* exit_code) {
+  {
+    auto flags = std::make_shared<LoginFlags>();
+    auto* cmd = app.add_subcommand("login", "Save the server URL and access token after checking them");
+    cmd->add_option("--server", flags->server, "Server URL (default: saved config, else http://127.0.0.1:8000)");
+    cmd->add_option("--token", flags->token, "Personal access token (default: read from stdin)");
+    cmd->callback([flags, exit_code]() {
+      Status st = RunLogin(*flags);
+      if (!st.ok()) Fail(st, exit_code);
+    });
+  }
+  {
+    auto flags = std::make_shared<SyncFlags>();
+    auto* cmd = app.add_subcommand("sync", "Download changed tables and rebuild the local views");
+    cmd->alias("pull");
+    cmd->add_option("--workspace", flags->workspace, "Workspace directory (default $DA_WORKSPACE, else cwd)");
+    cmd->add_flag("--dry-run", flags->dry_run, "Show what would be downloaded or removed; change nothing");
+    cmd->add_flag("--json", flags->json, "Print a JSON summary on stdout");
+    cmd->add_flag("--quiet,-q", flags->quiet, "Print nothing but errors");
+    cmd->callback([flags, exit_code]() { *exit_code = RunSync(*flags); });
+  }
+  {
+    auto flags = std::make_shared<QueryFlags>();
+    auto* cmd = app.add_subcommand("query", "Run SQL on the local workspace database");
+    cmd->add_option("--workspace", flags->workspace, "Workspace directory (default $DA_WORKSPACE, else cwd)");
+    cmd->add_option("--format,-f", flags->format, "table | json | csv")
+        ->check(CLI::IsMember({"table", "json", "csv"}));
+    cmd->add_flag("--remote", flags->remote, "Run on the server (not available yet)");
+    cmd->add_option("sql", flags->sql, "The SQL to run ('-' reads it from stdin)")->required();
+    cmd->callback([flags, exit_code]() {
+      Status st = RunQuery(*flags);
+      if (!st.ok()) Fail(st, exit_code);
+    });
+  }
+}
+
 }  // namespace da::cli

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/fs_util.h"
+#include "common/hash.h"
 #include "connectors/builtin.h"
 #include "common/log.h"
 #include "sync/child_process.h"
@@ -70,7 +71,10 @@ void ServerApp::RegisterRoutes() {
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);
     std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
                                         : "request failed";
-    WriteError(res, res.status, code, msg, req.get_header_value("X-Request-ID"));
+    std::string request_id = res.get_header_value("X-Request-ID");
+    if (request_id.empty()) request_id = RandomHex(6);
+    res.set_header("X-Request-ID", request_id);
+    WriteError(res, res.status, code, msg, request_id);
   });
 }
 

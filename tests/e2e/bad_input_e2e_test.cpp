@@ -130,10 +130,10 @@ TEST_F(BadInput, BrokenSourceFileFailsOnlyThatTableAndOldDataKeepsServing) {
   ASSERT_EQ(first->status, 200);
   std::string good_md5 = Md5Hex(first->body);
 
-  // Break the source: binary garbage in place of the CSV.
+  // Break the source: a line that is not UTF-8 — DuckDB refuses the file.
   {
     std::ofstream out(src / "weather.csv", std::ios::binary | std::ios::trunc);
-    out << std::string("\x00\x01\x02\xff\xfe", 5) << "\"unterminated,\n1,2,3,4\n";
+    out << "date,precipitation\n2012-01-01,0.0\n\xff\xfe,3\n";
   }
   s.SyncAndWait({"weather"});
   auto entry = s.Get("/api/admin/registry/weather");

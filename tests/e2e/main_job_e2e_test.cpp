@@ -54,7 +54,8 @@ TEST(MainJob, FilesToAnalystQueryOnRealData) {
   ASSERT_TRUE(cat);
   ASSERT_EQ(cat->status, 200);
   std::map<std::string, nlohmann::json> by_id;
-  for (const auto& t : nlohmann::json::parse(cat->body)["tables"]) by_id[t["id"]] = t;
+  auto catalog = nlohmann::json::parse(cat->body);
+  for (const auto& t : catalog["tables"]) by_id[t["id"].get<std::string>()] = t;
   ASSERT_EQ(by_id.size(), 5u);
   EXPECT_EQ(by_id["flights"]["rows"], 3000000);
   EXPECT_EQ(by_id["flights"]["status"], "ok");
@@ -92,7 +93,6 @@ TEST(MainJob, FilesToAnalystQueryOnRealData) {
   ASSERT_EQ(count_lines.size(), 2u) << count.out;
   EXPECT_EQ(count_lines[1], "3000000");
 
-  const std::string agg = "SELECT origin, count(*) AS n FROM {} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5";
   auto q = RunDa({"query", "--workspace", ws.string(), "--format", "csv",
                   "SELECT origin, count(*) AS n FROM flights GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"},
                  cfg);
@@ -104,7 +104,6 @@ TEST(MainJob, FilesToAnalystQueryOnRealData) {
       "SELECT origin, count(*) AS n FROM read_parquet('" + Dataset("flights-3m.parquet").string() +
       "') GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5");
   EXPECT_EQ(got, expected);
-  (void)agg;
 
   // Values survive the CSV → Parquet → laptop path too.
   auto w = RunDa({"query", "--workspace", ws.string(), "--format", "csv",

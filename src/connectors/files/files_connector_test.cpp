@@ -1,0 +1,424 @@
+#include "connectors/files/files_connector.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include "common/hash.h"
+#include "common/identifiers.h"
+#include "connectors/builtin.h"
+#include "kit/runtime.h"
+#include "kit/test_support.h"
+
+namespace da::connectors::files {
+namespace {
+namespace fs = std::filesystem;
+using kit::testing::CountView;
+using kit::testing::Leftovers;
+using kit::testing::QueryInt;
+using kit::testing::ReadMeta;
+using kit::testing::WriteText;
+
+const fs::path kVega = DA_VEGA_DATA_DIR;
+
+state::TableRecord Rec(std::string id, std::string name, std::string source_table) {
+  state::TableRecord t;
+  t.id = std::move(id);
+  t.name = std::move(name);
+  t.source_type = "files";
+  t.source_table = std::move(source_table);
+  return t;
+}
+
+const kit::ExtractStats& Stats(const kit::ExtractReport& r, const std::string& id) {
+  for (const auto& s : r.tables) {
+    if (s.table_id == id) return s;
+  }
+  static const kit::ExtractStats kNone;
+  ADD_FAILURE() << "no stats for " << id;
+  return kNone;
+}
+
+std::string ColumnsText(const std::vector<kit::ColumnInfo>& cols) {
+  std::string out;
+  for (const auto& c : cols) out += (out.empty() ? "" : ", ") + c.name + " " + c.type;
+  return out;
+}
+
+/// Writes a file with DuckDB's COPY (Parquet and gzip fixtures).
+void CopyFixture(const std::string& select, const fs::path& target, const std::string& options) {
+  auto db = db::Database::Open(":memory:");
+  ASSERT_TRUE(db.ok());
+  auto conn = db->Connect();
+  ASSERT_TRUE(conn.ok());
+  auto lit = QuoteLiteral(target.string());
+  ASSERT_TRUE(lit.ok());
+  Status st = conn->Execute("COPY (" + select + ") TO " + *lit + " (" + options + ")");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+}
+
+class FilesTest : public ::testing::Test {
+ protected:
+  explicit FilesTest(const std::string& suffix = "") : dir_(suffix) {
+    src_ = dir_.path() / "src";
+    fs::create_directories(src_);
+  }
+  kit::ExtractRuntime Runtime(bool with_base_dir = true) {
+    kit::RuntimeOptions o;
+    o.extracts_dir = dir_.path() / "extracts";
+    o.memory_limit = "256MB";
+    if (with_base_dir) o.source_config["files"]["base_dir"] = src_.string();
+    return kit::ExtractRuntime(o, BuiltinConnectors());
+  }
+  Result<kit::ExtractReport> Extract(const std::vector<state::TableRecord>& tables,
+                                     const std::set<std::string>& only = {}) {
+    return Runtime().Extract("files", tables, only);
+  }
+  fs::path SourceDir() { return dir_.path() / "extracts" / "files"; }
+  fs::path ExtractDb() { return SourceDir() / "extract.duckdb"; }
+  fs::path Parquet(const std::string& id) { return SourceDir() / "data" / (id + ".parquet"); }
+  Result<db::QueryResult> Query(const std::string& sql) {
+    DA_ASSIGN_OR_RETURN(auto db, kit::testing::OpenReadOnly(ExtractDb()));
+    DA_ASSIGN_OR_RETURN(auto conn, db.Connect());
+    return conn.Query(sql);
+  }
+
+  kit::testing::ScopedTempDir dir_;
+  fs::path src_;
+};
+
+TEST(FilesHelpers, FormatFromExtension) {
+  EXPECT_EQ(*FormatFromPath("/a/b.csv"), FileFormat::kCsv);
+  EXPECT_EQ(*FormatFromPath("B.CSV.GZ"), FileFormat::kCsv);
+  EXPECT_EQ(*FormatFromPath("x.tsv"), FileFormat::kTsv);
+  EXPECT_EQ(*FormatFromPath("x.tab"), FileFormat::kTsv);
+  EXPECT_EQ(*FormatFromPath("x.json.gz"), FileFormat::kJson);
+  EXPECT_EQ(*FormatFromPath("x.ndjson"), FileFormat::kNdjson);
+  EXPECT_EQ(*FormatFromPath("x.jsonl"), FileFormat::kNdjson);
+  EXPECT_EQ(*FormatFromPath("/d/*.parquet"), FileFormat::kParquet);
+  for (const char* bad : {"x.parquet.gz", "x.xlsx", "x", "x.gz", "/d/*"}) {
+    auto f = FormatFromPath(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(FilesHelpers, ResolveLocatorRules) {
+  kit::ConnectorConfig none;
+  kit::ConnectorConfig base{{"base_dir", "/srv/files"}};
+  EXPECT_EQ(*ResolveLocator("/abs/a.csv", none), fs::path("/abs/a.csv"));
+  EXPECT_EQ(*ResolveLocator("sub/./a.csv", base), fs::path("/srv/files/sub/a.csv"));
+  EXPECT_EQ(ResolveLocator("a.csv", none).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveLocator("../etc/passwd.csv", base).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveLocator("", base).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveLocator("a\n.csv", base).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsGlob("/d/*.csv"));
+  EXPECT_FALSE(IsGlob("/d/a.csv"));
+}
+
+TEST(FilesHelpers, SanitizeTableNameGivesStrictIdentifiers) {
+  EXPECT_EQ(SanitizeTableName("seattle-weather"), "seattle_weather");
+  EXPECT_EQ(SanitizeTableName("Sales 2024 (final)"), "sales_2024_final");
+  EXPECT_EQ(SanitizeTableName("2024"), "t_2024");
+  EXPECT_EQ(SanitizeTableName("_x"), "_x");
+  EXPECT_EQ(SanitizeTableName("x\"; DROP TABLE y; --"), "x_drop_table_y");
+  EXPECT_EQ(SanitizeTableName("***"), "table");
+  EXPECT_EQ(SanitizeTableName(std::string(100, 'a')).size(), 64u);
+  for (const char* s : {"a b", "9", "é.csv", "'", "__", "-a-"}) {
+    EXPECT_TRUE(IsStrictIdentifier(SanitizeTableName(s))) << s;
+  }
+}
+
+TEST(FilesHelpers, BuiltinRegistryKnowsFiles) {
+  EXPECT_TRUE(BuiltinConnectors().IsKnown("files"));
+  EXPECT_FALSE(BuiltinConnectors().IsKnown("nope"));
+  auto c = BuiltinConnectors().Create("files");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->name(), "files");
+  EXPECT_TRUE(kit::HasCapability((*c)->capabilities(),
+                                 kit::Capability::kDiscover | kit::Capability::kRead));
+}
+
+TEST_F(FilesTest, EveryFormatRoundTripsWithValues) {
+  WriteText(src_ / "orders.csv",
+            "id,name,amount,day\n1,alpha,1.5,2024-01-02\n2,beta,,2024-02-03\n3,\"ga,mma\",7.25,"
+            "2024-03-04\n");
+  WriteText(src_ / "rates.tsv", "id\trate\n1001\t.097\n1003\t.091\n");
+  WriteText(
+      src_ / "people.json",
+      R"([{"id": 1, "who": "ann", "tags": ["a", "b"]}, {"id": 2, "who": "bob", "tags": []}])");
+  WriteText(src_ / "events.jsonl", "{\"e\": \"click\", \"n\": 3}\n{\"e\": \"view\", \"n\": 4}\n");
+  CopyFixture("SELECT range AS k, range * 2 AS v FROM range(100)", src_ / "nums.parquet",
+              "FORMAT parquet");
+  CopyFixture("SELECT 'x' || range AS s, range AS n FROM range(50)", src_ / "packed.csv.gz",
+              "FORMAT csv, HEADER true, COMPRESSION gzip");
+  CopyFixture("SELECT range AS n FROM range(7)", src_ / "packed.ndjson.gz",
+              "FORMAT json, COMPRESSION gzip");
+
+  auto report = Extract({Rec("orders", "orders", "orders.csv"), Rec("rates", "rates", "rates.tsv"),
+                         Rec("people", "people", "people.json"),
+                         Rec("events", "events", (src_ / "events.jsonl").string()),
+                         Rec("nums", "nums", "nums.parquet"),
+                         Rec("packed_csv", "packed_csv", "packed.csv.gz"),
+                         Rec("packed_json", "packed_json", "packed.ndjson.gz")});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& s : report->tables) {
+    EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
+    EXPECT_EQ(s.md5, *Md5File(Parquet(s.table_id))) << s.table_id;
+  }
+
+  EXPECT_EQ(ColumnsText(Stats(*report, "orders").columns),
+            "id BIGINT, name VARCHAR, amount DOUBLE, day DATE");
+  EXPECT_EQ(Stats(*report, "orders").rows, 3);
+  auto o = Query("SELECT name, amount, day::VARCHAR FROM orders ORDER BY id");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->GetString(0, 2), "ga,mma");
+  EXPECT_TRUE(o->IsNull(1, 1));
+  EXPECT_DOUBLE_EQ(o->GetDouble(1, 2), 7.25);
+  EXPECT_EQ(o->GetString(2, 0), "2024-01-02");
+
+  EXPECT_EQ(ColumnsText(Stats(*report, "rates").columns), "id BIGINT, rate DOUBLE");
+  auto r = Query("SELECT rate FROM rates WHERE id = 1003");
+  ASSERT_TRUE(r.ok());
+  EXPECT_DOUBLE_EQ(r->GetDouble(0, 0), 0.091);
+
+  EXPECT_EQ(ColumnsText(Stats(*report, "people").columns),
+            "id BIGINT, who VARCHAR, tags VARCHAR[]");
+  auto p = Query("SELECT who, len(tags) FROM people ORDER BY id");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->GetString(0, 1), "bob");
+  EXPECT_EQ(p->GetInt64(1, 0), 2);
+
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(n) FROM events WHERE e = 'view'"), 4);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(v) FROM nums"), 9900);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT n FROM packed_csv WHERE s = 'x42'"), 42);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(n) FROM packed_json"), 21);
+  EXPECT_EQ(ReadMeta(ExtractDb())->size(), 7u);
+  EXPECT_TRUE(Leftovers(SourceDir()).empty());
+}
+
+TEST_F(FilesTest, VegaSampleFiles) {
+  auto report = Runtime(false).Extract(
+      "files",
+      {Rec("airports", "airports", (kVega / "airports.csv").string()),
+       Rec("seattle_weather", "seattle_weather", (kVega / "seattle-weather.csv").string()),
+       Rec("movies", "movies", (kVega / "movies.json").string())},
+      {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& s : report->tables) EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
+  EXPECT_EQ(Stats(*report, "airports").rows, 3376);
+  EXPECT_EQ(ColumnsText(Stats(*report, "airports").columns),
+            "iata VARCHAR, name VARCHAR, city VARCHAR, state VARCHAR, country VARCHAR, "
+            "latitude DOUBLE, longitude DOUBLE");
+  auto a = Query("SELECT name, city, state FROM airports WHERE iata = '00M'");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->RowCount(), 1u);
+  EXPECT_EQ(a->GetString(0, 0), "Thigpen");
+  EXPECT_EQ(a->GetString(1, 0), "Bay Springs");
+
+  EXPECT_EQ(Stats(*report, "seattle_weather").rows, 1461);
+  auto w =
+      Query("SELECT precipitation, weather FROM seattle_weather WHERE date = DATE '2012-01-02'");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_EQ(w->RowCount(), 1u);
+  EXPECT_DOUBLE_EQ(w->GetDouble(0, 0), 10.9);
+  EXPECT_EQ(w->GetString(1, 0), "rain");
+  EXPECT_EQ(*CountView(ExtractDb(), "movies"), Stats(*report, "movies").rows);
+  EXPECT_GT(Stats(*report, "movies").rows, 3000);
+}
+
+TEST_F(FilesTest, Flights3mStreamsInFlatMemory) {
+  auto report = Runtime(false).Extract(
+      "files", {Rec("flights", "flights", (kVega / "flights-3m.parquet").string())}, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const auto& s = Stats(*report, "flights");
+  ASSERT_EQ(s.status, "ok") << s.error;
+  EXPECT_EQ(s.rows, 3000000);
+  EXPECT_EQ(s.md5, *Md5File(Parquet("flights")));
+  EXPECT_EQ(s.size_bytes, static_cast<int64_t>(fs::file_size(Parquet("flights"))));
+  EXPECT_EQ(*CountView(ExtractDb(), "flights"), 3000000);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT count(*) FROM flights WHERE origin = 'SEA'"),
+            *QueryInt(ExtractDb(), "SELECT count(*) FROM read_parquet('" +
+                                       (kVega / "flights-3m.parquet").string() +
+                                       "') WHERE origin = 'SEA'"));
+  auto meta = ReadMeta(ExtractDb());
+  ASSERT_EQ(meta->size(), 1u);
+  EXPECT_EQ((*meta)[0].rows, 3000000);
+  // The runtime ran with memory_limit=256MB; the whole test process stays well under 1 GiB.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  EXPECT_LT(usage.ru_maxrss, 1024L * 1024L) << "peak RSS (KiB)";
+}
+
+TEST_F(FilesTest, GlobOfSeveralCsvsIsOneTable) {
+  WriteText(src_ / "sales" / "2024-01.csv", "id,amount\n1,10\n2,20\n");
+  WriteText(src_ / "sales" / "2024-02.csv", "id,amount\n3,30\n");
+  WriteText(src_ / "sales" / "2024-03.csv", "id,amount,note\n4,40,late\n");
+  WriteText(src_ / "sales" / "readme.txt", "not data");
+  auto report = Extract({Rec("sales", "sales", "sales/*.csv")});
+  ASSERT_TRUE(report.ok());
+  const auto& s = Stats(*report, "sales");
+  ASSERT_EQ(s.status, "ok") << s.error;
+  EXPECT_EQ(s.rows, 4);
+  EXPECT_EQ(ColumnsText(s.columns), "id BIGINT, amount BIGINT, note VARCHAR");
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(amount) FROM sales"), 100);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT count(note) FROM sales"), 1);
+
+  auto none = Extract({Rec("sales", "sales", "sales/*.csv"), Rec("q", "q", "nothing/*.csv")});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(Stats(*none, "q").error.substr(0, 11), "not_found: ");
+  EXPECT_NE(Stats(*none, "q").error.find("nothing/*.csv"), std::string::npos);
+}
+
+TEST_F(FilesTest, MissingAndUnparseableFilesFailAloneAndKeepPreviousData) {
+  WriteText(src_ / "a.csv", "x\n1\n2\n");
+  WriteText(src_ / "b.json", R"([{"y": 1}, {"y": 2}, {"y": 3}])");
+  WriteText(src_ / "c.csv", "z\n5\n");
+  CopyFixture("SELECT range AS p FROM range(4)", src_ / "d.parquet", "FORMAT parquet");
+  std::vector<state::TableRecord> tables = {Rec("a", "a", "a.csv"), Rec("b", "b", "b.json"),
+                                            Rec("c", "c", "c.csv"), Rec("d", "d", "d.parquet")};
+  auto first = Extract(tables);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->OkCount(), 4u);
+  auto meta_before = *ReadMeta(ExtractDb());
+  const std::string md5_a = *Md5File(Parquet("a"));
+  const std::string md5_b = *Md5File(Parquet("b"));
+  const std::string md5_d = *Md5File(Parquet("d"));
+
+  fs::remove(src_ / "a.csv");
+  WriteText(src_ / "b.json", R"([{"y": 1}, {"y": )");
+  WriteText(src_ / "c.csv", "z\n6\n7\n");
+  WriteText(src_ / "d.parquet", "PAR1 this is not parquet at all");
+  auto second = Extract(tables);
+  ASSERT_TRUE(second.ok());
+  const auto& a = Stats(*second, "a");
+  EXPECT_EQ(a.status, "error");
+  EXPECT_TRUE(a.error.starts_with("not_found: ")) << a.error;
+  EXPECT_NE(a.error.find((src_ / "a.csv").string()), std::string::npos) << a.error;
+  for (const char* id : {"b", "d"}) {
+    const auto& s = Stats(*second, id);
+    EXPECT_EQ(s.status, "error") << id;
+    EXPECT_TRUE(s.error.starts_with("invalid_argument: cannot read '")) << s.error;
+    EXPECT_EQ(s.error.find('\n'), std::string::npos) << s.error;
+  }
+  EXPECT_NE(Stats(*second, "b").error.find("Malformed JSON"), std::string::npos);
+  EXPECT_NE(Stats(*second, "d").error.find("No magic bytes"), std::string::npos);
+  EXPECT_EQ(Stats(*second, "c").rows, 2);
+
+  EXPECT_EQ(*Md5File(Parquet("a")), md5_a);
+  EXPECT_EQ(*Md5File(Parquet("b")), md5_b);
+  EXPECT_EQ(*Md5File(Parquet("d")), md5_d);
+  auto meta = *ReadMeta(ExtractDb());
+  ASSERT_EQ(meta.size(), 4u);
+  for (size_t i : {0u, 1u, 3u}) {
+    EXPECT_EQ(meta[i].table_name, meta_before[i].table_name);
+    EXPECT_EQ(meta[i].rows, meta_before[i].rows);
+    EXPECT_EQ(meta[i].size_bytes, meta_before[i].size_bytes);
+    EXPECT_EQ(meta[i].extracted_at_us, meta_before[i].extracted_at_us);
+  }
+  EXPECT_EQ(meta[2].rows, 2);
+  EXPECT_EQ(*CountView(ExtractDb(), "a"), 2);
+  EXPECT_EQ(*CountView(ExtractDb(), "b"), 3);
+  EXPECT_EQ(*CountView(ExtractDb(), "d"), 4);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(z) FROM c"), 13);
+  EXPECT_TRUE(Leftovers(SourceDir()).empty());
+}
+
+TEST_F(FilesTest, CsvValueContradictingInferredTypeFailsWithOneLineMessage) {
+  std::string csv = "n,s\n";
+  for (int i = 0; i < 30000; ++i) csv += std::to_string(i) + ",x\n";
+  csv += "abc,y\n";  // beyond DuckDB's 20480-row sniffing sample
+  WriteText(src_ / "late.csv", csv);
+  auto report = Extract({Rec("late", "late", "late.csv")});
+  ASSERT_TRUE(report.ok());
+  const auto& s = Stats(*report, "late");
+  EXPECT_EQ(s.status, "error");
+  EXPECT_TRUE(s.error.starts_with("invalid_argument: cannot read '")) << s.error;
+  EXPECT_NE(s.error.find("Could not convert string \"abc\""), std::string::npos) << s.error;
+  EXPECT_EQ(s.error.find('\n'), std::string::npos);
+  EXPECT_FALSE(fs::exists(Parquet("late")));
+  EXPECT_TRUE(Leftovers(SourceDir()).empty());
+}
+
+TEST_F(FilesTest, LocatorRulesApplyAtReadTime) {
+  WriteText(src_ / "a.csv", "x\n1\n");
+  WriteText(src_ / "a.xlsx", "x\n1\n");
+  auto no_base = Runtime(false).Extract("files", {Rec("a", "a", "a.csv")}, {});
+  ASSERT_TRUE(no_base.ok());
+  EXPECT_TRUE(no_base->tables[0].error.starts_with("invalid_argument: "))
+      << no_base->tables[0].error;
+  EXPECT_NE(no_base->tables[0].error.find("base_dir"), std::string::npos);
+  auto r = Extract({Rec("up", "up", "../src/a.csv"), Rec("x", "x", "a.xlsx"),
+                    Rec("dir", "dir", (src_ / "sub.csv").string())});
+  fs::create_directories(src_ / "sub.csv");
+  auto r2 = Extract({Rec("dir", "dir", (src_ / "sub.csv").string())});
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(Stats(*r, "up").error.starts_with("invalid_argument: "));
+  EXPECT_TRUE(Stats(*r, "x").error.starts_with("invalid_argument: unsupported file type"));
+  EXPECT_TRUE(Stats(*r, "dir").error.starts_with("not_found: "));
+  EXPECT_TRUE(Stats(*r2, "dir").error.starts_with("invalid_argument: ")) << Stats(*r2, "dir").error;
+}
+
+class QuotedFilesTest : public FilesTest {
+ protected:
+  QuotedFilesTest() : FilesTest("o'brien \"data\"") {}
+};
+
+TEST_F(QuotedFilesTest, PathsWithQuotesAreQuotedNeverExecuted) {
+  WriteText(src_ / "it's.csv", "v\n1\n2\n");
+  // A locator crafted to break out of the literal: it must stay a (missing) file name.
+  const std::string hostile = "x.csv', auto_detect=true); COPY (SELECT 1) TO '/tmp/pwned.csv";
+  auto report = Extract({Rec("quote", "quote", "it's.csv"), Rec("hostile", "hostile", hostile),
+                         Rec("hostile_abs", "hostile_abs", (src_ / hostile).string())});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(Stats(*report, "quote").status, "ok") << Stats(*report, "quote").error;
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(v) FROM quote"), 3);
+  EXPECT_EQ(Stats(*report, "hostile").status, "error");
+  EXPECT_EQ(Stats(*report, "hostile_abs").status, "error");
+  EXPECT_FALSE(fs::exists("/tmp/pwned.csv"));
+  EXPECT_FALSE(fs::exists(src_ / "x.csv"));
+}
+
+TEST_F(FilesTest, DiscoverListsBaseDirWithInferredColumns) {
+  WriteText(src_ / "Seattle Weather.csv", "date,temp\n2012-01-01,12.8\n");
+  WriteText(src_ / "seattle_weather.tsv", "a\tb\n1\t2\n");
+  WriteText(src_ / "_meta.csv", "m\n1\n");
+  WriteText(src_ / "people.jsonl", "{\"id\": 1}\n");
+  WriteText(src_ / "broken.json", "{{{{");
+  WriteText(src_ / "notes.txt", "skip me");
+  FilesConnector c;
+  auto tables = c.Discover({{"base_dir", src_.string()}});
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  std::vector<std::string> got;
+  for (const auto& t : *tables)
+    got.push_back(t.name + "=" + t.source_table + ":" + ColumnsText(t.columns));
+  // Sorted by file name (bytes: upper case first); names deduplicated and never reserved.
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"seattle_weather=Seattle Weather.csv:date DATE, temp DOUBLE",
+                                      "_meta_2=_meta.csv:m BIGINT", "people=people.jsonl:id BIGINT",
+                                      "seattle_weather_2=seattle_weather.tsv:a BIGINT, b BIGINT"}));
+
+  auto listed = c.Discover({{"base_dir", src_.string()},
+                            {"paths", "people.jsonl, " + (kVega / "airports.csv").string()}});
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[1].name, "airports");
+  EXPECT_EQ((*listed)[1].columns.size(), 7u);
+
+  WriteText(src_ / "sales" / "1.csv", "n\n1\n");
+  auto glob = c.Discover({{"base_dir", src_.string()}, {"paths", "sales/*.csv"}});
+  ASSERT_TRUE(glob.ok());
+  EXPECT_EQ((*glob)[0].name, "sales");
+
+  EXPECT_EQ(c.Discover({}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.Discover({{"base_dir", (src_ / "nope").string()}}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(c.Discover({{"base_dir", src_.string()}, {"paths", "gone.csv"}}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(c.Discover({{"base_dir", src_.string()}, {"paths", "broken.json"}}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace da::connectors::files

@@ -1,0 +1,110 @@
+#pragma once
+/// ExtractRuntime: owns the `extracts/<source>/` lifecycle for every connector.
+///
+/// Layout (product.md "extract.duckdb" contract, upstream-inventory.md §1.1):
+///   extracts/<source>/extract.duckdb      _meta + one view per local table, rebuilt atomically
+///   extracts/<source>/data/<id>.parquet   one zstd Parquet file per table, keyed by registry id
+///   extracts/<source>/tmp/                DuckDB spill files and connector scratch (removed after)
+///
+/// Extract(): each selected table is read by the connector into `data/<id>.parquet.tmp`, then
+/// renamed over `data/<id>.parquet`. One failing table does not stop the others; it keeps its
+/// previous Parquet file and `_meta` row. Then extract.duckdb is rebuilt from scratch as
+/// `extract.duckdb.tmp` with one `_meta` row and one view per registered table of the source
+/// that has a Parquet file (decisions.md §2: a partial extraction merges), checkpointed and
+/// renamed over the live file; Parquet files of tables no longer registered are deleted.
+///
+/// Memory stays flat whatever the table size: connectors write through DuckDB's streaming
+/// COPY with a memory limit, `preserve_insertion_order=false` and a temp directory for spills;
+/// no table is ever loaded into C++ memory.
+///
+/// Concurrency: one Extract per source at a time (an flock on `extracts/<source>/.extract.lock`;
+/// a second one gets failed_precondition). The extract.duckdb rebuild is serialised by
+/// `.build.lock` (blocking, short), shared with RebuildExtractDb. A RebuildExtractDb that runs
+/// while an extraction of the same source is in flight is overridden by that extraction's own
+/// rebuild, which uses the table list it was started with; the next extraction or rebuild
+/// catches up.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+#include "kit/connector.h"
+#include "kit/table_info.h"
+#include "state/table_record.h"
+
+namespace da::kit {
+
+/// The report of one Extract call: one ExtractStats per selected table.
+struct ExtractReport {
+  std::string source;
+  std::vector<ExtractStats> tables;
+
+  size_t OkCount() const;
+  size_t ErrorCount() const;
+};
+
+/// `{"source": ..., "tables": [ExtractStatsToJson, ...]}`
+nlohmann::json ExtractReportToJson(const ExtractReport& r);
+/// Parses the form above; malformed on wrong JSON types.
+Result<ExtractReport> ExtractReportFromJson(const nlohmann::json& j);
+
+struct RuntimeOptions {
+  std::filesystem::path extracts_dir;  ///< `<data_dir>/extracts`
+  /// Per-source connector config, keyed by source (InstanceConfig::sources).
+  std::map<std::string, ConnectorConfig> source_config;
+  std::string memory_limit = "1GB";  ///< DuckDB memory_limit of the extraction database
+  int threads = 2;                   ///< DuckDB worker threads of the extraction database
+
+  /// extracts_dir and source_config from an instance config; defaults for the rest.
+  static RuntimeOptions FromConfig(const InstanceConfig& config);
+};
+
+class ExtractRuntime {
+ public:
+  /// `connectors` must outlive the runtime.
+  ExtractRuntime(RuntimeOptions options, const ConnectorRegistry& connectors);
+
+  /// Extracts the tables of `source` selected by `only_ids` (empty = every table in
+  /// `source_tables`) and rebuilds the source's extract.duckdb.
+  ///
+  /// `source_tables` are ALL registered local/materialized tables of the source
+  /// (source_type == source): they decide which `_meta` rows and views exist and which
+  /// Parquet files are pruned. Records with an invalid id (quoted identifier) or name (strict
+  /// identifier, not `_meta`/`_remote_attach`, unique case-insensitively) are never published;
+  /// when selected they get an "error" entry, as do selected ids that are not in
+  /// `source_tables` and remote tables.
+  ///
+  /// Returns the per-table report (order: `source_tables` order, then unknown ids).
+  /// Errors (nothing reported): invalid_argument for a source that is not a strict
+  /// identifier, not_found for an unknown connector, failed_precondition when another
+  /// extraction of the source runs, unavailable/internal for I/O or DuckDB failures outside
+  /// a single table (the directory, the extract.duckdb rebuild).
+  Result<ExtractReport> Extract(const std::string& source,
+                                const std::vector<state::TableRecord>& source_tables,
+                                const std::set<std::string>& only_ids);
+
+  /// Rebuilds `extracts/<source>/extract.duckdb` from the Parquet files present, without
+  /// extracting: `_meta` rows keep their previous values, tables no longer in
+  /// `source_tables` lose their row, view and Parquet file. The server calls it after
+  /// unregistering a table. A source without a directory and without tables is a no-op.
+  /// Errors: invalid_argument for a bad source name; I/O and DuckDB failures.
+  Status RebuildExtractDb(const std::string& source,
+                          const std::vector<state::TableRecord>& source_tables);
+
+  /// `<extracts_dir>/<source>` (absolute).
+  std::filesystem::path SourceDir(const std::string& source) const;
+
+ private:
+  RuntimeOptions options_;
+  const ConnectorRegistry& connectors_;
+};
+
+/// Names reserved inside extract.duckdb that no view may take ("_meta", "_remote_attach").
+bool IsReservedViewName(const std::string& name);
+
+}  // namespace da::kit
