@@ -66,6 +66,10 @@ void ServerApp::RegisterRoutes() {
   RegisterSyncRoutes(*router_, ctx_);
   RegisterDataRoutes(*router_, ctx_);
   RegisterCatalogRoutes(*router_, ctx_);
+  RegisterRunRoutes(*router_, ctx_);
+  RegisterQueryRoutes(*router_, ctx_);
+  RegisterCatalogV2Routes(*router_, ctx_);
+  RegisterOpsRoutes(*router_, ctx_);  // last: it describes every route registered before it
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);

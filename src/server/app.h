@@ -63,5 +63,9 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx);
 void RegisterSyncRoutes(Router& r, AppContext& ctx);
 void RegisterDataRoutes(Router& r, AppContext& ctx);
 void RegisterCatalogRoutes(Router& r, AppContext& ctx);
+void RegisterRunRoutes(Router& r, AppContext& ctx);        ///< routes/run_routes.cpp
+void RegisterQueryRoutes(Router& r, AppContext& ctx);      ///< routes/query_routes.cpp
+void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v2_routes.cpp
+void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
 
 }  // namespace da::server
