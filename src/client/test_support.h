@@ -12,28 +12,12 @@
 
 #include "common/hash.h"
 #include "common/identifiers.h"
+#include "common/testing/temp_dir.h"
 #include "db/duckdb.h"
 
 namespace da::client::testing {
 
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() / ("da-client-test-" + RandomHex(8));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using da::testing::TempDir;
 
 /// Sets (or, with nullopt, unsets) an environment variable for the scope; restores it after.
 class ScopedEnv {

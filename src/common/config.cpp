@@ -34,8 +34,12 @@ Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
     }
     if (root["data_dir"]) cfg.data_dir = root["data_dir"].as<std::string>();
     if (root["log_level"]) cfg.log_level = root["log_level"].as<std::string>();
+    if (auto query = root["query"]) {
+      if (query["timeout_sec"]) cfg.query_timeout_sec = query["timeout_sec"].as<int64_t>();
+    }
     if (auto sync = root["sync"]) {
       if (sync["extract_timeout_sec"]) cfg.extract_timeout_sec = sync["extract_timeout_sec"].as<int64_t>();
+      if (sync["scheduler_tick_sec"]) cfg.scheduler_tick_sec = sync["scheduler_tick_sec"].as<int64_t>();
     }
     if (auto sources = root["sources"]) {
       for (const auto& src : sources) {
@@ -69,6 +73,16 @@ Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   if (auto v = Env("DA_LOG_LEVEL")) cfg.log_level = *v;
   if (auto v = Env("DA_EXTRACT_TIMEOUT_SEC")) {
     DA_ASSIGN_OR_RETURN(cfg.extract_timeout_sec, ParseInt("DA_EXTRACT_TIMEOUT_SEC", *v));
+  }
+  if (auto v = Env("DA_SCHEDULER_TICK_SEC")) {
+    DA_ASSIGN_OR_RETURN(cfg.scheduler_tick_sec, ParseInt("DA_SCHEDULER_TICK_SEC", *v));
+  }
+  if (cfg.scheduler_tick_sec < 0) {
+    return InvalidArgument("scheduler_tick_sec must be 0 (off) or positive, got " +
+                           std::to_string(cfg.scheduler_tick_sec));
+  }
+  if (auto v = Env("DA_QUERY_TIMEOUT_SEC")) {
+    DA_ASSIGN_OR_RETURN(cfg.query_timeout_sec, ParseInt("DA_QUERY_TIMEOUT_SEC", *v));
   }
   if (overrides.host) cfg.host = *overrides.host;
   if (overrides.port) cfg.port = *overrides.port;

@@ -3,7 +3,8 @@
 ///
 /// instance.yaml keys (all optional):
 ///   server: {host, port}          data_dir          log_level
-///   sync: {extract_timeout_sec}   sources: {<name>: {<key>: <value>}}  (per-source connector config)
+///   query: {timeout_sec}
+///   sync: {extract_timeout_sec, scheduler_tick_sec}   sources: {<name>: {<key>: <value>}}  (per-source connector config)
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,9 @@ struct InstanceConfig {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
   int64_t extract_timeout_sec = 3600;  ///< time limit of one extraction child process
+  /// Seconds between scheduler passes over the table schedules; 0 disables the scheduler.
+  int64_t scheduler_tick_sec = 30;
+  int64_t query_timeout_sec = 60;  ///< time limit of one POST /api/query statement (0 = none)
   /// Per-source connector settings, e.g. sources.files.base_dir.
   std::map<std::string, std::map<std::string, std::string>> sources;
 
@@ -40,7 +44,8 @@ struct ConfigOverrides {
 
 /// Loads the configuration. The file is `overrides.config_file`, else `$DA_CONFIG`, else
 /// `config/instance.yaml` when it exists. A missing explicit file or bad YAML → invalid_argument.
-/// Environment: DA_HOST, DA_PORT, DA_DATA_DIR, DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC.
+/// Environment: DA_HOST, DA_PORT, DA_DATA_DIR, DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC,
+/// DA_QUERY_TIMEOUT_SEC, DA_SCHEDULER_TICK_SEC (negative → invalid_argument).
 Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides);
 
 }  // namespace da

@@ -24,16 +24,18 @@ bool IsQuotedIdentifier(std::string_view s) {
   return true;
 }
 
-namespace {
-std::string Printable(std::string_view s) {
+std::string PrintableForMessage(std::string_view s, size_t max_chars) {
   std::string out;
-  for (char c : s.substr(0, 80)) {
+  for (char c : s.substr(0, max_chars)) {
     auto u = static_cast<unsigned char>(c);
     out += (u < 0x20 || u == 0x7f) ? '?' : c;
   }
-  if (s.size() > 80) out += "...";
+  if (s.size() > max_chars) out += "...";
   return out;
 }
+
+namespace {
+std::string Printable(std::string_view s) { return PrintableForMessage(s); }
 }  // namespace
 
 Status ValidateStrictIdentifier(std::string_view what, std::string_view s) {

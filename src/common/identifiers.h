@@ -19,6 +19,10 @@ Status ValidateStrictIdentifier(std::string_view what, std::string_view s);
 /// invalid_argument naming `what` and the value when `s` is not a quoted identifier.
 Status ValidateQuotedIdentifier(std::string_view what, std::string_view s);
 
+/// `s` made safe for an error message or log line: control characters → '?', at most
+/// `max_chars` characters (then "...").
+std::string PrintableForMessage(std::string_view s, size_t max_chars = 80);
+
 /// `"name"` with embedded double quotes doubled. Use only on validated identifiers.
 std::string QuoteIdent(std::string_view s);
 /// `'text'` with embedded single quotes doubled, for places DuckDB takes no bound parameter

@@ -25,15 +25,7 @@ namespace {
 
 constexpr const char* kParquetSuffix = ".parquet";
 
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 128)) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
-  if (s.size() > 128) out += "...";
-  return out;
-}
+std::string Printable(std::string_view s) { return PrintableForMessage(s, 128); }
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),

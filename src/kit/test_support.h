@@ -2,6 +2,7 @@
 /// Test-only helpers shared by kit_test and connectors_test (and later the connector contract
 /// suite): a self-removing temp dir and readers of a built extract.duckdb. Header-only; never
 /// include from production code.
+#include "common/testing/temp_dir.h"
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -17,22 +18,9 @@ namespace da::kit::testing {
 
 /// A fresh directory under the system temp dir, removed (recursively) by the destructor.
 /// `suffix` is appended to the name, e.g. to put a quote into the path.
-class ScopedTempDir {
+class ScopedTempDir : public da::testing::TempDir {
  public:
-  explicit ScopedTempDir(const std::string& suffix = "") {
-    path_ = std::filesystem::temp_directory_path() / ("da-test-" + RandomHex(6) + suffix);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScopedTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  explicit ScopedTempDir(const std::string& suffix = "") : TempDir("da-test-", suffix) {}
 };
 
 /// Writes `text` to `path` (creating parent dirs).

@@ -28,15 +28,7 @@ std::string Lower(std::string_view s) {
 }
 
 /// A name from an extract, safe to log or report: control characters → '?', at most 80 chars.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 80)) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
-  if (s.size() > 80) out += "...";
-  return out;
-}
+std::string Printable(std::string_view s) { return PrintableForMessage(s); }
 
 /// DuckDB error messages carry a "LINE 1: ..." excerpt after the first line; keep the first.
 std::string FirstLine(const std::string& s) {

@@ -7,27 +7,12 @@
 #include <string>
 
 #include "common/hash.h"
+#include "common/testing/temp_dir.h"
 #include "state/state_db.h"
 
 namespace da::state::testing {
 
-/// A unique temp dir, removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("da_state_test_" + RandomHex(8))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using da::testing::TempDir;
 
 /// Fixture base: `db_` is a migrated StateDb in `dir_/state/system.duckdb`.
 class StateDbFixture : public ::testing::Test {
