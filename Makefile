@@ -25,7 +25,10 @@ demo: build
 	scripts/demo.sh "$(DEMO_DIR)" "$(PORT)"
 
 bench: build
-	@echo "no benchmarks yet"
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target query_bench copy_ref
+	bench/http_bench.sh $(BUILD_DIR)
+	bench/extract_bench.sh $(BUILD_DIR)
+	bench/singer_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -17,6 +17,7 @@
 #include "client/http_client.h"
 #include "client/local_query.h"
 #include "client/puller.h"
+#include "client/remote_query.h"
 #include "client/workspace.h"
 #include "common/status.h"
 
@@ -206,16 +207,34 @@ struct QueryFlags {
   std::string workspace;
   std::string format = "table";
   bool remote = false;
+  int64_t limit = 1000;
   std::string sql;
 };
 
+/// `da query --remote`: POST /api/query on the logged-in server, printed like a local query.
+Status RunQueryOnServer(const std::string& sql, client::OutputFormat format, int64_t limit) {
+  DA_ASSIGN_OR_RETURN(client::ClientConfig config, client::LoadClientConfig());
+  client::HttpClientOptions options{config.server, config.token};
+  options.request_timeout_ms = 0;  // the server enforces its own query time limit
+  client::HttpClient http(options);
+  bool truncated = false;
+  Status st = client::PrintRemoteQuery(http, sql, limit, format, std::cout, &truncated);
+  std::cout.flush();
+  if (st.ok() && truncated) {
+    std::fprintf(stderr, "note: result truncated to %lld rows (use --limit, at most 100000)\n",
+                 static_cast<long long>(limit));
+  }
+  if (st.code() == StatusCode::kUnauthenticated) return {st.code(), st.message() + "; run `da login`"};
+  return st;
+}
+
 Status RunQuery(const QueryFlags& flags) {
-  if (flags.remote) return InvalidArgument("--remote is not available yet");
   DA_ASSIGN_OR_RETURN(auto format, client::ParseOutputFormat(flags.format));
-  DA_ASSIGN_OR_RETURN(auto ws, client::ResolveWorkspace(flags.workspace));
   std::string sql = flags.sql;
   if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), {});
   if (sql.find_first_not_of(" \t\r\n") == std::string::npos) return InvalidArgument("empty SQL");
+  if (flags.remote) return RunQueryOnServer(sql, format, flags.limit);
+  DA_ASSIGN_OR_RETURN(auto ws, client::ResolveWorkspace(flags.workspace));
   Status st = client::RunLocalQuery(ws, sql, format, std::cout);
   std::cout.flush();
   return st;
@@ -246,11 +265,13 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
   }
   {
     auto flags = std::make_shared<QueryFlags>();
-    auto* cmd = app.add_subcommand("query", "Run SQL on the local workspace database");
+    auto* cmd = app.add_subcommand("query", "Run SQL on the local workspace database (or on the server with --remote)");
     cmd->add_option("--workspace", flags->workspace, "Workspace directory (default $DA_WORKSPACE, else cwd)");
     cmd->add_option("--format,-f", flags->format, "table | json | csv")
         ->check(CLI::IsMember({"table", "json", "csv"}));
-    cmd->add_flag("--remote", flags->remote, "Run on the server (not available yet)");
+    cmd->add_flag("--remote", flags->remote, "Run on the server (POST /api/query) instead of the workspace");
+    cmd->add_option("--limit", flags->limit, "With --remote: at most this many rows (default 1000, max 100000)")
+        ->check(CLI::Range(int64_t{1}, int64_t{100000}));
     cmd->add_option("sql", flags->sql, "The SQL to run ('-' reads it from stdin)")->required();
     cmd->callback([flags, exit_code]() {
       Status st = RunQuery(*flags);

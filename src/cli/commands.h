@@ -10,5 +10,7 @@ void AddServeCommand(CLI::App& app, int* exit_code);     ///< da serve
 void AddExtractCommand(CLI::App& app, int* exit_code);   ///< da extract <source>
 void AddClientCommands(CLI::App& app, int* exit_code);   ///< da login | sync (pull) | query
 void AddAdminCommands(CLI::App& app, int* exit_code);    ///< da admin register-table | ...
+void AddCatalogCommands(CLI::App& app, int* exit_code);  ///< da catalog | describe <id>
+void AddConnectorCommands(CLI::App& app, int* exit_code);  ///< da connector list | discover | test | new
 
 }  // namespace da::cli

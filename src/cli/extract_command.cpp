@@ -17,7 +17,7 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "common/status.h"
-#include "connectors/builtin.h"
+#include "connectors/catalog.h"
 #include "kit/runtime.h"
 #include "state/registry.h"
 #include "state/state_db.h"
@@ -67,8 +67,9 @@ Result<std::vector<state::TableRecord>> LoadRegistryJson(const std::string& from
 
 Result<std::vector<state::TableRecord>> LoadRegistryDb(const InstanceConfig& config) {
   DA_ASSIGN_OR_RETURN(auto db, state::StateDb::OpenReadOnly(config.SystemDbPath()));
-  state::Registry registry(
-      *db, [](const std::string& name) { return connectors::BuiltinConnectors().IsKnown(name); });
+  state::Registry registry(*db, [config](const std::string& name) {
+    return connectors::IsKnownConnector(config, name);
+  });
   return registry.List();
 }
 
@@ -93,13 +94,6 @@ int RunExtract(const ExtractArgs& args) {
     return code == 0 ? 1 : code;
   };
   if (Status st = ValidateStrictIdentifier("source", args.source); !st.ok()) return fail(st);
-  if (!connectors::BuiltinConnectors().IsKnown(args.source)) {
-    std::string known;
-    for (const auto& n : connectors::BuiltinConnectors().Names()) {
-      known += (known.empty() ? "" : ", ") + n;
-    }
-    return fail(NotFound("unknown connector '" + args.source + "' (known: " + known + ")"));
-  }
 
   ConfigOverrides overrides;
   if (!args.data_dir.empty()) overrides.data_dir = args.data_dir;
@@ -107,6 +101,19 @@ int RunExtract(const ExtractArgs& args) {
   auto config = LoadConfig(overrides);
   if (!config.ok()) return fail(config.status());
   InitLogging(config->log_level);
+
+  // Installed connectors count too; an unusable manifest of this name says why.
+  if (!connectors::IsKnownConnector(*config, args.source)) {
+    auto entry = connectors::FindConnector(*config, args.source);
+    if (!entry.ok() && entry.status().code() != StatusCode::kNotFound) return fail(entry.status());
+    std::string known;
+    for (const auto& c : connectors::ListConnectors(*config).connectors) {
+      known += (known.empty() ? "" : ", ") + c.manifest.name;
+    }
+    return fail(NotFound("unknown connector '" + args.source + "' (known: " + known +
+                         "; installed connectors live in " +
+                         connectors::InstalledConnectorsDir(*config).string() + ")"));
+  }
 
   auto records =
       args.registry_json.empty() ? LoadRegistryDb(*config) : LoadRegistryJson(args.registry_json);
@@ -121,7 +128,8 @@ int RunExtract(const ExtractArgs& args) {
   kit::RuntimeOptions options = kit::RuntimeOptions::FromConfig(*config);
   options.memory_limit = args.memory_limit;
   options.threads = args.threads;
-  kit::ExtractRuntime runtime(std::move(options), connectors::BuiltinConnectors());
+  const kit::ConnectorRegistry registry = connectors::MakeConnectorRegistry(*config);
+  kit::ExtractRuntime runtime(std::move(options), registry);
   const std::set<std::string> only_ids = SplitIds(args.tables);
   spdlog::info("extracting source {} into {} ({} registered, {} selected)", args.source,
                runtime.SourceDir(args.source).string(), source_tables.size(),
@@ -145,7 +153,7 @@ void AddExtractCommand(CLI::App& app, int* exit_code) {
       "extract",
       "Extract one source's registered tables to Parquet and rebuild its extract.duckdb; "
       "prints the report as one JSON line (exit 0 all ok, 1 all failed, 2 partial)");
-  cmd->add_option("source", args->source, "Source (connector) name, e.g. files")->required();
+  cmd->add_option("source", args->source, "Source (connector) name: a built-in (e.g. files) or an installed connector")->required();
   cmd->add_option("--data-dir", args->data_dir, "Data directory (default from config)");
   cmd->add_option("--tables", args->tables, "Comma-separated table ids to extract (default all)");
   cmd->add_option("--registry-json", args->registry_json,

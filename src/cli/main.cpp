@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   da::cli::AddExtractCommand(app, &exit_code);
   da::cli::AddClientCommands(app, &exit_code);
   da::cli::AddAdminCommands(app, &exit_code);
+  da::cli::AddCatalogCommands(app, &exit_code);
+  da::cli::AddConnectorCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

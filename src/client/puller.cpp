@@ -82,21 +82,27 @@ Result<std::string> LocalMd5(const std::filesystem::path& path, const LocalTable
   return Md5File(path);
 }
 
+/// One file to fetch: a one-file table's Parquet or one file of a multi-file table.
 struct DownloadJob {
-  const ManifestTable* table = nullptr;
-  TableOutcome outcome;
-  LocalTable local;  // filled on success
+  size_t table_index = 0;        ///< into the manifest's tables
+  std::string url;               ///< server-relative
+  std::filesystem::path part;    ///< where the bytes land first
+  std::filesystem::path dest;    ///< where they go once verified
+  std::string expected_md5;      ///< "" → only the PAR1 magic is checked
+  int64_t planned_bytes = 0;     ///< size from the manifest
+  // Result.
+  bool ok = false;
+  std::string error;
+  std::string md5;
+  int64_t bytes = 0;
 };
 
-/// Downloads one table into its part file, verifies it and renames it into place.
-void RunDownload(const HttpClient& client, const Workspace& ws, const PullOptions& options,
-                 DownloadJob& job) {
-  const ManifestTable& t = *job.table;
-  auto part = ws.PartPath(t.id);
+/// Downloads one file into its part file, verifies it and renames it into place.
+void RunDownload(const HttpClient& client, const PullOptions& options, DownloadJob& job) {
   auto fail = [&](const std::string& message) {
-    (void)RemoveIfExists(part);
-    job.outcome.action = TableAction::kFailed;
-    job.outcome.detail = message;
+    (void)RemoveIfExists(job.part);
+    job.ok = false;
+    job.error = message;
   };
   int attempts = std::max(1, options.max_attempts);
   Status last_error;
@@ -105,10 +111,10 @@ void RunDownload(const HttpClient& client, const Workspace& ws, const PullOption
     DownloadOptions dl;
     dl.progress = options.progress;
     if (attempt > 1) {
-      int64_t have = FileSize(part);
+      int64_t have = FileSize(job.part);
       if (have > 0) dl.resume_from_bytes = have;
     }
-    auto r = client.Download(DownloadPath(t), part, dl);
+    auto r = client.Download(job.url, job.part, dl);
     if (r.ok()) {
       done = true;
       break;
@@ -119,50 +125,75 @@ void RunDownload(const HttpClient& client, const Workspace& ws, const PullOption
   }
   if (!done) return fail(last_error.message());
 
-  int64_t size = FileSize(part);
-  if (size < 0) return fail("downloaded file " + part.string() + " vanished");
-  auto md5 = Md5File(part);
+  int64_t size = FileSize(job.part);
+  if (size < 0) return fail("downloaded file " + job.part.string() + " vanished");
+  auto md5 = Md5File(job.part);
   if (!md5.ok()) return fail(md5.status().message());
-  if (!t.md5.empty()) {
-    if (*md5 != t.md5) {
-      return fail("hash mismatch: expected " + t.md5.substr(0, 12) + ", got " +
+  if (!job.expected_md5.empty()) {
+    if (*md5 != job.expected_md5) {
+      return fail("hash mismatch: expected " + job.expected_md5.substr(0, 12) + ", got " +
                   md5->substr(0, 12));
     }
-  } else if (!HasParquetMagic(part)) {
+  } else if (!HasParquetMagic(job.part)) {
     return fail("downloaded file is not Parquet (no PAR1 magic)");
   }
   std::error_code ec;
-  std::filesystem::rename(part, ws.ParquetPath(t.id), ec);
+  std::filesystem::rename(job.part, job.dest, ec);
   if (ec) return fail("cannot move the download into place: " + ec.message());
-  job.outcome.action = TableAction::kDownloaded;
-  job.outcome.bytes = size;
-  job.local = LocalTable{t.name, *md5, size, t.rows, NowIso()};
+  job.ok = true;
+  job.md5 = *md5;
+  job.bytes = size;
 }
 
-/// Removes part files left by an interrupted sync (the caller holds the workspace lock).
-void RemoveStaleParts(const Workspace& ws) {
+/// Removes `.*.part` files in `dir` left by an interrupted sync (the caller holds the lock).
+void RemoveStalePartsIn(const std::filesystem::path& dir) {
   std::error_code ec;
-  for (std::filesystem::directory_iterator it(ws.DataDir(), ec), end; !ec && it != end;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
     std::string f = it->path().filename().string();
-    if (f.size() > 14 && f.front() == '.' && f.ends_with(".parquet.part")) {
-      (void)RemoveIfExists(it->path());
-    }
+    if (f.size() > 5 && f.front() == '.' && f.ends_with(".part")) (void)RemoveIfExists(it->path());
   }
 }
 
-/// Ids of `<id>.parquet` files in the data dir.
+/// Data files in a multi-file table's directory (IsDataFileName names).
+std::vector<std::string> LocalDataFiles(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string f = it->path().filename().string();
+    if (IsDataFileName(f) && it->is_regular_file(ec)) names.push_back(f);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// Removes part files left by an interrupted sync, in the data dir and table directories.
+void RemoveStaleParts(const Workspace& ws) {
+  RemoveStalePartsIn(ws.DataDir());
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(ws.DataDir(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_directory(ec)) RemoveStalePartsIn(it->path());
+  }
+}
+
+/// Ids of `<id>.parquet` files and `<id>/` table directories in the data dir.
 std::vector<std::string> LocalParquetIds(const Workspace& ws) {
   std::vector<std::string> ids;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(ws.DataDir(), ec), end; !ec && it != end;
        it.increment(ec)) {
     std::string f = it->path().filename().string();
-    if (f.front() != '.' && f.ends_with(".parquet") && it->is_regular_file(ec)) {
+    if (f.front() == '.') continue;
+    if (f.ends_with(".parquet") && it->is_regular_file(ec)) {
       ids.push_back(f.substr(0, f.size() - 8));
+    } else if (it->is_directory(ec) && IsQuotedIdentifier(f)) {
+      ids.push_back(f);
     }
   }
   std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
 }
 
@@ -219,6 +250,23 @@ Result<Manifest> ParseManifest(const nlohmann::json& body) {
     if (mt.query_mode.empty()) mt.query_mode = "local";
     mt.updated = StringField(t, "updated");
     mt.download_url = StringField(t, "download_url");
+    if (auto files = t.find("files"); files != t.end() && !files->is_null()) {
+      if (!files->is_array()) return Malformed("manifest: files of '" + mt.id + "' is not an array");
+      for (const auto& f : *files) {
+        if (!f.is_object()) return Malformed("manifest: a file of '" + mt.id + "' is not an object");
+        ManifestFile mf;
+        mf.name = StringField(f, "name");
+        // A hostile or broken server must not make us write outside the table's directory.
+        if (!IsDataFileName(mf.name)) {
+          return Malformed("manifest: table '" + mt.id + "' lists an invalid file name '" +
+                           PrintableForMessage(mf.name) + "'");
+        }
+        mf.md5 = StringField(f, "md5");
+        mf.size_bytes = IntField(f, "size_bytes");
+        mf.download_url = StringField(f, "download_url");
+        mt.files.push_back(std::move(mf));
+      }
+    }
     m.tables.push_back(std::move(mt));
   }
   return m;
@@ -240,12 +288,14 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
   DA_ASSIGN_OR_RETURN(Manifest manifest, ParseManifest(*body));
   DA_ASSIGN_OR_RETURN(SyncState state, LoadSyncState(ws));
 
-  // Plan.
+  // Plan: one download job per changed file.
   std::vector<DownloadJob> jobs;
   std::set<std::string> keep;                 // ids that stay local
   std::map<std::string, std::string> remote;  // remote ids → name
   std::vector<TableOutcome> planned(manifest.tables.size());
-  std::vector<int> job_slot(manifest.tables.size(), -1);
+  std::vector<std::vector<size_t>> table_jobs(manifest.tables.size());
+  // Files of multi-file tables that are no longer listed: removed once the table is current.
+  std::vector<std::vector<std::filesystem::path>> extras(manifest.tables.size());
   for (size_t i = 0; i < manifest.tables.size(); ++i) {
     const ManifestTable& t = manifest.tables[i];
     TableOutcome& out = planned[i];
@@ -267,33 +317,67 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
       out.detail = "view name '" + t.name + "' is not a valid identifier";
       continue;
     }
-    auto path = ws.ParquetPath(t.id);
-    int64_t size = FileSize(path);
     auto recorded_it = state.tables.find(t.id);
     const LocalTable* recorded = recorded_it == state.tables.end() ? nullptr : &recorded_it->second;
-    bool need = true;
-    if (size >= 0 && !t.md5.empty()) {
-      auto md5 = LocalMd5(path, recorded, size);
-      if (md5.ok() && *md5 == t.md5) {
-        need = false;
-        if (!options.dry_run) {
-          LocalTable& lt = state.tables[t.id];
-          std::string synced_at = recorded != nullptr ? recorded->synced_at : NowIso();
-          lt = LocalTable{t.name, *md5, size, t.rows, synced_at};
+    const bool multi = !t.files.empty();
+    auto add_job = [&](std::string url, std::filesystem::path part, std::filesystem::path dest,
+                       std::string md5, int64_t size) {
+      DownloadJob job;
+      job.table_index = i;
+      job.url = std::move(url);
+      job.part = std::move(part);
+      job.dest = std::move(dest);
+      job.expected_md5 = std::move(md5);
+      job.planned_bytes = size;
+      table_jobs[i].push_back(jobs.size());
+      jobs.push_back(std::move(job));
+    };
+    LocalTable current{t.name, t.md5, 0, t.rows,
+                       recorded != nullptr ? recorded->synced_at : NowIso(), multi};
+    if (!multi) {
+      auto path = ws.ParquetPath(t.id);
+      int64_t size = FileSize(path);
+      bool same = false;
+      if (size >= 0 && !t.md5.empty() && (recorded == nullptr || !recorded->multi_file)) {
+        auto md5 = LocalMd5(path, recorded, size);
+        same = md5.ok() && *md5 == t.md5;
+        current.size_bytes = size;
+      }
+      if (!same) add_job(DownloadPath(t), ws.PartPath(t.id), path, t.md5, t.size_bytes);
+    } else {
+      auto dir = ws.PartitionDir(t.id);
+      std::set<std::string> listed;
+      for (const auto& f : t.files) {
+        listed.insert(f.name);
+        current.size_bytes += f.size_bytes;
+      }
+      for (const auto& name : LocalDataFiles(dir)) {
+        if (!listed.contains(name)) extras[i].push_back(dir / name);
+      }
+      // The recorded combined MD5 is trusted while every file keeps its size.
+      bool trusted = recorded != nullptr && recorded->multi_file && recorded->md5 == t.md5;
+      for (const auto& f : t.files) {
+        auto path = dir / f.name;
+        int64_t size = FileSize(path);
+        bool same = size >= 0 && size == f.size_bytes;
+        if (same && !trusted) {
+          auto md5 = Md5File(path);
+          same = md5.ok() && *md5 == f.md5;
         }
+        if (same) continue;
+        std::string url = !f.download_url.empty() && f.download_url.front() == '/'
+                              ? f.download_url
+                              : "/api/data/" + t.id + "/files/" + f.name;
+        add_job(std::move(url), dir / ("." + f.name + ".part"), path, f.md5, f.size_bytes);
       }
     }
-    if (!need) {
+    if (table_jobs[i].empty()) {
       out.action = TableAction::kUpToDate;
+      if (!options.dry_run) state.tables[t.id] = current;
       continue;
     }
     out.action = TableAction::kWouldDownload;
-    out.bytes = t.size_bytes;
-    job_slot[i] = static_cast<int>(jobs.size());
-    DownloadJob job;
-    job.table = &t;
-    job.outcome = out;
-    jobs.push_back(std::move(job));
+    for (size_t k : table_jobs[i]) out.bytes += jobs[k].planned_bytes;
   }
 
   // Tables that left the manifest (or turned remote), and orphan files nobody recorded.
@@ -317,13 +401,17 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
   report.removed = static_cast<int>(to_remove.size());
 
   if (options.dry_run) {
-    report.updated = static_cast<int>(jobs.size());
-    for (const auto& t : report.tables) report.failed += t.action == TableAction::kFailed;
     std::set<std::string> after;
     for (const auto& [id, lt] : state.tables) {
       if (keep.contains(id)) after.insert(id);
     }
-    for (const auto& j : jobs) after.insert(j.table->id);
+    for (size_t i = 0; i < planned.size(); ++i) {
+      if (planned[i].action == TableAction::kWouldDownload) {
+        ++report.updated;
+        after.insert(planned[i].id);
+      }
+      report.failed += planned[i].action == TableAction::kFailed;
+    }
     report.total = static_cast<int>(after.size());
     report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - started)
@@ -334,16 +422,21 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
   // Download.
   DA_RETURN_IF_ERROR(EnsureDir(ws.DataDir()));
   RemoveStaleParts(ws);
+  for (size_t i = 0; i < manifest.tables.size(); ++i) {
+    if (!manifest.tables[i].files.empty() && !table_jobs[i].empty()) {
+      DA_RETURN_IF_ERROR(EnsureDir(ws.PartitionDir(manifest.tables[i].id)));
+    }
+  }
   if (options.on_plan) {
     int64_t total_bytes = 0;
-    for (const auto& j : jobs) total_bytes += j.table->size_bytes;
+    for (const auto& j : jobs) total_bytes += j.planned_bytes;
     options.on_plan(total_bytes);
   }
   {
     std::atomic<size_t> next{0};
     auto worker = [&] {
       for (size_t k = next.fetch_add(1); k < jobs.size(); k = next.fetch_add(1)) {
-        RunDownload(client, ws, options, jobs[k]);
+        RunDownload(client, options, jobs[k]);
       }
     };
     size_t n_threads = std::min(jobs.size(), static_cast<size_t>(ResolveParallelism(options.parallelism)));
@@ -352,20 +445,49 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
     if (n_threads > 0) worker();
     for (auto& th : threads) th.join();
   }
+  // Layout switches (one file ↔ several) whose old layout goes after the views are rebuilt.
+  std::vector<std::filesystem::path> old_layouts;
   for (size_t i = 0; i < planned.size(); ++i) {
-    if (job_slot[i] < 0) continue;
-    DownloadJob& job = jobs[static_cast<size_t>(job_slot[i])];
-    report.tables[i] = job.outcome;
-    if (job.outcome.action == TableAction::kDownloaded) {
-      state.tables[job.table->id] = job.local;
+    const ManifestTable& t = manifest.tables[i];
+    TableOutcome& out = report.tables[i];
+    if (out.action != TableAction::kWouldDownload && out.action != TableAction::kUpToDate) continue;
+    if (out.action == TableAction::kWouldDownload) {
+      std::string error;
+      int64_t bytes = 0;
+      for (size_t k : table_jobs[i]) {
+        if (!jobs[k].ok && error.empty()) {
+          error = jobs[k].error;
+          if (!t.files.empty()) error = jobs[k].dest.filename().string() + ": " + error;
+        }
+        bytes += jobs[k].bytes;
+      }
+      if (!error.empty()) {
+        // The table keeps its old view; files already fetched stay for the next attempt.
+        out.action = TableAction::kFailed;
+        out.detail = error;
+        continue;
+      }
+      out.action = TableAction::kDownloaded;
+      out.bytes = bytes;
       ++report.updated;
+      LocalTable lt{t.name, t.md5, 0, t.rows, NowIso(), !t.files.empty()};
+      if (t.files.empty()) {
+        const DownloadJob& job = jobs[table_jobs[i].front()];
+        lt.md5 = job.md5;
+        lt.size_bytes = job.bytes;
+      } else {
+        for (const auto& f : t.files) lt.size_bytes += f.size_bytes;
+      }
+      state.tables[t.id] = lt;
     }
+    for (const auto& extra : extras[i]) DA_RETURN_IF_ERROR(RemoveIfExists(extra));
+    old_layouts.push_back(t.files.empty() ? ws.PartitionDir(t.id) : ws.ParquetPath(t.id));
   }
   for (const auto& t : report.tables) report.failed += t.action == TableAction::kFailed;
 
-  // A failed table keeps its old file; forget state entries whose file is gone.
+  // A failed table keeps its old files; forget state entries whose data is gone.
   for (auto it = state.tables.begin(); it != state.tables.end();) {
-    bool drop = to_remove.contains(it->first) || FileSize(ws.ParquetPath(it->first)) < 0;
+    bool drop = to_remove.contains(it->first) || !HasLocalData(ws, it->first, it->second);
     it = drop ? state.tables.erase(it) : std::next(it);
   }
   state.last_sync = NowIso();
@@ -376,7 +498,9 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
   for (const auto& [id, name] : to_remove) {
     if (!IsQuotedIdentifier(id)) continue;
     DA_RETURN_IF_ERROR(RemoveIfExists(ws.ParquetPath(id)));
+    DA_RETURN_IF_ERROR(RemoveTreeIfExists(ws.PartitionDir(id)));
   }
+  for (const auto& path : old_layouts) DA_RETURN_IF_ERROR(RemoveTreeIfExists(path));
   report.total = static_cast<int>(state.tables.size());
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)

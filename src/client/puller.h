@@ -2,8 +2,9 @@
 /// `da sync` (alias `da pull`): bring the workspace in line with the server's manifest.
 ///
 /// Server API: `GET /api/sync/manifest` → `{"server_time","tables":[{"id","name","md5",
-/// "size_bytes","rows","query_mode","updated","download_url"}]}`; `GET /api/data/{id}/download`
-/// → the Parquet bytes (ETag = the MD5). Source: upstream-inventory.md §5.3 `agnes pull`, with
+/// "size_bytes","rows","query_mode","updated","download_url" | "files":[{"name","md5",
+/// "size_bytes","download_url"}]}]}`; `GET /api/data/{id}/download` → the Parquet bytes
+/// (ETag = the MD5); `GET /api/data/{id}/files/{name}` → one file of a multi-file table. Source: upstream-inventory.md §5.3 `agnes pull`, with
 /// the changes of this project: files and state are keyed by table id, tables that left the
 /// manifest (or turned remote) are removed locally, and a failed download never replaces the
 /// old file.
@@ -28,6 +29,14 @@
 
 namespace da::client {
 
+/// One file of a multi-file (partitioned or streamed) table; decisions.md §4.
+struct ManifestFile {
+  std::string name;           ///< e.g. "2024-03.parquet" (IsDataFileName, checked on parse)
+  std::string md5;            ///< 32-char hex MD5 of the file
+  int64_t size_bytes = 0;
+  std::string download_url;   ///< server-relative, e.g. "/api/data/<id>/files/<name>"
+};
+
 /// One table of the manifest.
 struct ManifestTable {
   std::string id;
@@ -38,6 +47,9 @@ struct ManifestTable {
   std::string query_mode;     ///< local | materialized | remote
   std::string updated;
   std::string download_url;   ///< server-relative, e.g. "/api/data/<id>/download"
+  /// Non-empty for a multi-file table: md5 is then the MD5 of its "<name> <md5>\n" lines and
+  /// only the files whose bytes changed are fetched into `data/<id>/`.
+  std::vector<ManifestFile> files;
 };
 
 struct Manifest {
@@ -46,7 +58,8 @@ struct Manifest {
 };
 
 /// Parses the manifest body; malformed when `tables` is not an array of objects with string
-/// `id` fields (other fields default when absent).
+/// `id` fields or a table's `files` holds a name that is not a plain Parquet file name (other
+/// fields default when absent).
 Result<Manifest> ParseManifest(const nlohmann::json& body);
 
 enum class TableAction {

@@ -52,6 +52,7 @@ Result<SyncState> LoadSyncState(const Workspace& ws) {
         lt.size_bytes = t.value("size_bytes", int64_t{0});
         lt.rows = t.value("rows", int64_t{0});
         lt.synced_at = t.value("synced_at", "");
+        lt.multi_file = t.value("multi_file", false);
         state.tables.emplace(id, std::move(lt));
       }
     }
@@ -68,7 +69,8 @@ Status SaveSyncState(const Workspace& ws, const SyncState& state) {
                   {"md5", t.md5},
                   {"size_bytes", t.size_bytes},
                   {"rows", t.rows},
-                  {"synced_at", t.synced_at}};
+                  {"synced_at", t.synced_at},
+                  {"multi_file", t.multi_file}};
   }
   nlohmann::json j = {{"tables", tables}, {"last_sync", state.last_sync}};
   DA_RETURN_IF_ERROR(EnsureDir(ws.MetaDir()));
@@ -90,6 +92,16 @@ std::filesystem::path WithSuffix(const std::filesystem::path& p, const std::stri
 }
 
 }  // namespace
+
+bool HasLocalData(const Workspace& ws, const std::string& id, const LocalTable& t) {
+  std::error_code ec;
+  if (!t.multi_file) return std::filesystem::is_regular_file(ws.ParquetPath(id), ec);
+  for (std::filesystem::directory_iterator it(ws.PartitionDir(id), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (IsDataFileName(it->path().filename().string()) && it->is_regular_file(ec)) return true;
+  }
+  return false;
+}
 
 Result<ViewRebuildReport> RebuildViews(const Workspace& ws, const SyncState& state) {
   ViewRebuildReport report;
@@ -116,9 +128,8 @@ Result<ViewRebuildReport> RebuildViews(const Workspace& ws, const SyncState& sta
         report.skipped.push_back(id + ": view name '" + table.name + "' is already used");
         continue;
       }
-      auto parquet = ws.ParquetPath(id);
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(parquet, ec)) {
+      auto parquet = table.multi_file ? ws.PartitionDir(id) / "*.parquet" : ws.ParquetPath(id);
+      if (!HasLocalData(ws, id, table)) {
         report.skipped.push_back(id + ": file " + parquet.string() + " is missing");
         used_names.erase(LowerAscii(table.name));
         continue;
@@ -129,8 +140,10 @@ Result<ViewRebuildReport> RebuildViews(const Workspace& ws, const SyncState& sta
         used_names.erase(LowerAscii(table.name));
         continue;
       }
-      std::string sql = "CREATE VIEW " + QuoteIdent(table.name) +
-                        " AS SELECT * FROM read_parquet(" + *literal + ")";
+      // Files of one table may differ in columns after a schema change (as on the server).
+      std::string sql = "CREATE VIEW " + QuoteIdent(table.name) + " AS SELECT * FROM read_parquet(" +
+                        *literal +
+                        (table.multi_file ? ", union_by_name=true, hive_partitioning=false)" : ")");
       Status st = conn.Execute(sql);
       if (!st.ok()) {
         // DuckDB's messages carry a multi-line SQL excerpt; the first line says it all.

@@ -4,10 +4,13 @@
 /// Layout (root = `--workspace`, else `$DA_WORKSPACE`, else the current directory):
 ///   <root>/data/<id>.parquet          one file per synced table, named by table id
 ///   <root>/data/.<id>.parquet.part    a download in progress (never read)
+///   <root>/data/<id>/<name>.parquet   the files of a partitioned or streamed table
+///                                     (decisions.md §4); `.<name>.part` while downloading
 ///   <root>/analytics.duckdb           one view per synced table, named by the table's name:
-///                                     `SELECT * FROM read_parquet('<abs path>')`
+///                                     `SELECT * FROM read_parquet('<abs path>')` (a glob
+///                                     `<root>/data/<id>/*.parquet` for multi-file tables)
 ///   <root>/.da/sync_state.json        {"tables":{"<id>":{"name","md5","size_bytes","rows",
-///                                     "synced_at"}},"last_sync":"<ISO-8601>"}
+///                                     "synced_at","multi_file"}},"last_sync":"<ISO-8601>"}
 ///   <root>/.da/lock                   flock(2) target that keeps two syncs apart
 ///
 /// analytics.duckdb belongs to `da sync`: it is rebuilt from scratch in a temp file and renamed
@@ -35,6 +38,8 @@ struct Workspace {
   std::filesystem::path PartPath(const std::string& id) const {
     return DataDir() / ("." + id + ".parquet.part");
   }
+  /// `<root>/data/<id>/`: the files of a multi-file (partitioned or streamed) table.
+  std::filesystem::path PartitionDir(const std::string& id) const { return DataDir() / id; }
   std::filesystem::path DbPath() const { return root / "analytics.duckdb"; }
   std::filesystem::path MetaDir() const { return root / ".da"; }
   std::filesystem::path StatePath() const { return MetaDir() / "sync_state.json"; }
@@ -51,7 +56,14 @@ struct LocalTable {
   int64_t size_bytes = 0;  ///< local file size when md5 was recorded
   int64_t rows = 0;        ///< row count from the manifest
   std::string synced_at;   ///< ISO-8601 UTC of the download
+  /// Stored as several files under PartitionDir(id); md5 is then the manifest's combined MD5
+  /// and size_bytes the sum of the files' sizes.
+  bool multi_file = false;
 };
+
+/// True when `t` has data to query: its Parquet file, or for a multi-file table at least one
+/// data file in its directory.
+bool HasLocalData(const Workspace& ws, const std::string& id, const LocalTable& t);
 
 struct SyncState {
   std::map<std::string, LocalTable> tables;  ///< by table id

@@ -33,6 +33,9 @@ Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
       if (server["port"]) cfg.port = server["port"].as<int>();
     }
     if (root["data_dir"]) cfg.data_dir = root["data_dir"].as<std::string>();
+    if (auto health = root["health"]) {
+      if (health["stale_after_hours"]) cfg.stale_after_hours = health["stale_after_hours"].as<double>();
+    }
     if (root["log_level"]) cfg.log_level = root["log_level"].as<std::string>();
     if (auto query = root["query"]) {
       if (query["timeout_sec"]) cfg.query_timeout_sec = query["timeout_sec"].as<int64_t>();
@@ -83,6 +86,18 @@ Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   }
   if (auto v = Env("DA_QUERY_TIMEOUT_SEC")) {
     DA_ASSIGN_OR_RETURN(cfg.query_timeout_sec, ParseInt("DA_QUERY_TIMEOUT_SEC", *v));
+  }
+  if (auto v = Env("DA_STALE_AFTER_HOURS")) {
+    char* end = nullptr;
+    double hours = std::strtod(v->c_str(), &end);
+    if (end == v->c_str() || *end != '\0') {
+      return InvalidArgument("DA_STALE_AFTER_HOURS must be a number, got '" + *v + "'");
+    }
+    cfg.stale_after_hours = hours;
+  }
+  if (!(cfg.stale_after_hours >= 0)) {
+    return InvalidArgument("stale_after_hours must be >= 0, got " +
+                           std::to_string(cfg.stale_after_hours));
   }
   if (overrides.host) cfg.host = *overrides.host;
   if (overrides.port) cfg.port = *overrides.port;

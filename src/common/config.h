@@ -4,6 +4,7 @@
 /// instance.yaml keys (all optional):
 ///   server: {host, port}          data_dir          log_level
 ///   query: {timeout_sec}
+///   health: {stale_after_hours}
 ///   sync: {extract_timeout_sec, scheduler_tick_sec}   sources: {<name>: {<key>: <value>}}  (per-source connector config)
 #include <cstdint>
 #include <filesystem>
@@ -24,6 +25,8 @@ struct InstanceConfig {
   /// Seconds between scheduler passes over the table schedules; 0 disables the scheduler.
   int64_t scheduler_tick_sec = 30;
   int64_t query_timeout_sec = 60;  ///< time limit of one POST /api/query statement (0 = none)
+  /// A table whose last successful sync is older than this is "stale" in /api/health/detailed.
+  double stale_after_hours = 24;
   /// Per-source connector settings, e.g. sources.files.base_dir.
   std::map<std::string, std::map<std::string, std::string>> sources;
 
@@ -45,7 +48,8 @@ struct ConfigOverrides {
 /// Loads the configuration. The file is `overrides.config_file`, else `$DA_CONFIG`, else
 /// `config/instance.yaml` when it exists. A missing explicit file or bad YAML → invalid_argument.
 /// Environment: DA_HOST, DA_PORT, DA_DATA_DIR, DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC,
-/// DA_QUERY_TIMEOUT_SEC, DA_SCHEDULER_TICK_SEC (negative → invalid_argument).
+/// DA_QUERY_TIMEOUT_SEC, DA_SCHEDULER_TICK_SEC (negative → invalid_argument),
+/// DA_STALE_AFTER_HOURS (a number >= 0).
 Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides);
 
 }  // namespace da

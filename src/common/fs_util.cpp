@@ -65,4 +65,13 @@ Status RemoveIfExists(const std::filesystem::path& path) {
   return Status::Ok();
 }
 
+Status RemoveTreeIfExists(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Internal("cannot remove '" + path.string() + "': " + ec.message());
+  }
+  return Status::Ok();
+}
+
 }  // namespace da

@@ -17,5 +17,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
 Status EnsureDir(const std::filesystem::path& dir);
 /// Removes a file if present; errors other than "missing" are returned.
 Status RemoveIfExists(const std::filesystem::path& path);
+/// Removes a directory tree (or file) if present; errors other than "missing" are returned.
+Status RemoveTreeIfExists(const std::filesystem::path& path);
 
 }  // namespace da

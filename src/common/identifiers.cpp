@@ -74,4 +74,17 @@ Result<std::string> QuoteLiteral(std::string_view s) {
   return out;
 }
 
+bool IsDataFileName(std::string_view name) {
+  constexpr std::string_view kExt = ".parquet";
+  if (name.size() <= kExt.size() || name.size() > 200 || !name.ends_with(kExt)) return false;
+  if (name.find("..") != std::string_view::npos) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == '=';
+    if (!ok) return false;
+  }
+  char first = name.front();
+  return first != '.' && first != '-' && first != '_' && first != '=';
+}
+
 }  // namespace da

@@ -29,4 +29,9 @@ std::string QuoteIdent(std::string_view s);
 /// (file paths inside CREATE VIEW, ATTACH targets). Rejects NUL and other control characters.
 Result<std::string> QuoteLiteral(std::string_view s);
 
+/// True for the name of one Parquet file of a multi-file table (a partition or stream month,
+/// e.g. "2024-03.parquet"): `[A-Za-z0-9][A-Za-z0-9_.=-]*\.parquet`, at most 200 characters,
+/// no "..". Paths, hidden and temp files are refused; server and client both check it.
+bool IsDataFileName(std::string_view name);
+
 }  // namespace da

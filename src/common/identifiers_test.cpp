@@ -36,3 +36,17 @@ TEST(Identifiers, Quoting) {
 }
 
 }  // namespace da
+
+namespace da {
+TEST(IdentifiersTest, DataFileNames) {
+  for (const char* ok : {"2024-03.parquet", "2024.parquet", "2024-03-01.parquet", "p=1.parquet"}) {
+    EXPECT_TRUE(IsDataFileName(ok)) << ok;
+  }
+  for (const char* bad : {"", ".parquet", "../x.parquet", "a/b.parquet", ".2024.parquet",
+                          "2024.parquet.tmp", "x..parquet", "-x.parquet", "a b.parquet",
+                          "2024.csv", "x\n.parquet"}) {
+    EXPECT_FALSE(IsDataFileName(bad)) << bad;
+  }
+  EXPECT_FALSE(IsDataFileName(std::string(200, 'a') + ".parquet"));
+}
+}  // namespace da

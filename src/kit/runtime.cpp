@@ -1,12 +1,13 @@
 #include "kit/runtime.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <fstream>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -17,13 +18,16 @@
 #include "common/log.h"
 #include "common/time_util.h"
 #include "db/duckdb.h"
+#include "kit/extract_state.h"
+#include "kit/schema_diff.h"
+#include "kit/storage.h"
+#include "kit/strategies.h"
+#include "kit/stream_writer.h"
 
 namespace da::kit {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kParquetSuffix = ".parquet";
 
 std::string Printable(std::string_view s) { return PrintableForMessage(s, 128); }
 
@@ -33,101 +37,7 @@ std::string Lower(std::string s) {
   return s;
 }
 
-/// An flock(2) on a file, released by the destructor.
-class FileLock {
- public:
-  static Result<FileLock> Acquire(const fs::path& path, bool wait) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Unavailable("cannot open lock file '" + path.string() + "'");
-    if (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-      ::close(fd);
-      return FailedPrecondition("'" + path.string() + "' is locked by another process");
-    }
-    return FileLock(fd);
-  }
-  FileLock(FileLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  FileLock& operator=(FileLock&&) = delete;
-  FileLock(const FileLock&) = delete;
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
-  }
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-Status RemovePath(const fs::path& p) {
-  std::error_code ec;
-  fs::remove_all(p, ec);
-  if (ec) return Unavailable("cannot remove '" + p.string() + "': " + ec.message());
-  return Status::Ok();
-}
-
-Status RenamePath(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) {
-    return Unavailable("cannot rename '" + from.string() + "' to '" + to.string() +
-                       "': " + ec.message());
-  }
-  return Status::Ok();
-}
-
-/// Regular files directly inside `dir` (none when it does not exist).
-Result<std::vector<fs::path>> ListFiles(const fs::path& dir) {
-  std::vector<fs::path> out;
-  try {
-    if (!fs::exists(dir)) return out;
-    for (const auto& e : fs::directory_iterator(dir)) {
-      if (e.is_regular_file()) out.push_back(e.path());
-    }
-  } catch (const fs::filesystem_error& e) {
-    return Unavailable("cannot list '" + dir.string() + "': " + e.what());
-  }
-  return out;
-}
-
-fs::path ParquetPath(const fs::path& data_dir, const std::string& id) {
-  return data_dir / (id + kParquetSuffix);
-}
-
-/// Row count and columns of a Parquet file, read from its footer (no data scan).
-struct ParquetFacts {
-  int64_t rows = 0;
-  std::vector<ColumnInfo> columns;
-};
-
-Result<ParquetFacts> InspectParquet(db::Connection& conn, const fs::path& file) {
-  DA_ASSIGN_OR_RETURN(std::string lit, QuoteLiteral(file.string()));
-  ParquetFacts facts;
-  DA_ASSIGN_OR_RETURN(auto meta, conn.Query("SELECT coalesce(sum(num_rows), 0)::BIGINT FROM "
-                                            "parquet_file_metadata(" +
-                                            lit + ")"));
-  facts.rows = meta.RowCount() > 0 ? meta.GetInt64(0, 0) : 0;
-  DA_ASSIGN_OR_RETURN(auto desc, conn.Query("DESCRIBE SELECT * FROM read_parquet(" + lit + ")"));
-  for (size_t r = 0; r < desc.RowCount(); ++r) {
-    facts.columns.push_back({desc.GetString(0, r), desc.GetString(1, r)});
-  }
-  return facts;
-}
-
-Result<int64_t> FileSize(const fs::path& p) {
-  std::error_code ec;
-  auto size = fs::file_size(p, ec);
-  if (ec) return Unavailable("cannot stat '" + p.string() + "': " + ec.message());
-  return static_cast<int64_t>(size);
-}
-
-int64_t FileMtimeMicros(const fs::path& p) {
-  std::error_code ec;
-  auto t = fs::last_write_time(p, ec);
-  if (ec) return NowMicros();
-  auto sys = std::chrono::file_clock::to_sys(t);
-  return std::chrono::duration_cast<std::chrono::microseconds>(sys.time_since_epoch()).count();
-}
-
-/// Stats of a table extracted in this run (what its new `_meta` row says).
+/// Stats of a table written in this run (what its new `_meta` row says).
 struct FreshMeta {
   int64_t rows = 0;
   int64_t size_bytes = 0;
@@ -218,16 +128,62 @@ TablePlan PlanTables(const std::string& source,
   return plan;
 }
 
+/// True when a path can be used inside a DuckDB glob as a literal directory.
+bool IsGlobSafe(const std::string& path) {
+  return path.find_first_of("*?[]{}\\") == std::string::npos;
+}
+
+/// The SELECT of a table's view: its one file, or every partition of its directory through a
+/// glob (so a partition added later by a stream writer is visible at once).
+Result<std::string> ViewSelect(const fs::path& data_dir, const state::TableRecord& t,
+                               const StoredTable& stored) {
+  if (stored.multi_file && IsGlobSafe(PartitionDir(data_dir, t.id).string())) {
+    DA_ASSIGN_OR_RETURN(std::string lit,
+                        QuoteLiteral((PartitionDir(data_dir, t.id) / "*.parquet").string()));
+    return "SELECT * FROM read_parquet(" + lit + ", union_by_name=true, hive_partitioning=false)";
+  }
+  DA_ASSIGN_OR_RETURN(std::string reader, ParquetReaderSql(stored.files));
+  return "SELECT * FROM " + reader;
+}
+
+/// Options of one RebuildSource call.
+struct RebuildOptions {
+  /// Delete data of tables not in the plan (off when the table list may be stale).
+  bool prune = true;
+  /// Skip the rebuild when another one started after this time (µs since the epoch): that one
+  /// already saw every file written before (views over partitions are globs). 0 = never skip.
+  int64_t skip_if_started_after_us = 0;
+};
+
+/// `.build.started`: when the last rebuild of the source began (µs since the epoch), written
+/// under the build lock; 0 when unknown.
+int64_t ReadBuildStarted(const fs::path& source_dir) {
+  std::ifstream in(source_dir / ".build.started");
+  int64_t us = 0;
+  if (!(in >> us)) return 0;
+  return us;
+}
+
 /// Rebuilds `<source_dir>/extract.duckdb` for the publishable tables of `plan`, then prunes
-/// Parquet files of tables not in it. See runtime.h for the contract.
+/// Parquet files and partition directories of tables not in it. See runtime.h for the
+/// contract.
 Status RebuildSource(const fs::path& source_dir, const std::string& source, const TablePlan& plan,
-                     const std::map<std::string, FreshMeta>& fresh) {
+                     const std::map<std::string, FreshMeta>& fresh,
+                     const RebuildOptions& options = {}) {
   const fs::path data_dir = source_dir / "data";
   const fs::path live = source_dir / "extract.duckdb";
   const fs::path tmp = source_dir / "extract.duckdb.tmp";
   const auto wal_of = [](const fs::path& p) { return fs::path(p.string() + ".wal"); };
   DA_RETURN_IF_ERROR(EnsureDir(data_dir));
   DA_ASSIGN_OR_RETURN(auto build_lock, FileLock::Acquire(source_dir / ".build.lock", true));
+  if (options.skip_if_started_after_us > 0 &&
+      ReadBuildStarted(source_dir) > options.skip_if_started_after_us) {
+    return Status::Ok();
+  }
+  {
+    std::ofstream started(source_dir / ".build.started", std::ios::trunc);
+    started << NowMicros() << '\n';
+  }
 
   const auto previous = ReadPreviousMeta(live);
 
@@ -244,38 +200,51 @@ Status RebuildSource(const fs::path& source_dir, const std::string& source, cons
     DA_ASSIGN_OR_RETURN(auto insert, conn.Prepare("INSERT INTO _meta VALUES ($1, $2, $3, $4, "
                                                   "make_timestamp($5::BIGINT), $6, $7)"));
     for (const auto& t : plan.valid) {
-      const fs::path parquet = ParquetPath(data_dir, t.id);
-      std::error_code ec;
-      if (!fs::is_regular_file(parquet, ec)) continue;
-      DA_ASSIGN_OR_RETURN(int64_t size, FileSize(parquet));
+      DA_ASSIGN_OR_RETURN(StoredTable stored, FindStoredTable(data_dir, t));
+      if (stored.files.empty()) continue;
+      int64_t size = 0;
+      for (const auto& f : stored.files) {
+        DA_ASSIGN_OR_RETURN(int64_t n, FileSize(f));
+        size += n;
+      }
       int64_t rows = 0;
       int64_t extracted_at_us = 0;
       std::string schema_json;
-      if (auto f = fresh.find(t.id); f != fresh.end()) {
+      const auto f = fresh.find(t.id);
+      const auto p = previous.find(t.name);
+      // Partitions may change under us (stream writers): their footers are the truth.
+      if (!stored.multi_file && f != fresh.end() && f->second.size_bytes == size) {
         rows = f->second.rows;
         extracted_at_us = f->second.extracted_at_us;
         schema_json = ColumnsToJson(f->second.columns).dump();
-      } else if (auto p = previous.find(t.name);
-                 p != previous.end() && p->second.size_bytes == size) {
+      } else if (!stored.multi_file && f == fresh.end() && p != previous.end() &&
+                 p->second.size_bytes == size) {
         rows = p->second.rows;
         extracted_at_us = p->second.extracted_at_us;
         schema_json = p->second.schema_json;
       } else {
-        // No trustworthy previous row (first rebuild, a renamed table, an edited file):
-        // derive it from the file's footer.
-        auto facts = InspectParquet(conn, parquet);
+        // No trustworthy row (first rebuild, a renamed table, an edited file, partitions):
+        // derive it from the files' footers.
+        auto facts = InspectParquet(conn, stored.files);
         if (!facts.ok()) {
-          spdlog::warn("source {}: skipping unreadable {}: {}", source, parquet.string(),
+          spdlog::warn("source {}: skipping unreadable data of table {}: {}", source, t.id,
                        facts.status().ToString());
           continue;
         }
         rows = facts->rows;
-        extracted_at_us = FileMtimeMicros(parquet);
         schema_json = ColumnsToJson(facts->columns).dump();
+        if (f != fresh.end()) {
+          extracted_at_us = f->second.extracted_at_us;
+        } else if (p != previous.end() && p->second.size_bytes == size) {
+          extracted_at_us = p->second.extracted_at_us;
+        } else {
+          for (const auto& file : stored.files) {
+            extracted_at_us = std::max(extracted_at_us, FileMtimeMicros(file));
+          }
+        }
       }
-      DA_ASSIGN_OR_RETURN(std::string lit, QuoteLiteral(parquet.string()));
-      Status view = conn.Execute("CREATE VIEW " + QuoteIdent(t.name) +
-                                 " AS SELECT * FROM read_parquet(" + lit + ")");
+      DA_ASSIGN_OR_RETURN(std::string select, ViewSelect(data_dir, t, stored));
+      Status view = conn.Execute("CREATE VIEW " + QuoteIdent(t.name) + " AS " + select);
       if (!view.ok()) {
         spdlog::warn("source {}: no view for table {}: {}", source, t.id, view.ToString());
         continue;
@@ -292,7 +261,8 @@ Status RebuildSource(const fs::path& source_dir, const std::string& source, cons
   DA_RETURN_IF_ERROR(RemovePath(wal_of(live)));
   DA_RETURN_IF_ERROR(RenamePath(tmp, live));
 
-  // Prune Parquet files of tables no longer registered, after the new views are live.
+  // Prune data of tables no longer registered, after the new views are live.
+  if (!options.prune) return Status::Ok();
   const std::set<std::string>& keep = plan.registered;
   DA_ASSIGN_OR_RETURN(auto data_files, ListFiles(data_dir));
   for (const auto& f : data_files) {
@@ -303,8 +273,297 @@ Status RebuildSource(const fs::path& source_dir, const std::string& source, cons
     spdlog::info("source {}: removing {} (table no longer registered)", source, fname);
     DA_RETURN_IF_ERROR(RemovePath(f));
   }
+  DA_ASSIGN_OR_RETURN(auto data_dirs, ListDirs(data_dir));
+  for (const auto& d : data_dirs) {
+    const std::string id = d.filename().string();
+    if (id.starts_with(".") || keep.count(id)) continue;
+    spdlog::info("source {}: removing {}/ (table no longer registered)", source, id);
+    DA_RETURN_IF_ERROR(RemovePath(d));
+  }
   return Status::Ok();
 }
+
+/// Removes what a killed run left in `data/`: `*.tmp` files, and partition temp files whose
+/// lock is free (a held lock means a stream writer is working on that partition right now).
+Status CleanDataLeftovers(const fs::path& data_dir) {
+  DA_ASSIGN_OR_RETURN(auto data_files, ListFiles(data_dir));
+  for (const auto& f : data_files) {
+    if (f.filename().string().ends_with(".tmp")) DA_RETURN_IF_ERROR(RemovePath(f));
+  }
+  DA_ASSIGN_OR_RETURN(auto dirs, ListDirs(data_dir));
+  for (const auto& d : dirs) {
+    const std::string id = d.filename().string();
+    if (id.starts_with(".")) continue;
+    DA_ASSIGN_OR_RETURN(auto files, ListFiles(d));
+    for (const auto& f : files) {
+      const std::string name = f.filename().string();
+      const std::string suffix = std::string(kParquetSuffix) + ".tmp";
+      if (!name.ends_with(".tmp")) continue;
+      const std::string period =
+          name.ends_with(suffix) ? name.substr(0, name.size() - suffix.size()) : "";
+      if (!IsPeriodName(period)) {
+        DA_RETURN_IF_ERROR(RemovePath(f));
+        continue;
+      }
+      DA_RETURN_IF_ERROR(EnsureDir(data_dir / ".locks"));
+      DA_ASSIGN_OR_RETURN(auto lock,
+                          FileLock::TryAcquire(PartitionLockPath(data_dir, id, period)));
+      if (lock) DA_RETURN_IF_ERROR(RemovePath(f));
+    }
+  }
+  return Status::Ok();
+}
+
+/// Records the source's registered tables in its extract state (the snapshot a stream append
+/// rebuilds from) and forgets the state of tables no longer registered.
+Status RecordRegistered(const fs::path& source_dir, const std::string& source,
+                        const std::vector<state::TableRecord>& source_tables) {
+  std::vector<state::TableRecord> registered;
+  std::set<std::string> ids;
+  for (const auto& t : source_tables) {
+    if (t.source_type != source || t.query_mode == "remote") continue;
+    registered.push_back(t);
+    ids.insert(t.id);
+  }
+  return UpdateExtractState(source_dir, [&](ExtractState& st) {
+    st.registered = registered;
+    for (auto it = st.tables.begin(); it != st.tables.end();) {
+      it = ids.count(it->first) ? std::next(it) : st.tables.erase(it);
+    }
+  });
+}
+
+/// Where one table of an Extract call reads and writes.
+struct TableJob {
+  const state::TableRecord& table;
+  Connector& connector;
+  const ConnectorConfig& config;
+  fs::path data_dir;
+  fs::path tmp_dir;
+  const TableState* previous = nullptr;  ///< its extract state, when there is one
+  size_t index = 0;                      ///< makes scratch names unique within the run
+};
+
+/// What a successful table extraction leaves behind.
+struct TableDone {
+  FreshMeta meta;
+  TableState state;
+};
+
+/// The watermark an incremental read starts from: the extract state's, when it belongs to
+/// the same column and the stored data is what the state describes (or the table has a key:
+/// re-merging rows is harmless); otherwise the largest value in the stored data; nullopt for
+/// a full read.
+std::optional<std::string> PlanWatermark(db::Connection& conn, const TableJob& job,
+                                         const std::string& column, const StoredTable& stored,
+                                         std::vector<std::string>* warnings) {
+  const TableState* prev = job.previous;
+  if (prev && prev->incremental_column == column && prev->watermark) {
+    if (job.table.primary_key.size() > 0 || SameFiles(prev->files, stored.files)) {
+      return prev->watermark;
+    }
+    warnings->push_back("the stored data of table '" + job.table.id +
+                        "' is not the data its extract state describes (an interrupted run?): "
+                        "the watermark was taken from the stored data");
+  } else if (prev && !prev->incremental_column.empty() && prev->incremental_column != column) {
+    warnings->push_back("incremental_column of table '" + job.table.id + "' changed from '" +
+                        prev->incremental_column + "' to '" + column +
+                        "': the watermark was taken from the stored data");
+  }
+  if (stored.files.empty()) return std::nullopt;
+  auto reader = ParquetReaderSql(stored.files);
+  if (!reader.ok()) return std::nullopt;
+  auto max = MaxValue(conn, *reader, column);
+  if (!max.ok()) {
+    warnings->push_back("the stored data of table '" + job.table.id + "' has no usable column '" +
+                        column + "': reading everything");
+    return std::nullopt;
+  }
+  return *max;
+}
+
+/// Reads one table through its connector and commits it with its sync strategy. Fills the
+/// report fields it learns on the way (schema_change, warnings) even when it fails.
+Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, TableDone* done) {
+  const state::TableRecord& t = job.table;
+  const std::string strategy = t.sync_strategy.empty() ? "full_refresh" : t.sync_strategy;
+  const std::string policy = t.schema_policy.empty() ? "evolve" : t.schema_policy;
+  if (strategy != "full_refresh" && strategy != "incremental" && strategy != "partitioned") {
+    return InvalidArgument("sync_strategy '" + Printable(strategy) + "' of table '" + t.id +
+                           "' must be one of full_refresh, incremental, partitioned");
+  }
+  if (policy != "evolve" && policy != "freeze") {
+    return InvalidArgument("schema_policy '" + Printable(policy) + "' of table '" + t.id +
+                           "' must be one of evolve, freeze");
+  }
+  DA_RETURN_IF_ERROR(PrepareStrategyConnection(conn));
+  const bool multi_file = strategy == "partitioned";
+
+  // The data stored now, in the form this strategy writes (the other form, left by a
+  // strategy change, is not merged into: it is replaced by a full read).
+  DA_ASSIGN_OR_RETURN(StoredTable stored, FindStoredTable(job.data_dir, t));
+  if (stored.multi_file != multi_file) {
+    if (!stored.files.empty()) {
+      s->warnings.push_back("table '" + t.id + "' was stored as " +
+                            (stored.multi_file ? "partitions" : "one file") +
+                            " before; sync_strategy " + strategy + " replaces it");
+    }
+    stored = StoredTable{multi_file, {}};
+  }
+
+  std::string inc_col;
+  std::optional<std::string> watermark;
+  if (strategy != "full_refresh" && !t.incremental_column.empty()) {
+    DA_RETURN_IF_ERROR(ValidateStrictIdentifier("incremental_column", t.incremental_column));
+    inc_col = t.incremental_column;
+    watermark = PlanWatermark(conn, job, inc_col, stored, &s->warnings);
+  }
+
+  const fs::path single = SingleFilePath(job.data_dir, t.id);
+  const fs::path read_file =
+      strategy == "full_refresh"
+          ? fs::path(single.string() + ".tmp")
+          : job.tmp_dir / ("read-" + std::to_string(job.index) + kParquetSuffix);
+  {
+    ParquetSink sink(conn, read_file);
+    ReadOptions options;
+    options.table = t;
+    options.config = job.config;
+    options.temp_dir = job.tmp_dir / "connector";
+    options.incremental_column = inc_col;
+    options.watermark = watermark;
+    DA_RETURN_IF_ERROR(job.connector.Read(options, sink));
+    if (!sink.finished()) {
+      return Internal("connector '" + job.connector.name() + "' returned without writing table '" +
+                      t.id + "'");
+    }
+  }
+  DA_ASSIGN_OR_RETURN(auto read_facts, InspectParquet(conn, {read_file}));
+
+  // Schema evolution: against the last successful read, or (no state yet) the stored data.
+  std::optional<std::vector<ColumnInfo>> before;
+  if (job.previous && !job.previous->columns.empty()) {
+    before = job.previous->columns;
+  } else if (!stored.files.empty()) {
+    auto facts = InspectParquet(conn, stored.files);
+    if (facts.ok()) before = std::move(facts->columns);
+  }
+  std::optional<SchemaChange> change;
+  if (before) {
+    SchemaChange diff = DiffColumns(*before, read_facts.columns);
+    if (!diff.empty()) change = std::move(diff);
+  }
+  s->schema_change = change;
+  if (change) {
+    if (policy == "freeze") {
+      return FailedPrecondition("schema_policy of table '" + t.id +
+                                "' is freeze and its columns changed: " +
+                                DescribeSchemaChange(*change) +
+                                "; the previous data keeps serving (set schema_policy to evolve "
+                                "to accept the change)");
+    }
+    spdlog::info("table {}: schema changed: {}", t.id, DescribeSchemaChange(*change));
+  }
+
+  CommitResult commit;
+  if (strategy == "full_refresh") {
+    DA_RETURN_IF_ERROR(RenamePath(read_file, single));
+  } else {
+    ReadBatch batch{read_file, read_facts.columns, inc_col, watermark};
+    if (strategy == "incremental") {
+      DA_ASSIGN_OR_RETURN(commit, CommitIncremental(conn, t, batch, job.data_dir));
+    } else {
+      const fs::path parts = job.tmp_dir / ("parts-" + std::to_string(job.index));
+      DA_ASSIGN_OR_RETURN(commit, CommitPartitioned(conn, t, batch, job.data_dir, parts));
+      (void)RemovePath(parts);
+    }
+    (void)RemovePath(read_file);
+    spdlog::info("table {}: {} new rows{}", t.id, commit.new_rows,
+                 commit.touched.empty() ? ""
+                                        : " in " + std::to_string(commit.touched.size()) +
+                                              " partition(s)");
+  }
+  // Data of the other form is replaced by this run's.
+  DA_RETURN_IF_ERROR(RemovePath(multi_file ? single : PartitionDir(job.data_dir, t.id)));
+
+  DA_ASSIGN_OR_RETURN(StoredTable after, FindStoredTable(job.data_dir, t));
+  std::vector<StoredFile> files;
+  if (!after.files.empty()) {
+    DA_ASSIGN_OR_RETURN(files, CollectFileStats(conn, after.files,
+                                                job.previous ? job.previous->files
+                                                             : std::vector<StoredFile>{}));
+  }
+  DA_ASSIGN_OR_RETURN(auto facts, after.files.empty() ? Result<ParquetFacts>(ParquetFacts{})
+                                                      : InspectParquet(conn, after.files));
+  done->meta.rows = 0;
+  done->meta.size_bytes = 0;
+  for (const auto& f : files) {
+    done->meta.rows += f.stats.rows;
+    done->meta.size_bytes += f.stats.size_bytes;
+  }
+  done->meta.columns = facts.columns;
+  done->meta.extracted_at_us = NowMicros();
+
+  s->md5 = multi_file || files.empty() ? "" : files[0].stats.md5;
+  s->files.clear();
+  if (multi_file) {
+    for (const auto& f : files) s->files.push_back(f.stats);
+  }
+  s->warnings.insert(s->warnings.end(), commit.warnings.begin(), commit.warnings.end());
+  s->watermark = commit.watermark ? commit.watermark : watermark;
+
+  TableState& st = done->state;
+  st.columns = read_facts.columns;
+  st.sync_strategy = strategy;
+  st.incremental_column = inc_col;
+  st.watermark = inc_col.empty() ? std::nullopt : s->watermark;
+  st.last_extracted_at = IsoFromMicros(done->meta.extracted_at_us);
+  st.files = std::move(files);
+  if (change) {
+    st.last_schema_change = change;
+    st.last_schema_change_at = st.last_extracted_at;
+  } else if (job.previous) {
+    st.last_schema_change = job.previous->last_schema_change;
+    st.last_schema_change_at = job.previous->last_schema_change_at;
+  }
+  return Status::Ok();
+}
+
+/// A scratch directory for one stream append: `<source_dir>/stream/<pid>-<random>`, removed
+/// by the destructor. Directories of writers that died (their pid is gone) are removed first.
+class StreamScratch {
+ public:
+  static Result<StreamScratch> Create(const fs::path& source_dir) {
+    const fs::path root = source_dir / "stream";
+    DA_RETURN_IF_ERROR(EnsureDir(root));
+    DA_ASSIGN_OR_RETURN(auto dirs, ListDirs(root));
+    for (const auto& d : dirs) {
+      const std::string name = d.filename().string();
+      const auto dash = name.find('-');
+      if (dash == std::string::npos) continue;
+      const std::string pid_text = name.substr(0, dash);
+      if (pid_text.empty() || pid_text.size() > 9 ||
+          !std::all_of(pid_text.begin(), pid_text.end(), ::isdigit)) {
+        continue;
+      }
+      const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+      if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) (void)RemovePath(d);
+    }
+    const fs::path dir = root / (std::to_string(::getpid()) + "-" + RandomHex(8));
+    DA_RETURN_IF_ERROR(EnsureDir(dir / "duckdb"));
+    return StreamScratch(dir);
+  }
+  StreamScratch(StreamScratch&& o) noexcept : dir_(std::exchange(o.dir_, fs::path())) {}
+  StreamScratch& operator=(StreamScratch&&) = delete;
+  ~StreamScratch() {
+    if (!dir_.empty()) (void)RemovePath(dir_);
+  }
+  const fs::path& dir() const { return dir_; }
+
+ private:
+  explicit StreamScratch(fs::path dir) : dir_(std::move(dir)) {}
+  fs::path dir_;
+};
 
 }  // namespace
 
@@ -384,10 +643,8 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
   DA_RETURN_IF_ERROR(RemovePath(tmp_dir));
   DA_RETURN_IF_ERROR(EnsureDir(tmp_dir / "duckdb"));
   DA_RETURN_IF_ERROR(EnsureDir(tmp_dir / "connector"));
-  DA_ASSIGN_OR_RETURN(auto data_files, ListFiles(data_dir));
-  for (const auto& f : data_files) {
-    if (f.filename().string().ends_with(".tmp")) DA_RETURN_IF_ERROR(RemovePath(f));
-  }
+  DA_RETURN_IF_ERROR(CleanDataLeftovers(data_dir));
+  DA_ASSIGN_OR_RETURN(const ExtractState previous_state, LoadExtractState(source_dir));
 
   const TablePlan plan = PlanTables(source, source_tables);
   const ConnectorConfig config =
@@ -420,43 +677,38 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
       work_db.emplace(std::move(opened));
     }
     const auto start = std::chrono::steady_clock::now();
-    const fs::path tmp = data_dir / (t.id + kParquetSuffix + ".tmp");
-    FreshMeta meta;
-    auto run = [&]() -> Status {
+    auto prev = previous_state.tables.find(t.id);
+    TableJob job{t,       *connector, config, data_dir, tmp_dir,
+                 prev == previous_state.tables.end() ? nullptr : &prev->second,
+                 seen.size()};
+    TableDone done;
+    Status st = [&]() -> Status {
       DA_ASSIGN_OR_RETURN(auto conn, work_db->Connect());
-      {
-        ParquetSink sink(conn, tmp);
-        ReadOptions read_options{t, config, tmp_dir / "connector"};
-        DA_RETURN_IF_ERROR(connector->Read(read_options, sink));
-        if (!sink.finished()) {
-          return Internal("connector '" + source + "' returned without writing table '" + t.id +
-                          "'");
-        }
-      }
-      DA_ASSIGN_OR_RETURN(auto facts, InspectParquet(conn, tmp));
-      DA_ASSIGN_OR_RETURN(meta.size_bytes, FileSize(tmp));
-      DA_ASSIGN_OR_RETURN(s.md5, Md5File(tmp));
-      DA_RETURN_IF_ERROR(RenamePath(tmp, ParquetPath(data_dir, t.id)));
-      meta.rows = facts.rows;
-      meta.columns = std::move(facts.columns);
-      meta.extracted_at_us = NowMicros();
-      return Status::Ok();
-    };
-    Status st = run();
+      return ExtractTable(conn, job, &s, &done);
+    }();
     s.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
     if (st.ok()) {
       s.status = "ok";
-      s.rows = meta.rows;
-      s.size_bytes = meta.size_bytes;
-      s.columns = meta.columns;
-      fresh[t.id] = std::move(meta);
+      s.rows = done.meta.rows;
+      s.size_bytes = done.meta.size_bytes;
+      s.columns = done.meta.columns;
+      Status saved = UpdateExtractState(
+          source_dir, [&](ExtractState& state) { state.tables[t.id] = done.state; });
+      if (!saved.ok()) {
+        // The data is stored; the next run finds it does not match the state and re-derives
+        // the watermark from it.
+        s.warnings.push_back("the extract state could not be saved: " + saved.ToString());
+      }
+      fresh[t.id] = std::move(done.meta);
       spdlog::info("source {}: table {} extracted: {} rows, {} bytes, {} ms", source, t.id, s.rows,
                    s.size_bytes, s.duration_ms);
     } else {
-      (void)RemovePath(tmp);
+      (void)RemovePath(SingleFilePath(data_dir, t.id).string() + ".tmp");
       s.md5.clear();
+      s.files.clear();
+      s.watermark.reset();
       s.error = st.ToString();
       spdlog::warn("source {}: table {} failed: {}", source, t.id, s.error);
     }
@@ -472,6 +724,7 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
   }
   work_db.reset();
 
+  DA_RETURN_IF_ERROR(RecordRegistered(source_dir, source, source_tables));
   DA_RETURN_IF_ERROR(RebuildSource(source_dir, source, plan, fresh));
   DA_RETURN_IF_ERROR(RemovePath(tmp_dir));
   return report;
@@ -482,7 +735,129 @@ Status ExtractRuntime::RebuildExtractDb(const std::string& source,
   DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", source));
   std::error_code ec;
   if (!fs::exists(SourceDir(source), ec) && source_tables.empty()) return Status::Ok();
+  DA_RETURN_IF_ERROR(RecordRegistered(SourceDir(source), source, source_tables));
   return RebuildSource(SourceDir(source), source, PlanTables(source, source_tables), {});
+}
+
+Status ExtractRuntime::AppendEvents(const std::string& source, const state::TableRecord& table,
+                                    const std::vector<nlohmann::json>& events) {
+  return AppendSpooled(source, table, [&](EventSpool& spool) -> Status {
+    for (const auto& e : events) DA_RETURN_IF_ERROR(spool.Add(e));
+    return Status::Ok();
+  });
+}
+
+Status ExtractRuntime::AppendEventsFile(const std::string& source,
+                                        const state::TableRecord& table,
+                                        const fs::path& jsonl_file) {
+  return AppendSpooled(source, table, [&](EventSpool& spool) -> Status {
+    std::ifstream in(jsonl_file, std::ios::binary);
+    if (!in) return NotFound("events file '" + jsonl_file.string() + "' cannot be opened");
+    std::string line;
+    int64_t line_number = 0;
+    while (std::getline(in, line)) {
+      ++line_number;
+      Status st = spool.AddLine(line, line_number);
+      if (!st.ok()) return st.WithContext("events file '" + jsonl_file.string() + "'");
+    }
+    if (in.bad()) return Unavailable("cannot read events file '" + jsonl_file.string() + "'");
+    return Status::Ok();
+  });
+}
+
+Status ExtractRuntime::AppendSpooled(const std::string& source, const state::TableRecord& table,
+                                     const std::function<Status(EventSpool&)>& fill) {
+  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", source));
+  DA_ASSIGN_OR_RETURN(auto connector, connectors_.Create(source));
+  if (!HasCapability(connector->capabilities(), Capability::kStream)) {
+    return FailedPrecondition("connector '" + source + "' does not stream (no stream capability)");
+  }
+  if (table.source_type != source) {
+    return InvalidArgument("table '" + Printable(table.id) + "' belongs to source '" +
+                           Printable(table.source_type) + "', not '" + source + "'");
+  }
+  DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("table id", table.id));
+  if (table.query_mode == "remote") {
+    return InvalidArgument("table '" + table.id + "' has query_mode remote: nothing is stored");
+  }
+  if (table.sync_strategy != "partitioned" || table.partition_by.empty()) {
+    return FailedPrecondition(
+        "table '" + table.id +
+        "' must have sync_strategy partitioned and a partition_by event time field to receive "
+        "streamed events");
+  }
+  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("partition_by", table.partition_by));
+
+  const fs::path source_dir = SourceDir(source);
+  const fs::path data_dir = source_dir / "data";
+  DA_RETURN_IF_ERROR(EnsureDir(data_dir));
+  DA_ASSIGN_OR_RETURN(StreamScratch scratch, StreamScratch::Create(source_dir));
+  DA_ASSIGN_OR_RETURN(EventSpool spool, EventSpool::Create(scratch.dir() / "events.jsonl"));
+  DA_RETURN_IF_ERROR(fill(spool));
+  DA_RETURN_IF_ERROR(spool.Close());
+  if (spool.count() == 0) return Status::Ok();
+
+  FreshMeta meta;
+  int64_t committed_us = 0;
+  {
+    DA_ASSIGN_OR_RETURN(
+        auto db, db::Database::Open(
+                     ":memory:", {.read_only = false,
+                                  .settings = {{"memory_limit", options_.memory_limit},
+                                               {"threads", "1"},
+                                               {"temp_directory", (scratch.dir() / "duckdb").string()},
+                                               {"autoinstall_known_extensions", "false"}}}));
+    DA_ASSIGN_OR_RETURN(auto conn, db.Connect());
+    DA_RETURN_IF_ERROR(PrepareStrategyConnection(conn));
+    DA_ASSIGN_OR_RETURN(auto touched, WriteEventPartitions(conn, table, spool.path(), data_dir));
+    committed_us = NowMicros();
+    spdlog::info("source {}: table {}: {} events appended to {} partition(s)", source, table.id,
+                 spool.count(), touched.size());
+
+    DA_ASSIGN_OR_RETURN(auto files, PartitionFiles(data_dir, table.id));
+    DA_ASSIGN_OR_RETURN(const ExtractState before, LoadExtractState(source_dir));
+    auto prev = before.tables.find(table.id);
+    DA_ASSIGN_OR_RETURN(auto stats,
+                        CollectFileStats(conn, files,
+                                         prev == before.tables.end() ? std::vector<StoredFile>{}
+                                                                     : prev->second.files));
+    DA_ASSIGN_OR_RETURN(auto facts, InspectParquet(conn, files));
+    for (const auto& f : stats) {
+      meta.rows += f.stats.rows;
+      meta.size_bytes += f.stats.size_bytes;
+    }
+    meta.columns = facts.columns;
+    meta.extracted_at_us = NowMicros();
+    const std::string now = IsoFromMicros(meta.extracted_at_us);
+    DA_RETURN_IF_ERROR(UpdateExtractState(source_dir, [&](ExtractState& st) {
+      TableState& ts = st.tables[table.id];
+      ts.sync_strategy = table.sync_strategy;
+      ts.last_extracted_at = now;
+      ts.files = stats;
+      // The recorded table list learns this record (a stream-only source may never be
+      // extracted); the next Extract / RebuildExtractDb replaces the list with the registry's.
+      if (!st.registered) st.registered.emplace();
+      auto it = std::find_if(st.registered->begin(), st.registered->end(),
+                             [&](const state::TableRecord& r) { return r.id == table.id; });
+      if (it == st.registered->end()) {
+        st.registered->push_back(table);
+      } else {
+        *it = table;
+      }
+    }));
+  }
+
+  // Rebuild from the recorded table list (which has this table's record as given).
+  DA_ASSIGN_OR_RETURN(const ExtractState current, LoadExtractState(source_dir));
+  std::vector<state::TableRecord> tables = current.registered.value_or(
+      std::vector<state::TableRecord>{table});
+  std::map<std::string, FreshMeta> fresh;
+  fresh[table.id] = std::move(meta);
+  // Never prune here: the recorded table list may be older than the registry. Concurrent
+  // appends share one rebuild: a rebuild that began after our partitions were renamed into
+  // place already publishes them.
+  return RebuildSource(source_dir, source, PlanTables(source, tables), fresh,
+                       {.prune = false, .skip_if_started_after_us = committed_us});
 }
 
 }  // namespace da::kit

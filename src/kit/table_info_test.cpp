@@ -20,8 +20,13 @@ TEST(ExtractStatsJson, HasExactlyTheReportKeys) {
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"columns", "duration_ms", "error", "md5", "name",
-                                            "rows", "size_bytes", "status", "table_id"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"columns", "duration_ms", "error", "files", "md5",
+                                            "name", "rows", "schema_change", "size_bytes",
+                                            "status", "table_id", "warnings", "watermark"}));
+  EXPECT_TRUE(j["schema_change"].is_null());
+  EXPECT_TRUE(j["watermark"].is_null());
+  EXPECT_EQ(j["files"], nlohmann::json::array());
+  EXPECT_EQ(j["warnings"], nlohmann::json::array());
   EXPECT_EQ(j["size_bytes"].get<int64_t>(), 123456789012);
   EXPECT_EQ(j["columns"][1]["type"], "TIMESTAMP");
 

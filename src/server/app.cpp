@@ -4,8 +4,9 @@
 
 #include "common/fs_util.h"
 #include "common/hash.h"
-#include "connectors/builtin.h"
+#include "connectors/catalog.h"
 #include "common/log.h"
+#include "server/routes/catalog_v2_routes.h"
 #include "sync/child_process.h"
 
 namespace da::server {
@@ -14,12 +15,10 @@ std::filesystem::path AppContext::ParquetPath(const state::TableRecord& t) const
   return config.ExtractsDir() / t.source_type / "data" / (t.id + ".parquet");
 }
 
-namespace {
-// Known source types: the built-in connectors (the connector-kit issue adds installed ones).
-bool IsKnownSourceType(const std::string& name) {
-  return connectors::BuiltinConnectors().IsKnown(name);
+std::filesystem::path AppContext::PartitionDir(const state::TableRecord& t) const {
+  return config.ExtractsDir() / t.source_type / "data" / t.id;
 }
-}  // namespace
+
 
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& config) {
   std::unique_ptr<ServerApp> app(new ServerApp());
@@ -29,13 +28,29 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
   DA_RETURN_IF_ERROR(EnsureDir(config.ExtractsDir()));
   DA_RETURN_IF_ERROR(EnsureDir(config.AnalyticsDir()));
   DA_ASSIGN_OR_RETURN(ctx.db, state::StateDb::Open(config.SystemDbPath()));
-  ctx.registry = std::make_unique<state::Registry>(*ctx.db, IsKnownSourceType);
+  // Known source types: the built-in connectors and those installed under the connectors dir
+  // (read on every check, so a newly installed connector needs no restart).
+  ctx.registry = std::make_unique<state::Registry>(
+      *ctx.db, [cfg = &ctx.config](const std::string& name) {
+        return connectors::IsKnownConnector(*cfg, name);
+      });
   ctx.sync_state = std::make_unique<state::SyncStateRepo>(*ctx.db);
   ctx.users = std::make_unique<state::UserRepo>(*ctx.db);
   ctx.orchestrator = std::make_unique<orchestrator::Orchestrator>(
       config.ExtractsDir(), config.AnalyticsDir() / "server.duckdb");
   ctx.sync = std::make_unique<sync::SyncService>(config, *ctx.db, *ctx.registry,
                                                  *ctx.orchestrator, sync::SelfExecutablePath());
+  // Runs a killed server left `running` end as interrupted; their temp files are never
+  // published (only extract.duckdb and renamed Parquet files are read).
+  // Profiles of freshly synced tables are computed on the run's thread before the run ends.
+  ctx.sync->on_tables_synced = [&ctx](const std::vector<std::string>& ids) {
+    Status st = ProfileSyncedTables(ctx, ids);
+    if (!st.ok()) spdlog::warn("profiling after sync: {}", st.ToString());
+  };
+  Status recovered = ctx.sync->RecoverInterruptedRuns();
+  if (!recovered.ok()) spdlog::error("sync run recovery failed: {}", recovered.ToString());
+  ctx.scheduler = std::make_unique<sync::Scheduler>(*ctx.sync, *ctx.registry, *ctx.db,
+                                                    config.scheduler_tick_sec);
   DA_RETURN_IF_ERROR(app->BootstrapAdmin());
   auto rebuilt = ctx.orchestrator->Rebuild();
   if (!rebuilt.ok()) spdlog::warn("initial view rebuild failed: {}", rebuilt.status().ToString());
@@ -96,12 +111,14 @@ Status ServerApp::Run() {
   std::printf("da serve listening on http://%s:%d\n", ctx_.config.host.c_str(), port);
   std::fflush(stdout);
   spdlog::info("serving data dir {}", ctx_.config.data_dir.string());
+  if (ctx_.scheduler) ctx_.scheduler->Start();
   if (!http_.listen_after_bind()) return Internal("HTTP server stopped with an error");
   return Status::Ok();
 }
 
 void ServerApp::Stop() {
   http_.stop();
+  if (ctx_.scheduler) ctx_.scheduler->Stop();
   if (ctx_.sync) ctx_.sync->Shutdown();
 }
 

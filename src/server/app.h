@@ -15,6 +15,8 @@
 #include "state/state_db.h"
 #include "state/sync_state.h"
 #include "state/users.h"
+#include "server/data_files.h"
+#include "sync/scheduler.h"
 #include "sync/sync_service.h"
 
 namespace da::server {
@@ -28,10 +30,19 @@ struct AppContext {
   std::unique_ptr<state::UserRepo> users;
   std::unique_ptr<orchestrator::Orchestrator> orchestrator;
   std::unique_ptr<sync::SyncService> sync;
+  /// Starts due scheduled tables every config.scheduler_tick_sec (declared after `sync`, so it
+  /// is destroyed — and its thread stopped — first).
+  std::unique_ptr<sync::Scheduler> scheduler;
   auth::AccessPolicy access;
+  /// MD5s of the files of multi-file (partitioned, streamed) tables, for the manifest and
+  /// downloads.
+  FileDigestCache digests;
 
   /// Where a table's Parquet lives: <data-dir>/extracts/<source_type>/data/<id>.parquet.
   std::filesystem::path ParquetPath(const state::TableRecord& t) const;
+  /// Where a multi-file (partitioned or streamed) table's Parquet files live:
+  /// <data-dir>/extracts/<source_type>/data/<id>/ (one file per period, kit/storage.h).
+  std::filesystem::path PartitionDir(const state::TableRecord& t) const;
 };
 
 class ServerApp {
@@ -46,6 +57,8 @@ class ServerApp {
   Status Run();
   void Stop();
   AppContext& context() { return ctx_; }
+  /// The router with every registered route (complete once Create returned).
+  const Router& router() const { return *router_; }
 
  private:
   ServerApp() = default;

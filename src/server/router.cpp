@@ -1,5 +1,7 @@
 #include "server/router.h"
 
+#include <chrono>
+
 #include "common/hash.h"
 #include "common/log.h"
 
@@ -29,7 +31,37 @@ Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
 }
 
 Router::Router(httplib::Server& server, Authenticator authenticator)
-    : server_(server), authenticator_(std::move(authenticator)) {}
+    : server_(server),
+      authenticator_(std::move(authenticator)),
+      requests_total_(metrics_.AddCounter("da_http_requests_total",
+                                          "HTTP requests answered, by route pattern, method and status.",
+                                          {"route", "method", "status"})),
+      request_duration_(metrics_.AddHistogram(
+          "da_http_request_duration_seconds",
+          "Time to authenticate and handle a request (before a streamed body), by route pattern.",
+          {"route"}, DurationBuckets())) {}
+
+const std::vector<double>& Router::DurationBuckets() {
+  static const std::vector<double> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                               0.1,    0.25,  0.5,    1,     2.5,  5,    10, 30};
+  return kBuckets;
+}
+
+void Router::Record(RouteMetrics& m, int status, double seconds) {
+  m.duration->Observe(seconds);
+  if (status >= 100 && status < 600) {
+    std::atomic<Counter*>& slot = m.by_status[static_cast<size_t>(status - 100)];
+    Counter* c = slot.load(std::memory_order_acquire);
+    if (c == nullptr) {
+      // Racing threads get the same child from the family; storing it twice is harmless.
+      c = &requests_total_.WithLabels({m.pattern, m.method, std::to_string(status)});
+      slot.store(c, std::memory_order_release);
+    }
+    c->Increment();
+  } else {
+    requests_total_.WithLabels({m.pattern, m.method, std::to_string(status)}).Increment();
+  }
+}
 
 namespace {
 std::string RequestIdFor(const httplib::Request& req) {
@@ -54,8 +86,27 @@ std::string BearerToken(const httplib::Request& req) {
 httplib::Server::Handler Router::Wrap(const std::string& method, const std::string& pattern,
                                       AccessLevel access, Handler handler) {
   routes_.push_back({method, pattern, access});
-  return [this, access, handler = std::move(handler)](const httplib::Request& req,
-                                                      httplib::Response& res) {
+  RouteMetrics& m = route_metrics_.emplace_back();
+  m.pattern = pattern;
+  m.method = method;
+  m.duration = &request_duration_.WithLabels({pattern});
+  return [this, access, &m, handler = std::move(handler)](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    const auto started = std::chrono::steady_clock::now();
+    // Records on every way out (auth refusals, handler returns, exceptions).
+    struct RecordOnExit {
+      Router* router;
+      RouteMetrics& metrics;
+      const httplib::Request& req;
+      const httplib::Response& res;
+      std::chrono::steady_clock::time_point started;
+      ~RecordOnExit() {
+        // httplib answers an untouched status (-1) with 200, or 206 for a range request.
+        int status = res.status != -1 ? res.status : (req.ranges.empty() ? 200 : 206);
+        std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+        router->Record(metrics, status, elapsed.count());
+      }
+    } record_on_exit{this, m, req, res, started};
     RequestContext ctx;
     ctx.request_id = RequestIdFor(req);
     res.set_header("X-Request-ID", ctx.request_id);

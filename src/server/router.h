@@ -3,6 +3,15 @@
 /// authentication, JSON error bodies and a last-resort catch per request.
 ///
 /// Error body (decisions.md §11): {"error": {"code": "...", "message": "...", "request_id": "..."}}.
+///
+/// Every routed request is counted in the router's MetricsRegistry (see metrics.h):
+/// `da_http_requests_total{route,method,status}` and `da_http_request_duration_seconds{route}`,
+/// labelled with the route *pattern* (e.g. `/api/data/([^/]+)/download`), never the raw path, so
+/// label cardinality stays bounded. The duration is the handler's time (auth + handler); a
+/// streamed body (downloads) is written after it.
+#include <array>
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "server/metrics.h"
 #include "state/users.h"
 
 namespace da::server {
@@ -30,7 +40,7 @@ using Handler =
 /// Resolves a bearer token to a principal (unauthenticated on failure).
 using Authenticator = std::function<Result<state::Principal>(const std::string& token)>;
 
-/// A registered route, kept for introspection (docs, OpenAPI later).
+/// A registered route, kept for introspection (OpenAPI, /docs, metrics labels).
 struct RouteInfo {
   std::string method;
   std::string pattern;
@@ -40,19 +50,41 @@ struct RouteInfo {
 class Router {
  public:
   Router(httplib::Server& server, Authenticator authenticator);
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
 
   void Get(const std::string& pattern, AccessLevel access, Handler handler);
   void Post(const std::string& pattern, AccessLevel access, Handler handler);
   void Put(const std::string& pattern, AccessLevel access, Handler handler);
   void Delete(const std::string& pattern, AccessLevel access, Handler handler);
+  /// Routes in registration order. Complete once the server starts; not changed afterwards.
   const std::vector<RouteInfo>& routes() const { return routes_; }
+  /// The registry holding the HTTP request metrics; /metrics renders it (thread-safe).
+  MetricsRegistry& metrics() { return metrics_; }
+
+  /// Bucket upper bounds (seconds) of da_http_request_duration_seconds.
+  static const std::vector<double>& DurationBuckets();
 
  private:
+  /// Per-route metric children, resolved at registration so the hot path takes no lock:
+  /// the counter for a status code is looked up once and cached in `by_status`.
+  struct RouteMetrics {
+    std::string pattern;
+    std::string method;
+    Histogram* duration = nullptr;
+    std::array<std::atomic<Counter*>, 500> by_status{};  ///< index = HTTP status - 100
+  };
+  void Record(RouteMetrics& m, int status, double seconds);
+
   httplib::Server::Handler Wrap(const std::string& method, const std::string& pattern,
                                 AccessLevel access, Handler handler);
   httplib::Server& server_;
   Authenticator authenticator_;
   std::vector<RouteInfo> routes_;
+  MetricsRegistry metrics_;
+  CounterFamily& requests_total_;
+  HistogramFamily& request_duration_;
+  std::deque<RouteMetrics> route_metrics_;  ///< deque: element addresses stay stable
 };
 
 /// Writes `body` as application/json with `status`.

@@ -79,6 +79,50 @@ const std::vector<Migration>& Migrations() {
            "  params VARCHAR,"
            "  result VARCHAR)",
        }},
+      {2,
+       "sync runs and their per-table outcomes",
+       {
+           // status: running | ok | partial | error | cancelled | interrupted;
+           // trigger: manual | schedule; tables_requested: JSON array of table ids.
+           "CREATE TABLE sync_runs ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  started_at TIMESTAMP NOT NULL,"
+           "  finished_at TIMESTAMP,"
+           "  status VARCHAR NOT NULL,"
+           "  trigger VARCHAR NOT NULL,"
+           "  requested_by VARCHAR,"
+           "  tables_requested VARCHAR NOT NULL DEFAULT '[]',"
+           "  message VARCHAR)",
+           // One row per table that reached an outcome: synced | skipped | error.
+           "CREATE TABLE sync_run_tables ("
+           "  run_id VARCHAR NOT NULL,"
+           "  table_id VARCHAR NOT NULL,"
+           "  status VARCHAR NOT NULL,"
+           "  reason VARCHAR,"
+           "  rows BIGINT NOT NULL DEFAULT 0,"
+           "  size_bytes BIGINT NOT NULL DEFAULT 0,"
+           "  duration_ms BIGINT NOT NULL DEFAULT 0,"
+           "  started_at TIMESTAMP,"
+           "  finished_at TIMESTAMP,"
+           "  PRIMARY KEY (run_id, table_id))",
+       }},
+      {3,
+       "table_profiles: latest column profile per table",
+       {
+           // profile is the profiler's JSON document as text (see sync/profiler.h).
+           "CREATE TABLE table_profiles ("
+           "  table_id VARCHAR PRIMARY KEY,"
+           "  profile VARCHAR NOT NULL,"
+           "  profiled_at TIMESTAMP NOT NULL)",
+       }},
+      {4,
+       "schema evolution: per-table schema_policy, schema change per sync",
+       {
+           // evolve | freeze (see TableRecord::schema_policy).
+           "ALTER TABLE table_registry ADD COLUMN schema_policy VARCHAR DEFAULT 'evolve'",
+           // The extraction's schema_change JSON ({added, removed, retyped}); NULL = none.
+           "ALTER TABLE sync_history ADD COLUMN schema_change VARCHAR",
+       }},
   };
   return kMigrations;
 }

@@ -7,6 +7,7 @@
 
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "common/schedule.h"
 #include "common/time_util.h"
 #include "state/internal.h"
 
@@ -26,7 +27,7 @@ constexpr const char* kSelectColumns =
     "id, name, description, source_type, bucket, source_table, source_query, query_mode, "
     "sync_strategy, sync_schedule, primary_key, incremental_column, partition_by, "
     "partition_granularity, registered_by, epoch_us(registered_at), epoch_us(updated_at), "
-    "version";
+    "version, schema_policy";
 
 /// Counts UTF-8 code points (bytes that are not continuation bytes).
 size_t Utf8Length(const std::string& s) {
@@ -75,6 +76,7 @@ Status ValidateRecord(const TableRecord& t, const SourceTypeCheck& is_known_sour
   DA_RETURN_IF_ERROR(OneOf("query_mode", t.query_mode, {"local", "materialized", "remote"}));
   DA_RETURN_IF_ERROR(
       OneOf("sync_strategy", t.sync_strategy, {"full_refresh", "incremental", "partitioned"}));
+  DA_RETURN_IF_ERROR(OneOf("schema_policy", t.schema_policy, {"evolve", "freeze"}));
   if (!t.bucket.empty()) DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("bucket", t.bucket));
   if (Utf8Length(t.description) > kMaxDescriptionChars) {
     return InvalidArgument("description is " + std::to_string(Utf8Length(t.description)) +
@@ -105,6 +107,7 @@ Status ValidateRecord(const TableRecord& t, const SourceTypeCheck& is_known_sour
                            "' contains control characters or is longer than " +
                            std::to_string(kMaxScheduleChars) + " characters");
   }
+  if (!t.sync_schedule.empty()) DA_RETURN_IF_ERROR(ParseSchedule(t.sync_schedule).status());
   std::set<std::string> seen;
   for (const std::string& col : t.primary_key) {
     DA_RETURN_IF_ERROR(ValidateStrictIdentifier("primary_key entry", col));
@@ -139,6 +142,7 @@ Status ValidateRecord(const TableRecord& t, const SourceTypeCheck& is_known_sour
 void Normalize(TableRecord* t) {
   if (t->query_mode.empty()) t->query_mode = "local";
   if (t->sync_strategy.empty()) t->sync_strategy = "full_refresh";
+  if (t->schema_policy.empty()) t->schema_policy = "evolve";
   if (t->sync_strategy == "partitioned" && t->partition_granularity.empty()) {
     t->partition_granularity = "month";
   }
@@ -200,6 +204,7 @@ Result<TableRecord> RowToRecord(const db::QueryResult& r, size_t row) {
   t.registered_at = internal::IsoCell(r, 15, row);
   t.updated_at = internal::IsoCell(r, 16, row);
   t.version = r.GetInt64(17, row);
+  t.schema_policy = r.IsNull(18, row) ? "evolve" : r.GetString(18, row);
   return t;
 }
 
@@ -259,12 +264,13 @@ Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::st
         "INSERT INTO table_registry (id, name, description, source_type, bucket, source_table, "
         "source_query, query_mode, sync_strategy, sync_schedule, primary_key, "
         "incremental_column, partition_by, partition_granularity, registered_by, registered_at, "
-        "updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-        "$14, $15, make_timestamp($16), make_timestamp($16), 1)",
+        "updated_at, version, schema_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11, $12, $13, $14, $15, make_timestamp($16), make_timestamp($16), 1, $17)",
         {t.id, t.name, Nullable(t.description), t.source_type, Nullable(t.bucket),
          Nullable(t.source_table), Nullable(t.source_query), t.query_mode, t.sync_strategy,
          Nullable(t.sync_schedule), PrimaryKeyJson(t), Nullable(t.incremental_column),
-         Nullable(t.partition_by), Nullable(t.partition_granularity), t.registered_by, now}));
+         Nullable(t.partition_by), Nullable(t.partition_granularity), t.registered_by, now,
+         t.schema_policy}));
     internal::AuditOn(c, actor, "register_table", t.id, TableRecordToJson(t).dump(), "ok");
     return t;
   });
@@ -321,13 +327,13 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
                 "bucket = $4, source_table = $5, source_query = $6, query_mode = $7, "
                 "sync_strategy = $8, sync_schedule = $9, primary_key = $10, "
                 "incremental_column = $11, partition_by = $12, partition_granularity = $13, "
-                "updated_at = make_timestamp($14), version = $15 "
+                "updated_at = make_timestamp($14), version = $15, schema_policy = $18 "
                 "WHERE id = $16 AND version = $17",
                 {t.name, Nullable(t.description), t.source_type, Nullable(t.bucket),
                  Nullable(t.source_table), Nullable(t.source_query), t.query_mode, t.sync_strategy,
                  Nullable(t.sync_schedule), PrimaryKeyJson(t), Nullable(t.incremental_column),
                  Nullable(t.partition_by), Nullable(t.partition_granularity), now, t.version, t.id,
-                 stored->version}));
+                 stored->version, t.schema_policy}));
     if (r.RowsChanged() != 1) {
       return Aborted("table '" + id + "' changed concurrently; reload and retry");
     }

@@ -44,8 +44,9 @@ class Registry {
   /// All rows ordered by id.
   Result<std::vector<TableRecord>> List();
 
-  /// Validates a complete record (identifiers, enums, source type, schedule syntax stays free
-  /// text for now); used by Register/Update and by tests.
+  /// Validates a complete record (identifiers, enums, source type, and a non-empty
+  /// `sync_schedule` must parse with ParseSchedule → invalid_argument naming the accepted
+  /// forms); used by Register/Update and by tests.
   Status Validate(const TableRecord& t) const;
 
  private:

@@ -83,6 +83,36 @@ TEST_F(RegistryTest, ExplicitQuotedIdAndPartitionedDefaults) {
   EXPECT_EQ(registry_->Get("in.c-crm.orders")->bucket, "in.c-crm");
 }
 
+TEST_F(RegistryTest, SchemaPolicyDefaultsToEvolveAndPersists) {
+  auto r = registry_->Register(Flights(), "a");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->schema_policy, "evolve");
+  EXPECT_EQ(TableRecordToJson(*r)["schema_policy"], "evolve");
+  EXPECT_EQ(Count("SELECT count(*) FROM table_registry WHERE schema_policy = 'evolve'"), 1);
+
+  auto up = registry_->Update("flights", json{{"schema_policy", "freeze"}}, "a");
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(registry_->Get("flights")->schema_policy, "freeze");
+  // null resets to the default.
+  up = registry_->Update("flights", json{{"schema_policy", nullptr}}, "a");
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(registry_->Get("flights")->schema_policy, "evolve");
+  auto bad = registry_->Update("flights", json{{"schema_policy", "FREEZE"}}, "a");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+
+  json body = Flights();
+  body["name"] = "flights2";
+  body["id"] = "flights2";
+  body["schema_policy"] = "freeze";
+  auto frozen = registry_->Register(body, "a");
+  ASSERT_TRUE(frozen.ok()) << frozen.status().ToString();
+  EXPECT_EQ(registry_->Get("flights2")->schema_policy, "freeze");
+  // The migration adds sync_history.schema_change for the sync service to fill.
+  EXPECT_EQ(Count("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'sync_history' "
+                  "AND column_name = 'schema_change'"),
+            1);
+}
+
 TEST_F(RegistryTest, PrimaryKeyAcceptsCommaSeparatedString) {
   json body = Flights();
   body["primary_key"] = "a, b";
@@ -138,6 +168,7 @@ TEST_F(RegistryTest, EveryValidationRule) {
   ExpectRejected("incremental_column", "updated at", kInvalid);
   ExpectRejected("partition_by", "a;b", kInvalid);
   ExpectRejected("partition_granularity", "week", kInvalid);
+  ExpectRejected("schema_policy", "melt", kInvalid);
   ExpectRejected("bucket", "in c", kInvalid);
   ExpectRejected("description", std::string(4097, 'd'), kInvalid);
   ExpectRejected("source_table", std::string("a\nb"), kInvalid);
@@ -309,8 +340,8 @@ TEST_F(RegistryTest, UnregisterRemovesStateAndHistory) {
   SyncStateRepo sync(*db_);
   for (const char* id : {"flights", "weather"}) {
     ASSERT_TRUE(sync.RecordSuccess(id, 10, 100, std::string(32, 'a')).ok());
-    ASSERT_TRUE(sync.AppendHistory({"run1", id, "", "ok", 10, 100, 5, ""}).ok());
-    ASSERT_TRUE(sync.AppendHistory({"run2", id, "", "error", 0, 0, 5, "boom"}).ok());
+    ASSERT_TRUE(sync.AppendHistory({"run1", id, "", "ok", 10, 100, 5, "", ""}).ok());
+    ASSERT_TRUE(sync.AppendHistory({"run2", id, "", "error", 0, 0, 5, "boom", ""}).ok());
   }
   auto removed = registry_->Unregister("flights", "c");
   ASSERT_TRUE(removed.ok()) << removed.status().ToString();

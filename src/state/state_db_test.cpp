@@ -27,7 +27,7 @@ TEST(StateDbTest, MigrationsAreNumberedInOrder) {
     EXPECT_FALSE(all[i].sql.empty());
   }
   EXPECT_EQ(StateDb::ExpectedSchemaVersion(), all.back().version);
-  EXPECT_EQ(StateDb::ExpectedSchemaVersion(), 1);
+  EXPECT_EQ(StateDb::ExpectedSchemaVersion(), static_cast<int>(all.size()));
 }
 
 TEST(StateDbTest, FreshOpenCreatesDirsAndAppliesVersion1) {
@@ -38,8 +38,9 @@ TEST(StateDbTest, FreshOpenCreatesDirsAndAppliesVersion1) {
   EXPECT_TRUE(std::filesystem::exists(path));
   auto v = (*db)->CurrentSchemaVersion();
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_EQ(*v, 1);
-  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), 1);
+  const int64_t latest = StateDb::ExpectedSchemaVersion();
+  EXPECT_EQ(*v, latest);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), latest);
   for (const char* table : {"table_registry", "sync_state", "sync_history", "users",
                             "access_tokens", "audit_log", "schema_version"}) {
     EXPECT_EQ(CountRows(**db, std::string("SELECT count(*) FROM duckdb_tables() WHERE "
@@ -49,7 +50,8 @@ TEST(StateDbTest, FreshOpenCreatesDirsAndAppliesVersion1) {
         << table;
   }
   // applied_at is recorded (UTC, close to now).
-  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version WHERE applied_at IS NOT NULL"), 1);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version WHERE applied_at IS NOT NULL"),
+            latest);
 }
 
 TEST(StateDbTest, ReopenDoesNotReapply) {
@@ -67,9 +69,10 @@ TEST(StateDbTest, ReopenDoesNotReapply) {
   }
   auto db = StateDb::Open(path);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), 1);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"),
+            StateDb::ExpectedSchemaVersion());
   EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 1);
-  EXPECT_EQ(*(*db)->CurrentSchemaVersion(), 1);
+  EXPECT_EQ(*(*db)->CurrentSchemaVersion(), StateDb::ExpectedSchemaVersion());
 }
 
 TEST(StateDbTest, NewerDatabaseOpensUnchanged) {
@@ -124,7 +127,7 @@ TEST(StateDbTest, OpenReadOnlySeesMigratedData) {
   { ASSERT_TRUE(StateDb::Open(path).ok()); }
   auto ro = StateDb::OpenReadOnly(path);
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();
-  EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), 1);
+  EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), StateDb::ExpectedSchemaVersion());
 }
 
 TEST(StateDbTest, TransactionRollsBackOnError) {

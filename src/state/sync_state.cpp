@@ -94,38 +94,62 @@ Status SyncStateRepo::AppendHistory(const SyncHistoryRow& row) {
   return db_.With([&](db::Connection& c) {
     return c.Execute(
         "INSERT INTO sync_history (id, run_id, table_id, synced_at, status, rows, size_bytes, "
-        "duration_ms, error) VALUES ($1, $2, $3, make_timestamp($4), $5, $6, $7, $8, $9)",
+        "duration_ms, error, schema_change) "
+        "VALUES ($1, $2, $3, make_timestamp($4), $5, $6, $7, $8, $9, $10)",
         {RandomHex(16), row.run_id, row.table_id, synced_at, row.status, row.rows, row.size_bytes,
-         row.duration_ms, row.error.empty() ? db::Value(std::monostate{}) : db::Value(row.error)});
+         row.duration_ms, row.error.empty() ? db::Value(std::monostate{}) : db::Value(row.error),
+         row.schema_change.empty() ? db::Value(std::monostate{}) : db::Value(row.schema_change)});
   });
 }
+
+namespace {
+constexpr const char* kHistoryColumns =
+    "SELECT run_id, table_id, epoch_us(synced_at), status, rows, size_bytes, duration_ms, error, "
+    "schema_change FROM sync_history ";
+
+std::vector<SyncHistoryRow> HistoryRows(const db::QueryResult& r) {
+  std::vector<SyncHistoryRow> out;
+  out.reserve(r.RowCount());
+  for (size_t i = 0; i < r.RowCount(); ++i) {
+    SyncHistoryRow h;
+    h.run_id = r.GetString(0, i);
+    h.table_id = r.GetString(1, i);
+    h.synced_at = internal::IsoCell(r, 2, i);
+    h.status = r.GetString(3, i);
+    h.rows = r.GetInt64(4, i);
+    h.size_bytes = r.GetInt64(5, i);
+    h.duration_ms = r.GetInt64(6, i);
+    h.error = r.GetString(7, i);
+    h.schema_change = r.IsNull(8, i) ? "" : r.GetString(8, i);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+}  // namespace
 
 Result<std::vector<SyncHistoryRow>> SyncStateRepo::History(const std::string& table_id, int limit) {
   if (limit <= 0) return InvalidArgument("limit " + std::to_string(limit) + " must be positive");
   return db_.With([&](db::Connection& c) -> Result<std::vector<SyncHistoryRow>> {
     // rowid breaks ties between rows written within the same microsecond: newest insert first.
-    DA_ASSIGN_OR_RETURN(
-        db::QueryResult r,
-        c.Query("SELECT run_id, table_id, epoch_us(synced_at), status, rows, size_bytes, "
-                "duration_ms, error FROM sync_history "
-                "WHERE $1 = '' OR table_id = $1 "
-                "ORDER BY synced_at DESC, rowid DESC LIMIT $2",
-                {table_id, int64_t{limit}}));
-    std::vector<SyncHistoryRow> out;
-    out.reserve(r.RowCount());
-    for (size_t i = 0; i < r.RowCount(); ++i) {
-      SyncHistoryRow h;
-      h.run_id = r.GetString(0, i);
-      h.table_id = r.GetString(1, i);
-      h.synced_at = internal::IsoCell(r, 2, i);
-      h.status = r.GetString(3, i);
-      h.rows = r.GetInt64(4, i);
-      h.size_bytes = r.GetInt64(5, i);
-      h.duration_ms = r.GetInt64(6, i);
-      h.error = r.GetString(7, i);
-      out.push_back(std::move(h));
-    }
-    return out;
+    DA_ASSIGN_OR_RETURN(db::QueryResult r,
+                        c.Query(std::string(kHistoryColumns) +
+                                    "WHERE $1 = '' OR table_id = $1 "
+                                    "ORDER BY synced_at DESC, rowid DESC LIMIT $2",
+                                {table_id, int64_t{limit}}));
+    return HistoryRows(r);
+  });
+}
+
+Result<std::optional<SyncHistoryRow>> SyncStateRepo::LastSchemaChange(const std::string& table_id) {
+  return db_.With([&](db::Connection& c) -> Result<std::optional<SyncHistoryRow>> {
+    DA_ASSIGN_OR_RETURN(db::QueryResult r,
+                        c.Query(std::string(kHistoryColumns) +
+                                    "WHERE table_id = $1 AND schema_change IS NOT NULL "
+                                    "ORDER BY synced_at DESC, rowid DESC LIMIT 1",
+                                {table_id}));
+    auto rows = HistoryRows(r);
+    if (rows.empty()) return std::optional<SyncHistoryRow>{};
+    return std::optional<SyncHistoryRow>{std::move(rows.front())};
   });
 }
 

@@ -30,6 +30,9 @@ struct SyncHistoryRow {
   int64_t size_bytes = 0;
   int64_t duration_ms = 0;
   std::string error;
+  /// The extraction's schema change as JSON text ({added, removed, retyped}; kit::SchemaChange);
+  /// "" when the columns did not change or the attempt failed before comparing them.
+  std::string schema_change;
 };
 
 class SyncStateRepo {
@@ -50,6 +53,8 @@ class SyncStateRepo {
   Status AppendHistory(const SyncHistoryRow& row);
   /// Newest first, at most `limit` rows; all tables when table_id is "".
   Result<std::vector<SyncHistoryRow>> History(const std::string& table_id, int limit);
+  /// The newest history row of `table_id` that recorded a schema change; nullopt when none.
+  Result<std::optional<SyncHistoryRow>> LastSchemaChange(const std::string& table_id);
 
  private:
   StateDb& db_;

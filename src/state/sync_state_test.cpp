@@ -104,16 +104,36 @@ TEST_F(SyncStateTest, ListAndDelete) {
   EXPECT_EQ(repo_->RecordSuccess("", 1, 1, kMd5A).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(SyncStateTest, LastSchemaChangeIsTheNewestRecordedChange) {
+  EXPECT_FALSE(repo_->LastSchemaChange("flights")->has_value());
+  const std::string first = R"({"added":[{"name":"a","type":"BIGINT"}],"removed":[],"retyped":[]})";
+  const std::string second = R"({"added":[],"removed":[{"name":"a","type":"BIGINT"}],"retyped":[]})";
+  ASSERT_TRUE(repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 1, 1, "", first}).ok());
+  ASSERT_TRUE(repo_->AppendHistory({"r2", "flights", "2026-01-02T00:00:00Z", "error", 0, 0, 1,
+                                    "frozen", second}).ok());
+  ASSERT_TRUE(repo_->AppendHistory({"r3", "flights", "2026-01-03T00:00:00Z", "ok", 1, 1, 1, "", ""}).ok());
+  ASSERT_TRUE(repo_->AppendHistory({"r3", "weather", "2026-01-04T00:00:00Z", "ok", 1, 1, 1, "", first}).ok());
+  auto last = repo_->LastSchemaChange("flights");
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  ASSERT_TRUE(last->has_value());
+  EXPECT_EQ((*last)->run_id, "r2");
+  EXPECT_EQ((*last)->status, "error");
+  EXPECT_EQ((*last)->schema_change, second);
+  auto history = repo_->History("flights", 1);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].schema_change, "");
+}
+
 TEST_F(SyncStateTest, HistoryNewestFirstWithLimitAndFilter) {
   ASSERT_TRUE(
-      repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 10, 100, ""}).ok());
+      repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 10, 100, "", ""}).ok());
   ASSERT_TRUE(
-      repo_->AppendHistory({"r2", "flights", "2026-01-02T00:00:00Z", "error", 0, 0, 50, "boom"})
+      repo_->AppendHistory({"r2", "flights", "2026-01-02T00:00:00Z", "error", 0, 0, 50, "boom", ""})
           .ok());
   ASSERT_TRUE(
-      repo_->AppendHistory({"r2", "weather", "2026-01-02T00:00:00.5Z", "ok", 7, 70, 9, ""}).ok());
+      repo_->AppendHistory({"r2", "weather", "2026-01-02T00:00:00.5Z", "ok", 7, 70, 9, "", ""}).ok());
   // A NowIso()-style value (microseconds) is accepted.
-  ASSERT_TRUE(repo_->AppendHistory({"r3", "flights", NowIso(), "ok", 3, 30, 1, ""}).ok());
+  ASSERT_TRUE(repo_->AppendHistory({"r3", "flights", NowIso(), "ok", 3, 30, 1, "", ""}).ok());
 
   auto all = repo_->History("", 10);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
@@ -144,13 +164,13 @@ TEST_F(SyncStateTest, HistoryNewestFirstWithLimitAndFilter) {
 }
 
 TEST_F(SyncStateTest, HistoryDefaultsTimeAndRejectsBadInput) {
-  ASSERT_TRUE(repo_->AppendHistory({"r", "t", "", "ok", 0, 0, 0, ""}).ok());
+  ASSERT_TRUE(repo_->AppendHistory({"r", "t", "", "ok", 0, 0, 0, "", ""}).ok());
   auto h = repo_->History("t", 1);
   ASSERT_EQ(h->size(), 1u);
   EXPECT_TRUE(LooksIsoUtc((*h)[0].synced_at)) << (*h)[0].synced_at;
-  EXPECT_EQ(repo_->AppendHistory({"r", "t", "yesterday", "ok", 0, 0, 0, ""}).code(),
+  EXPECT_EQ(repo_->AppendHistory({"r", "t", "yesterday", "ok", 0, 0, 0, "", ""}).code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(repo_->AppendHistory({"r", "t", "", "maybe", 0, 0, 0, ""}).code(),
+  EXPECT_EQ(repo_->AppendHistory({"r", "t", "", "maybe", 0, 0, 0, "", ""}).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(Count("SELECT count(*) FROM sync_history"), 1);
 }

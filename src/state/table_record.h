@@ -29,6 +29,9 @@ struct TableRecord {
   std::string incremental_column;
   std::string partition_by;
   std::string partition_granularity;  ///< day | month | year ("" unless partitioned)
+  /// What a change of the table's columns between extractions does: "evolve" (accept and
+  /// record it) or "freeze" (fail that table's sync; the previous data keeps serving).
+  std::string schema_policy = "evolve";
   std::string registered_by;
   std::string registered_at;       ///< ISO-8601 UTC
   std::string updated_at;          ///< ISO-8601 UTC

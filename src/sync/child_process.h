@@ -22,6 +22,9 @@ struct ChildOptions {
   const std::atomic<bool>* cancel = nullptr;   ///< set to true to kill the group early
   std::function<void(const std::string&)> on_stderr_line;
   std::vector<std::string> extra_env;          ///< "KEY=VALUE" added to the inherited environment
+  /// When true the child gets SIGKILL if the thread that started it dies (Linux
+  /// PR_SET_PDEATHSIG), so a server killed mid-run leaves no extraction behind.
+  bool kill_with_parent = false;
 };
 
 struct ChildResult {

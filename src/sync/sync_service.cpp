@@ -1,5 +1,6 @@
 #include "sync/sync_service.h"
 
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -10,16 +11,82 @@
 #include "sync/child_process.h"
 
 namespace da::sync {
+namespace {
 
-nlohmann::json RunSummary::ToJson() const {
+constexpr const char* kCancelledReason = "cancelled";
+constexpr const char* kShutdownReason = "interrupted: the server shut down during the run";
+constexpr const char* kRestartReason = "interrupted: the server stopped during the run";
+
+/// The extraction report is the last non-empty line of the child's stdout.
+std::map<std::string, nlohmann::json> ParseReport(const std::string& stdout_data) {
+  std::string out = stdout_data;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  auto nl = out.rfind('\n');
+  auto report = nlohmann::json::parse(nl == std::string::npos ? out : out.substr(nl + 1));
+  std::map<std::string, nlohmann::json> reported;
+  for (const auto& t : report.at("tables")) reported[t.at("table_id").get<std::string>()] = t;
+  return reported;
+}
+
+}  // namespace
+
+std::string_view TriggerKindName(TriggerKind kind) {
+  return kind == TriggerKind::kSchedule ? "schedule" : "manual";
+}
+
+RunSummary RunSummary::FromRow(const state::SyncRunRow& row) {
+  RunSummary s;
+  s.run_id = row.id;
+  s.started_at = row.started_at;
+  s.finished_at = row.finished_at;
+  s.duration_ms = row.duration_ms;
+  s.status = row.status;
+  s.trigger = row.trigger;
+  s.requested_by = row.requested_by;
+  s.tables_requested = row.tables_requested;
+  s.message = row.message;
+  for (const auto& t : row.tables) {
+    s.tables.push_back({t.table_id, t.status, t.reason, t.rows, t.size_bytes, t.duration_ms,
+                        t.started_at, t.finished_at});
+  }
+  return s;
+}
+
+nlohmann::json RunSummary::ToJson(bool with_tables) const {
+  int64_t synced = 0, skipped = 0, errors = 0;
+  std::set<std::string> done;
   nlohmann::json tables_json = nlohmann::json::array();
   for (const auto& t : tables) {
-    tables_json.push_back({{"table_id", t.table_id}, {"status", t.status}, {"reason", t.reason},
-                           {"rows", t.rows}, {"size_bytes", t.size_bytes},
-                           {"duration_ms", t.duration_ms}});
+    done.insert(t.table_id);
+    if (t.status == "synced") ++synced;
+    if (t.status == "skipped") ++skipped;
+    if (t.status == "error") ++errors;
+    if (!with_tables) continue;
+    tables_json.push_back({{"table_id", t.table_id},
+                           {"status", t.status},
+                           {"reason", t.reason},
+                           {"rows", t.rows},
+                           {"size_bytes", t.size_bytes},
+                           {"duration_ms", t.duration_ms},
+                           {"started_at", t.started_at},
+                           {"finished_at", t.finished_at}});
   }
-  return {{"run_id", run_id},   {"started_at", started_at}, {"finished_at", finished_at},
-          {"status", status},   {"tables", tables_json}};
+  int64_t pending = 0;
+  for (const auto& id : tables_requested) pending += done.count(id) ? 0 : 1;
+  nlohmann::json j = {{"run_id", run_id},
+                      {"status", status},
+                      {"trigger", trigger},
+                      {"requested_by", requested_by},
+                      {"started_at", started_at},
+                      {"finished_at", finished_at},
+                      {"duration_ms", duration_ms},
+                      {"tables_requested", tables_requested},
+                      {"message", message},
+                      {"counts",
+                       {{"synced", synced}, {"skipped", skipped}, {"error", errors},
+                        {"pending", status == "running" ? pending : 0}}}};
+  if (with_tables) j["tables"] = std::move(tables_json);
+  return j;
 }
 
 SyncService::SyncService(const InstanceConfig& config, state::StateDb& db,
@@ -29,13 +96,22 @@ SyncService::SyncService(const InstanceConfig& config, state::StateDb& db,
       db_(db),
       registry_(registry),
       sync_state_(db),
+      runs_(db),
       orchestrator_(orchestrator),
       da_executable_(std::move(da_executable)) {}
 
 SyncService::~SyncService() { Shutdown(); }
 
+Status SyncService::RecoverInterruptedRuns() {
+  DA_ASSIGN_OR_RETURN(auto marked, runs_.MarkRunningInterrupted(kRestartReason));
+  for (const auto& id : marked) {
+    spdlog::warn("sync run {} was still running when the server stopped; marked interrupted", id);
+  }
+  return Status::Ok();
+}
+
 Result<RunSummary> SyncService::Trigger(const std::optional<std::vector<std::string>>& table_ids,
-                                        const std::string& actor) {
+                                        const std::string& actor, TriggerKind kind) {
   DA_ASSIGN_OR_RETURN(std::vector<state::TableRecord> all, registry_.List());
   std::vector<state::TableRecord> selected;
   if (table_ids && !table_ids->empty()) {
@@ -60,30 +136,101 @@ Result<RunSummary> SyncService::Trigger(const std::optional<std::vector<std::str
     selected = all;
   }
 
+  std::lock_guard<std::mutex> worker_lock(worker_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) return Unavailable("the server is shutting down; no new sync runs");
+  }
   bool expected = false;
   if (!running_.compare_exchange_strong(expected, true)) {
     return FailedPrecondition("sync_already_in_progress");
   }
   if (worker_.joinable()) worker_.join();
-  RunSummary summary;
-  summary.run_id = RandomHex(8);
-  summary.started_at = NowIso();
-  summary.status = "running";
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    last_run_ = summary;
-  }
-  nlohmann::json ids = nlohmann::json::array();
+  const std::string run_id = RandomHex(8);
+  std::vector<std::string> ids;
   for (const auto& t : selected) ids.push_back(t.id);
-  state::Audit(db_, actor, "sync_trigger", summary.run_id, nlohmann::json{{"tables", ids}}.dump());
-  cancel_ = false;
-  worker_ = std::thread([this, selected]() { RunInBackground(selected); });
+  {
+    // Before the row exists, so a Cancel racing with the start already finds the run.
+    std::lock_guard<std::mutex> lock(mu_);
+    current_run_id_ = run_id;
+    cancelled_by_.clear();
+    cancel_ = false;
+  }
+  Status created = runs_.Create(run_id, std::string(TriggerKindName(kind)), actor, ids);
+  if (!created.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_ = false;
+    }
+    idle_cv_.notify_all();
+    return Internal("cannot record the sync run: " + created.message());
+  }
+  state::Audit(db_, actor, "sync_trigger", run_id,
+               nlohmann::json{{"tables", ids}, {"trigger", TriggerKindName(kind)}}.dump());
+  spdlog::info("sync run {} started ({}, {} tables, by {})", run_id, TriggerKindName(kind),
+               ids.size(), actor);
+  worker_ = std::thread([this, run_id, selected]() { RunInBackground(run_id, selected); });
+
+  RunSummary summary;
+  summary.run_id = run_id;
+  summary.started_at = IsoFromMicros(NowMicros());
+  summary.status = "running";
+  summary.trigger = std::string(TriggerKindName(kind));
+  summary.requested_by = actor;
+  summary.tables_requested = ids;
   return summary;
 }
 
+Result<RunSummary> SyncService::Cancel(const std::string& run_id, const std::string& actor) {
+  bool is_current = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ && current_run_id_ == run_id) {
+      is_current = true;
+      if (cancelled_by_.empty()) cancelled_by_ = actor.empty() ? "unknown" : actor;
+      cancel_ = true;
+    }
+  }
+  if (!is_current) {
+    DA_ASSIGN_OR_RETURN(auto run, runs_.Get(run_id));
+    if (!run) return NotFound("sync run '" + run_id + "' not found");
+    return FailedPrecondition("sync run '" + run_id + "' already finished with status " +
+                              run->status + "; only a running run can be cancelled");
+  }
+  state::Audit(db_, actor, "sync_cancel", run_id, "{}");
+  spdlog::info("sync run {}: cancel requested by {}", run_id, actor);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_cv_.wait_for(lock, std::chrono::seconds(60),
+                      [&] { return !running_.load() || current_run_id_ != run_id; });
+  }
+  DA_ASSIGN_OR_RETURN(auto run, runs_.Get(run_id));
+  if (!run) return Internal("sync run '" + run_id + "' vanished");
+  return RunSummary::FromRow(*run);
+}
+
 std::optional<RunSummary> SyncService::LastRun() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return last_run_;
+  auto latest = runs_.Latest();
+  if (!latest.ok()) {
+    spdlog::error("cannot read the latest sync run: {}", latest.status().ToString());
+    return std::nullopt;
+  }
+  if (!latest->has_value()) return std::nullopt;
+  return RunSummary::FromRow(**latest);
+}
+
+Result<std::optional<RunSummary>> SyncService::GetRun(const std::string& run_id) const {
+  DA_ASSIGN_OR_RETURN(auto run, runs_.Get(run_id));
+  if (!run) return std::optional<RunSummary>();
+  return std::optional<RunSummary>(RunSummary::FromRow(*run));
+}
+
+Result<std::vector<RunSummary>> SyncService::ListRuns(int limit) const {
+  DA_ASSIGN_OR_RETURN(auto rows, runs_.List(limit));
+  std::vector<RunSummary> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(RunSummary::FromRow(r));
+  return out;
 }
 
 void SyncService::WaitIdle() {
@@ -92,11 +239,38 @@ void SyncService::WaitIdle() {
 }
 
 void SyncService::Shutdown() {
-  cancel_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    cancel_ = true;
+  }
+  std::lock_guard<std::mutex> worker_lock(worker_mu_);
   if (worker_.joinable()) worker_.join();
 }
 
-void SyncService::RunInBackground(std::vector<state::TableRecord> tables) {
+void SyncService::Record(const std::string& run_id, const TableOutcome& o) {
+  Status st = runs_.RecordTable({run_id, o.table_id, o.status, o.reason, o.rows, o.size_bytes,
+                                 o.duration_ms, o.started_at, o.finished_at});
+  if (!st.ok()) spdlog::error("cannot record the outcome of {}: {}", o.table_id, st.ToString());
+}
+
+void SyncService::RunInBackground(const std::string& run_id,
+                                  std::vector<state::TableRecord> tables) {
+  std::set<std::string> recorded;
+  std::vector<std::string> synced;
+  int64_t n_synced = 0, n_error = 0, n_interrupted = 0;
+  auto record = [&](const TableOutcome& o) {
+    Record(run_id, o);
+    recorded.insert(o.table_id);
+    if (o.reason == kShutdownReason) ++n_interrupted;
+    if (o.status == "synced") {
+      ++n_synced;
+      synced.push_back(o.table_id);
+    } else if (o.status == "error") {
+      ++n_error;
+    }
+  };
+  std::string failure;  // a whole-run problem, for the run message
   try {
     auto all = registry_.List();
     std::map<std::string, std::vector<state::TableRecord>> selected_by_source;
@@ -109,46 +283,74 @@ void SyncService::RunInBackground(std::vector<state::TableRecord> tables) {
           if (t.source_type == source) all_of_source.push_back(t);
         }
       }
-      ExtractSource(source, selected, all_of_source);
+      for (const auto& o : ExtractSource(run_id, source, selected, all_of_source)) record(o);
     }
     auto rebuilt = orchestrator_.Rebuild();
-    if (!rebuilt.ok()) spdlog::error("view rebuild failed: {}", rebuilt.status().ToString());
+    if (!rebuilt.ok()) {
+      spdlog::error("view rebuild failed: {}", rebuilt.status().ToString());
+      failure = "view rebuild failed: " + rebuilt.status().message();
+    }
+    if (!synced.empty() && on_tables_synced) on_tables_synced(synced);
   } catch (const std::exception& e) {
-    spdlog::error("sync run failed: {}", e.what());
+    spdlog::error("sync run {} failed: {}", run_id, e.what());
+    failure = std::string("sync run failed: ") + e.what();
   }
+
+  std::string cancelled_by;
+  bool shutting_down = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (last_run_) {
-      last_run_->finished_at = NowIso();
-      size_t ok = 0, err = 0;
-      for (const auto& t : last_run_->tables) {
-        if (t.status == "ok") ++ok;
-        if (t.status == "error") ++err;
-      }
-      last_run_->status = err == 0 ? "ok" : (ok == 0 ? "error" : "partial");
-      spdlog::info("sync run {} finished: {} ok, {} failed", last_run_->run_id, ok, err);
-    }
+    cancelled_by = cancelled_by_;
+    shutting_down = shutting_down_;
+  }
+  // Tables that never reached an outcome (a later source when the run stopped early).
+  const std::string not_run_reason =
+      !cancelled_by.empty() ? kCancelledReason
+                            : (shutting_down ? kShutdownReason
+                                             : (failure.empty() ? "not run" : failure));
+  for (const auto& t : tables) {
+    if (recorded.count(t.id)) continue;
+    record({t.id, "error", not_run_reason, 0, 0, 0, "", ""});
+  }
+  std::string status;
+  std::string message = failure;
+  if (!cancelled_by.empty()) {
+    status = "cancelled";
+    message = "cancelled by " + cancelled_by;
+  } else if (shutting_down && n_interrupted > 0) {
+    status = "interrupted";
+    message = kShutdownReason;
+  } else if (n_error == 0) {
+    status = "ok";
+  } else {
+    status = n_synced == 0 ? "error" : "partial";
+  }
+  Status st = runs_.Finish(run_id, status, message);
+  if (!st.ok()) spdlog::error("cannot finish sync run {}: {}", run_id, st.ToString());
+  spdlog::info("sync run {} finished: {} ({} synced, {} failed)", run_id, status, n_synced,
+               n_error);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     running_ = false;
   }
   idle_cv_.notify_all();
 }
 
-void SyncService::ExtractSource(const std::string& source,
-                                const std::vector<state::TableRecord>& selected,
-                                const std::vector<state::TableRecord>& all_of_source) {
-  auto record_outcome = [this](TableOutcome o) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (last_run_) last_run_->tables.push_back(std::move(o));
-  };
+std::vector<TableOutcome> SyncService::ExtractSource(
+    const std::string& run_id, const std::string& source,
+    const std::vector<state::TableRecord>& selected,
+    const std::vector<state::TableRecord>& all_of_source) {
+  std::vector<TableOutcome> outcomes;
   std::vector<state::TableRecord> to_extract;
   for (const auto& t : selected) {
     if (t.query_mode == "remote") {
-      record_outcome({t.id, "skipped", "remote tables keep their data in the source", 0, 0, 0});
+      outcomes.push_back({t.id, "skipped", "remote tables keep their data in the source", 0, 0, 0,
+                          "", IsoFromMicros(NowMicros())});
       continue;
     }
     to_extract.push_back(t);
   }
-  if (to_extract.empty()) return;
+  if (to_extract.empty()) return outcomes;
 
   nlohmann::json registry_json = {{"tables", nlohmann::json::array()}};
   for (const auto& t : all_of_source) registry_json["tables"].push_back(state::TableRecordToJson(t));
@@ -161,17 +363,15 @@ void SyncService::ExtractSource(const std::string& source,
   opts.stdin_data = registry_json.dump();
   opts.timeout_ms = config_.extract_timeout_sec * 1000;
   opts.cancel = &cancel_;
+  opts.kill_with_parent = true;
   opts.on_stderr_line = [source](const std::string& line) {
     spdlog::info("[extract {}] {}", source, line);
   };
-  spdlog::info("extracting source {} ({} tables)", source, to_extract.size());
+  spdlog::info("sync run {}: extracting source {} ({} tables)", run_id, source, to_extract.size());
+  const std::string started_at = IsoFromMicros(NowMicros());
   auto child = RunChild(opts);
 
-  std::string run_id;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (last_run_) run_id = last_run_->run_id;
-  }
+  bool stopped = false;  // cancelled or shut down: not a failure of the tables themselves
   std::map<std::string, nlohmann::json> reported;
   std::string failure;
   if (!child.ok()) {
@@ -179,15 +379,12 @@ void SyncService::ExtractSource(const std::string& source,
   } else if (child->timed_out) {
     failure = "extraction timed out after " + std::to_string(config_.extract_timeout_sec) + " s";
   } else if (child->cancelled) {
-    failure = "extraction cancelled";
+    stopped = true;
+    std::lock_guard<std::mutex> lock(mu_);
+    failure = !cancelled_by_.empty() ? kCancelledReason : kShutdownReason;
   } else {
     try {
-      // The report is the last non-empty line of stdout.
-      std::string out = child->stdout_data;
-      while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-      auto nl = out.rfind('\n');
-      auto report = nlohmann::json::parse(nl == std::string::npos ? out : out.substr(nl + 1));
-      for (const auto& t : report.at("tables")) reported[t.at("table_id").get<std::string>()] = t;
+      reported = ParseReport(child->stdout_data);
     } catch (const std::exception&) {
       failure = "extraction process failed (exit " + std::to_string(child->exit_code) +
                 (child->term_signal ? ", signal " + std::to_string(child->term_signal) : "") +
@@ -199,30 +396,41 @@ void SyncService::ExtractSource(const std::string& source,
     }
   }
 
+  const std::string finished_at = IsoFromMicros(NowMicros());
   for (const auto& t : to_extract) {
-    TableOutcome o{t.id, "error", failure, 0, 0, child.ok() ? child->duration_ms : 0};
-    state::SyncHistoryRow h{run_id, t.id, NowIso(), "error", 0, 0, o.duration_ms, failure};
+    TableOutcome o{t.id, "error", failure, 0, 0, child.ok() ? child->duration_ms : 0,
+                   started_at, finished_at};
     auto it = reported.find(t.id);
     if (failure.empty() && it == reported.end()) {
-      o.reason = h.error = "table missing from the extraction report";
+      o.reason = "table missing from the extraction report";
     } else if (it != reported.end()) {
       const auto& r = it->second;
-      o.status = h.status = r.value("status", "error");
-      o.rows = h.rows = r.value("rows", int64_t{0});
-      o.size_bytes = h.size_bytes = r.value("size_bytes", int64_t{0});
-      o.duration_ms = h.duration_ms = r.value("duration_ms", int64_t{0});
-      o.reason = h.error = o.status == "ok" ? "" : r.value("error", std::string("unknown error"));
+      const bool ok = r.value("status", std::string("error")) == "ok";
+      o.status = ok ? "synced" : "error";
+      o.rows = r.value("rows", int64_t{0});
+      o.size_bytes = r.value("size_bytes", int64_t{0});
+      o.duration_ms = r.value("duration_ms", int64_t{0});
+      o.reason = ok ? "" : r.value("error", std::string("unknown error"));
     }
-    Status st = o.status == "ok"
-                    ? sync_state_.RecordSuccess(t.id, o.rows, o.size_bytes,
-                                                it->second.value("md5", std::string()))
-                    : sync_state_.RecordError(t.id, o.reason);
-    if (!st.ok()) spdlog::error("cannot record sync state of {}: {}", t.id, st.ToString());
-    st = sync_state_.AppendHistory(h);
+    const bool ok = o.status == "synced";
+    if (!stopped) {
+      Status st = ok ? sync_state_.RecordSuccess(t.id, o.rows, o.size_bytes,
+                                                 it->second.value("md5", std::string()))
+                     : sync_state_.RecordError(t.id, o.reason);
+      if (!st.ok()) spdlog::error("cannot record sync state of {}: {}", t.id, st.ToString());
+    }
+    state::SyncHistoryRow h{run_id, t.id, finished_at, ok ? "ok" : "error", o.rows,
+                            o.size_bytes, o.duration_ms, o.reason, ""};
+    if (it != reported.end()) {
+      auto change = it->second.find("schema_change");
+      if (change != it->second.end() && change->is_object()) h.schema_change = change->dump();
+    }
+    Status st = sync_state_.AppendHistory(h);
     if (!st.ok()) spdlog::error("cannot record sync history of {}: {}", t.id, st.ToString());
-    if (o.status != "ok") spdlog::warn("table {} failed: {}", t.id, o.reason);
-    record_outcome(std::move(o));
+    if (!ok) spdlog::warn("sync run {}: table {} failed: {}", run_id, t.id, o.reason);
+    outcomes.push_back(std::move(o));
   }
+  return outcomes;
 }
 
 }  // namespace da::sync

@@ -122,8 +122,8 @@ TEST_F(BadInput, BrokenSourceFileFailsOnlyThatTableAndOldDataKeepsServing) {
   auto run = s.SyncAndWait();
   std::map<std::string, nlohmann::json> outcome;
   for (const auto& t : run["tables"]) outcome[t["table_id"]] = t;
-  EXPECT_EQ(outcome["weather"]["status"], "ok") << run.dump();
-  EXPECT_EQ(outcome["airports"]["status"], "ok");
+  EXPECT_EQ(outcome["weather"]["status"], "synced") << run.dump();
+  EXPECT_EQ(outcome["airports"]["status"], "synced");
   EXPECT_EQ(outcome["missing"]["status"], "error");
   EXPECT_NE(outcome["missing"]["reason"].get<std::string>().find("missing.csv"), std::string::npos);
   auto first = s.Get("/api/data/weather/download");
@@ -193,7 +193,7 @@ TEST_F(BadInput, CorruptExtractIsSkippedAndOtherSourcesServe) {
   ASSERT_EQ(s.Post("/api/admin/register-table", Register(s, "airports", Dataset("airports.csv")))->status, 201);
   auto run = s.SyncAndWait();
   ASSERT_EQ(run["tables"].size(), 1u);
-  EXPECT_EQ(run["tables"][0]["status"], "ok") << run.dump();
+  EXPECT_EQ(run["tables"][0]["status"], "synced") << run.dump();
   auto cat = Body(s.Get("/api/catalog/tables"));
   ASSERT_EQ(cat["tables"].size(), 1u);
   EXPECT_TRUE(cat["tables"][0]["published"].get<bool>()) << cat.dump();

@@ -44,10 +44,12 @@ ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
   std::filesystem::create_directories(data_dir);
   std::vector<std::string> args = {DA_BINARY, "serve", "--host", "127.0.0.1", "--port", "0",
                                    "--data-dir", data_dir.string()};
+  // Truncated here, before the fork: a restarted server on the same data dir must never be
+  // matched against the previous server's "listening on" line.
+  int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = ::fork();
   if (pid_ == 0) {
     ::setpgid(0, 0);
-    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     for (const auto& e : extra_env) ::putenv(const_cast<char*>(strdup(e.c_str())));
@@ -58,6 +60,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
     ::_exit(127);
   }
   ::setpgid(pid_, pid_);
+  if (fd >= 0) ::close(fd);
   std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
   auto deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < deadline) {

@@ -290,7 +290,14 @@ Status FilesConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& s
   DA_ASSIGN_OR_RETURN(FileFormat format, FormatFromPath(path.string()));
   DA_RETURN_IF_ERROR(CheckExists(sink.connection(), path));
   DA_ASSIGN_OR_RETURN(std::string reader, ReaderSql(path, format));
-  Status st = sink.CopyQuery("SELECT * FROM " + reader);
+  std::string select = "SELECT * FROM " + reader;
+  if (options.watermark && !options.incremental_column.empty()) {
+    // Incremental read: DuckDB filters while reading; the literal takes the column's type.
+    DA_RETURN_IF_ERROR(ValidateStrictIdentifier("incremental_column", options.incremental_column));
+    DA_ASSIGN_OR_RETURN(std::string watermark, QuoteLiteral(*options.watermark));
+    select += " WHERE " + QuoteIdent(options.incremental_column) + " > " + watermark;
+  }
+  Status st = sink.CopyQuery(select);
   if (!st.ok()) return ReadError(st, path, format);
   return Status::Ok();
 }

@@ -63,7 +63,9 @@ class FilesConnector : public kit::Connector {
   /// invalid_argument with DuckDB's message for a listed file that cannot be parsed.
   Result<std::vector<kit::TableInfo>> Discover(const kit::ConnectorConfig& config) override;
 
-  /// COPYs the table's file(s) to the sink. Errors: invalid_argument for a bad locator or an
+  /// COPYs the table's file(s) to the sink; with a watermark (incremental reads) only rows
+  /// where `incremental_column > watermark`, filtered by DuckDB while reading.
+  /// Errors: invalid_argument for a bad locator or an
   /// unsupported extension; not_found naming the path when the file (or every glob match)
   /// is missing; invalid_argument with DuckDB's message when the data cannot be parsed.
   Status Read(const kit::ReadOptions& options, kit::ParquetSink& sink) override;

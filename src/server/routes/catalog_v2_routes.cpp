@@ -1,10 +1,281 @@
-#include "server/app.h"
+// Catalog v2: GET /api/v2/catalog, /api/v2/schema/{id}, /api/v2/sample/{id}?n= and
+// GET /api/catalog/profile/{id}[?refresh=true]. Every route is authenticated and answers only for
+// tables the caller may see (404 unknown id, 403 not visible).
+#include "server/routes/catalog_v2_routes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <optional>
+
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "common/time_util.h"
+#include "state/profiles.h"
+#include "sync/profiler.h"
 
 namespace da::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultSampleRows = 5;
+constexpr int64_t kMaxSampleRows = 1000;
+
+/// Like WriteJson, but invalid UTF-8 in data values cannot turn the answer into a 500.
+void WriteDataJson(httplib::Response& res, const json& body) {
+  res.status = 200;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+/// The registry record of `id` when the caller may see it; otherwise writes 404 (unknown id)
+/// or 403 (not visible) and returns nullopt.
+std::optional<state::TableRecord> VisibleTable(AppContext& ctx, const RequestContext& rc,
+                                               const std::string& id, httplib::Response& res) {
+  if (!IsQuotedIdentifier(id)) {
+    WriteError(res, NotFound("table '" + PrintableForMessage(id) + "' not found"), rc.request_id);
+    return std::nullopt;
+  }
+  auto t = ctx.registry->Get(id);
+  if (!t.ok()) {
+    WriteError(res, t.status(), rc.request_id);
+    return std::nullopt;
+  }
+  if (!ctx.access.CanSeeTable(rc.principal, *t)) {
+    WriteError(res, PermissionDenied("access denied to table '" + id + "'"), rc.request_id);
+    return std::nullopt;
+  }
+  return std::move(t).value();
+}
+
+Status NotPublished(const state::TableRecord& t) {
+  return NotFound("table '" + t.id + "' has no published view '" + t.name + "' (not synced yet?)");
+}
+
+/// The view's columns on `reader`; not_found naming the table when it has no published view.
+Result<std::vector<sync::ColumnInfo>> PublishedColumns(orchestrator::AnalyticsReader& reader,
+                                                       const state::TableRecord& t) {
+  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("view name", t.name));
+  auto cols = sync::DescribeView(reader.conn(), t.name);
+  if (!cols.ok() && cols.status().code() == StatusCode::kNotFound) return NotPublished(t);
+  return cols;
+}
+
+json ColumnsJson(const std::vector<sync::ColumnInfo>& cols) {
+  json out = json::array();
+  for (const auto& c : cols) {
+    out.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
+  }
+  return out;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+/// One sample cell as JSON: NULL, booleans and numbers as such, NaN/±inf as null, everything
+/// else (dates, decimals, lists, ...) as DuckDB's text form.
+json CellJson(const db::QueryResult& r, size_t col, size_t row, bool is_floating) {
+  db::Value v = r.GetValue(col, row);
+  if (std::holds_alternative<std::monostate>(v)) return nullptr;
+  if (std::holds_alternative<bool>(v)) return std::get<bool>(v);
+  if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
+  if (std::holds_alternative<double>(v)) return std::get<double>(v);
+  if (is_floating) return nullptr;  // GetValue gives non-finite floats as text
+  return std::get<std::string>(v);
+}
+
+/// `n` of /api/v2/sample: absent → 5; an integer in 1..1000 otherwise (invalid_argument).
+Result<int64_t> ParseSampleSize(const httplib::Request& req) {
+  if (!req.has_param("n")) return kDefaultSampleRows;
+  std::string text = req.get_param_value("n");
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || n < 1 ||
+      n > kMaxSampleRows) {
+    return InvalidArgument("n must be an integer from 1 to " + std::to_string(kMaxSampleRows) +
+                           ", got '" + PrintableForMessage(text, 40) + "'");
+  }
+  return n;
+}
+
+/// `refresh` of the profile route: absent/false/0 → false, true/1 → true, else invalid_argument.
+Result<bool> ParseRefresh(const httplib::Request& req) {
+  if (!req.has_param("refresh")) return false;
+  std::string v = Lower(req.get_param_value("refresh"));
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0" || v.empty()) return false;
+  return InvalidArgument("refresh must be true or false, got '" + PrintableForMessage(v, 40) + "'");
+}
+
+void HandleCatalog(AppContext& ctx, const RequestContext& rc, httplib::Response& res) {
+  auto all = ctx.registry->List();
+  if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
+  auto states = ctx.sync_state->List();
+  if (!states.ok()) return WriteError(res, states.status(), rc.request_id);
+  std::map<std::string, state::SyncStateRow> state_by_id;
+  for (auto& s : *states) state_by_id[s.table_id] = std::move(s);
+
+  // One reader and one catalog query give every published view's columns.
+  std::map<std::string, std::vector<sync::ColumnInfo>> columns_by_view;
+  auto reader = ctx.orchestrator->OpenReader();
+  if (reader.ok()) {
+    auto described = sync::DescribeAllViews(reader->conn());
+    if (described.ok()) {
+      for (auto& [name, cols] : *described) columns_by_view[Lower(name)] = std::move(cols);
+    } else {
+      spdlog::warn("[{}] v2 catalog: cannot list view columns: {}", rc.request_id,
+                   described.status().ToString());
+    }
+  } else {
+    spdlog::warn("[{}] v2 catalog: cannot open analytics reader: {}", rc.request_id,
+                 reader.status().ToString());
+  }
+
+  json tables = json::array();
+  for (const auto& t : *all) {
+    if (!ctx.access.CanSeeTable(rc.principal, t)) continue;
+    json e = {{"id", t.id},
+              {"name", t.name},
+              {"description", t.description},
+              {"source_type", t.source_type},
+              {"query_mode", t.query_mode},
+              {"rows", nullptr},
+              {"size_bytes", nullptr},
+              {"updated", nullptr},
+              {"status", "never_synced"},
+              {"published", false},
+              {"column_count", nullptr},
+              {"schema_hash", nullptr}};
+    if (auto it = state_by_id.find(t.id); it != state_by_id.end()) {
+      const auto& s = it->second;
+      if (!s.last_sync.empty()) {
+        e["rows"] = s.rows;
+        e["size_bytes"] = s.size_bytes;
+        e["updated"] = s.last_sync;
+      }
+      e["status"] = s.status;
+    }
+    if (auto it = columns_by_view.find(Lower(t.name)); it != columns_by_view.end()) {
+      e["published"] = true;
+      e["column_count"] = it->second.size();
+      e["schema_hash"] = sync::SchemaHash(it->second);
+    }
+    tables.push_back(std::move(e));
+  }
+  size_t count = tables.size();
+  WriteDataJson(res, {{"tables", std::move(tables)}, {"count", count}, {"server_time", NowIso()}});
+}
+
+void HandleSchema(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  if (!t) return;
+  auto reader = ctx.orchestrator->OpenReader();
+  if (!reader.ok()) return WriteError(res, reader.status(), rc.request_id);
+  auto cols = PublishedColumns(*reader, *t);
+  if (!cols.ok()) return WriteError(res, cols.status(), rc.request_id);
+  WriteDataJson(res, {{"id", t->id},
+                      {"name", t->name},
+                      {"query_mode", t->query_mode},
+                      {"columns", ColumnsJson(*cols)},
+                      {"schema_hash", sync::SchemaHash(*cols)}});
+}
+
+void HandleSample(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto n = ParseSampleSize(req);
+  if (!n.ok()) return WriteError(res, n.status(), rc.request_id);
+  auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  if (!t) return;
+  auto reader = ctx.orchestrator->OpenReader();
+  if (!reader.ok()) return WriteError(res, reader.status(), rc.request_id);
+  auto cols = PublishedColumns(*reader, *t);
+  if (!cols.ok()) return WriteError(res, cols.status(), rc.request_id);
+  // t->name passed ValidateStrictIdentifier in PublishedColumns.
+  auto r = reader->conn().Query("SELECT * FROM " + QuoteIdent(t->name) + " LIMIT $1", {*n});
+  if (!r.ok()) return WriteError(res, r.status().WithContext("sample " + t->id), rc.request_id);
+  json names = json::array();
+  json types = json::array();
+  std::vector<bool> floating(r->ColumnCount());
+  for (size_t c = 0; c < r->ColumnCount(); ++c) {
+    names.push_back(r->ColumnName(c));
+    std::string type = r->ColumnTypeName(c);
+    floating[c] = type == "FLOAT" || type == "DOUBLE";
+    types.push_back(type);
+  }
+  json rows = json::array();
+  for (size_t row = 0; row < r->RowCount(); ++row) {
+    json cells = json::array();
+    for (size_t c = 0; c < r->ColumnCount(); ++c) cells.push_back(CellJson(*r, c, row, floating[c]));
+    rows.push_back(std::move(cells));
+  }
+  size_t row_count = rows.size();
+  WriteDataJson(res, {{"id", t->id},
+                      {"name", t->name},
+                      {"n", *n},
+                      {"columns", std::move(names)},
+                      {"types", std::move(types)},
+                      {"rows", std::move(rows)},
+                      {"row_count", row_count}});
+}
+
+void HandleProfile(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto refresh = ParseRefresh(req);
+  if (!refresh.ok()) return WriteError(res, refresh.status(), rc.request_id);
+  auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  if (!t) return;
+  state::ProfileRepo profiles(*ctx.db);
+  if (*refresh) {
+    if (!ctx.access.IsAdmin(rc.principal)) {
+      return WriteError(res, PermissionDenied("refresh=true needs an admin"), rc.request_id);
+    }
+    auto fresh = sync::ProfileTable(*ctx.orchestrator, *ctx.registry, profiles, t->id);
+    if (!fresh.ok()) return WriteError(res, fresh.status(), rc.request_id);
+    spdlog::info("[{}] profiled {} on request ({} ms)", rc.request_id, t->id,
+                 (*fresh)["duration_ms"].dump());
+  }
+  auto stored = profiles.Get(t->id);
+  if (!stored.ok()) return WriteError(res, stored.status(), rc.request_id);
+  if (!stored->has_value()) {
+    return WriteError(res, NotFound("table '" + t->id + "' has not been profiled yet"),
+                      rc.request_id);
+  }
+  json body = std::move((*stored)->profile);
+  body["table_id"] = t->id;
+  body["profiled_at"] = (*stored)->profiled_at;
+  WriteDataJson(res, body);
+}
+
+}  // namespace
+
+Status ProfileSyncedTables(AppContext& ctx, const std::vector<std::string>& table_ids) {
+  state::ProfileRepo profiles(*ctx.db);
+  return sync::ProfileTables(*ctx.orchestrator, *ctx.registry, profiles, table_ids);
+}
 
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx) {
-  (void)r;
-  (void)ctx;
+  r.Get("/api/v2/catalog", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+          HandleCatalog(ctx, rc, res);
+        });
+  r.Get(R"(/api/v2/schema/([^/]+))", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          HandleSchema(ctx, rc, req, res);
+        });
+  r.Get(R"(/api/v2/sample/([^/]+))", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          HandleSample(ctx, rc, req, res);
+        });
+  r.Get(R"(/api/catalog/profile/([^/]+))", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          HandleProfile(ctx, rc, req, res);
+        });
 }
 
 }  // namespace da::server

@@ -64,7 +64,22 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
           auto t = ctx.registry->Get(req.matches[1]);
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
-          WriteJson(res, 200, WithState(ctx, *t));
+          nlohmann::json out = WithState(ctx, *t);
+          // The newest recorded column change: {synced_at, run_id, status, added, removed,
+          // retyped}, or null when the columns never changed.
+          auto change = ctx.sync_state->LastSchemaChange(t->id);
+          if (!change.ok()) return WriteError(res, change.status(), rc.request_id);
+          out["last_schema_change"] = nullptr;
+          if (change->has_value()) {
+            auto diff = nlohmann::json::parse((*change)->schema_change, nullptr, false);
+            if (diff.is_object()) {
+              diff["synced_at"] = (*change)->synced_at;
+              diff["run_id"] = (*change)->run_id;
+              diff["status"] = (*change)->status;
+              out["last_schema_change"] = std::move(diff);
+            }
+          }
+          WriteJson(res, 200, out);
         });
 
   r.Put(kItem, AccessLevel::kAdmin,
@@ -97,6 +112,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
              auto t = ctx.registry->Unregister(req.matches[1], rc.principal.email);
              if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
              Status st = RemoveIfExists(ctx.ParquetPath(*t));
+             if (st.ok()) st = RemoveTreeIfExists(ctx.PartitionDir(*t));
              if (st.ok()) st = RepublishSource(ctx, t->source_type);
              if (!st.ok()) spdlog::error("cleanup of {} failed: {}", t->id, st.ToString());
              WriteJson(res, 200, {{"deleted", t->id}});

@@ -76,18 +76,40 @@ void RegisterSyncRoutes(Router& r, AppContext& ctx) {
             auto st = ctx.sync_state->Get(t.id);
             if (!st.ok()) return WriteError(res, st.status(), rc.request_id);
             bool is_remote = t.query_mode == "remote";
-            bool has_data = st->has_value() && !(*st)->md5.empty();
+            // Partitioned and streamed tables are several files (decisions.md §4).
+            std::vector<DataFile> files;
+            if (!is_remote) files = ListDataFiles(ctx.PartitionDir(t), ctx.digests);
+            bool synced = st->has_value() && !(*st)->last_sync.empty();
+            bool has_data = files.empty() ? st->has_value() && !(*st)->md5.empty() : true;
             if (!is_remote && !has_data) continue;
+            std::string md5 = has_data ? (*st)->md5 : "";
+            int64_t size = has_data && st->has_value() ? (*st)->size_bytes : 0;
+            if (!files.empty()) {
+              md5 = CombinedMd5(files);
+              size = 0;
+              for (const auto& f : files) size += f.size_bytes;
+            }
             nlohmann::json e = {{"id", t.id},
                                 {"name", t.name},
                                 {"query_mode", t.query_mode},
                                 {"source_type", t.source_type},
-                                {"md5", has_data ? (*st)->md5 : ""},
-                                {"size_bytes", has_data ? (*st)->size_bytes : 0},
-                                {"rows", has_data ? (*st)->rows : 0},
-                                {"updated", has_data ? nlohmann::json((*st)->last_sync)
-                                                     : nlohmann::json(nullptr)}};
-            if (!is_remote) e["download_url"] = "/api/data/" + t.id + "/download";
+                                {"md5", md5},
+                                {"size_bytes", size},
+                                {"rows", synced ? (*st)->rows : 0},
+                                {"updated", synced ? nlohmann::json((*st)->last_sync)
+                                                   : nlohmann::json(nullptr)}};
+            if (!files.empty()) {
+              nlohmann::json list = nlohmann::json::array();
+              for (const auto& f : files) {
+                list.push_back({{"name", f.name},
+                                {"md5", f.md5},
+                                {"size_bytes", f.size_bytes},
+                                {"download_url", "/api/data/" + t.id + "/files/" + f.name}});
+              }
+              e["files"] = std::move(list);
+            } else if (!is_remote) {
+              e["download_url"] = "/api/data/" + t.id + "/download";
+            }
             tables.push_back(std::move(e));
           }
           WriteJson(res, 200, {{"server_time", NowIso()}, {"tables", tables}});

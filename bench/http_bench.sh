@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# HTTP benchmarks of `da serve`, each against its reference measured in the same run on this
+# machine (issue "Sync engine, scheduler, ... health and metrics", Benchmarks):
+#   1. GET /api/health and GET /api/catalog/tables, wrk -c64 -t2 (keep-alive), versus nginx serving
+#      a small static file (target >= 0.6x) and versus the FastAPI/uvicorn equivalent in
+#      bench/fastapi_app.py (target >= 15x);
+#   2. Parquet download throughput (flights, 3M rows) versus nginx sendfile of the same file
+#      (target >= 0.8x);
+#   3. POST /api/query of an aggregate over flights versus the same SQL on an in-process DuckDB
+#      (bench/query_bench.cpp; target <= 1.1x).
+# Usage: bench/http_bench.sh [BUILD_DIR]   (BENCH_DURATION=10 BENCH_CONNECTIONS=64 by default)
+# Everything listens on free loopback ports; every process started here is stopped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=$(cd "${1:-${BUILD_DIR:-$ROOT/build}}" && pwd)
+DA=$BUILD_DIR/src/cli/da
+QUERY_BENCH=$BUILD_DIR/bench/query_bench
+DATASETS=$ROOT/.deps/vega-datasets/package/data
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+PY=/usr/bin/python3   # Debian's python, where python3-fastapi and python3-uvicorn live
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+"$ROOT/bench/setup.sh"
+for f in "$DA" "$QUERY_BENCH" "$DATASETS/flights-3m.parquet"; do
+  [ -e "$f" ] || { echo "http_bench: missing $f (run make bench)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/da-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for URL [HEADER]: polls until the URL answers 2xx (60 s).
+wait_for() {
+  local url=$1 header=${2:-X-Bench: 1}
+  for _ in $(seq 1 600); do
+    if curl -sf -o /dev/null -H "$header" "$url"; then return 0; fi
+    sleep 0.1
+  done
+  echo "http_bench: $url did not come up" >&2
+  return 1
+}
+
+# run_wrk NAME CONNECTIONS URL [HEADER]: runs wrk, prints requests/s; keeps the report.
+run_wrk() {
+  local name=$1 conns=$2 url=$3 header=${4:-X-Bench: 1}
+  wrk -t2 -c"$conns" -d"${DURATION}s" -H "$header" "$url" >"$WORK/wrk-$name.txt" 2>&1
+  if grep -q "Non-2xx" "$WORK/wrk-$name.txt"; then
+    echo "http_bench: $name got non-2xx answers:" >&2
+    cat "$WORK/wrk-$name.txt" >&2
+    exit 1
+  fi
+  awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$name.txt"
+}
+
+# --------------------------------------------------------------------------- da serve + data
+DA_PORT=$(free_port)
+mkdir -p "$WORK/data"
+DA_SCHEDULER_TICK_SEC=0 DA_LOG_LEVEL=warn \
+  "$DA" serve --host 127.0.0.1 --port "$DA_PORT" --data-dir "$WORK/data" >"$WORK/da.log" 2>&1 &
+PIDS+=($!)
+DA_URL=http://127.0.0.1:$DA_PORT
+wait_for "$DA_URL/api/health"
+TOKEN=$(tr -d '\n' <"$WORK/data/state/bootstrap-token")
+AUTH="Authorization: Bearer $TOKEN"
+
+for spec in "flights:flights-3m.parquet" "airports:airports.csv"; do
+  name=${spec%%:*}
+  file=$DATASETS/${spec#*:}
+  curl -sf -o /dev/null -H "$AUTH" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"$name\",\"source_type\":\"files\",\"source_table\":\"$file\"}" \
+    "$DA_URL/api/admin/register-table"
+done
+curl -sf -o /dev/null -H "$AUTH" -X POST "$DA_URL/api/sync/trigger"
+for _ in $(seq 1 3000); do
+  curl -sf "$DA_URL/api/sync/status" | grep -q '"locked":false' && break
+  sleep 0.1
+done
+RUN_STATUS=$(curl -sf -H "$AUTH" "$DA_URL/api/sync/runs/latest" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+[ "$RUN_STATUS" = ok ] || { echo "http_bench: sync ended $RUN_STATUS" >&2; cat "$WORK/da.log" >&2; exit 1; }
+FLIGHTS_PARQUET=$WORK/data/extracts/files/data/flights.parquet
+FLIGHTS_BYTES=$(stat -c %s "$FLIGHTS_PARQUET")
+
+# ------------------------------------------------------------------------------------ nginx
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/www" "$WORK/nginx-tmp"
+curl -sf "$DA_URL/api/health" >"$WORK/www/health.json"   # the same bytes da answers
+cp "$FLIGHTS_PARQUET" "$WORK/www/flights.parquet"
+cat >"$WORK/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  types { application/json json; application/octet-stream parquet; }
+  client_body_temp_path $WORK/nginx-tmp/body;
+  proxy_temp_path $WORK/nginx-tmp/proxy;
+  fastcgi_temp_path $WORK/nginx-tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx-tmp/uwsgi;
+  scgi_temp_path $WORK/nginx-tmp/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/www;
+  }
+}
+EOF
+"$NGINX" -p "$WORK" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" &
+PIDS+=($!)
+NGINX_URL=http://127.0.0.1:$NGINX_PORT
+wait_for "$NGINX_URL/health.json"
+
+# ---------------------------------------------------------------------------- FastAPI/uvicorn
+curl -sf -H "$AUTH" "$DA_URL/api/catalog/tables" |
+  TOKEN="$TOKEN" "$PY" -c 'import json,os,sys; d=json.load(sys.stdin); json.dump({"token": os.environ["TOKEN"], "tables": d["tables"]}, sys.stdout)' \
+  >"$WORK/seed.json"
+UV_PORT=$(free_port)
+UV_STATIC_PORT=$(free_port)
+(cd "$ROOT/bench" && BENCH_SEED=$WORK/seed.json exec "$PY" -m uvicorn fastapi_app:app \
+  --host 127.0.0.1 --port "$UV_PORT" --log-level warning --no-access-log) >"$WORK/uvicorn.log" 2>&1 &
+PIDS+=($!)
+(cd "$ROOT/bench" && BENCH_SEED=$WORK/seed.json BENCH_FASTAPI_MODE=static exec "$PY" -m uvicorn \
+  fastapi_app:app --host 127.0.0.1 --port "$UV_STATIC_PORT" --log-level warning --no-access-log) \
+  >"$WORK/uvicorn-static.log" 2>&1 &
+PIDS+=($!)
+UV_URL=http://127.0.0.1:$UV_PORT
+UV_STATIC_URL=http://127.0.0.1:$UV_STATIC_PORT
+wait_for "$UV_URL/api/health"
+wait_for "$UV_STATIC_URL/api/health"
+
+# Same answers before timing anything.
+"$PY" - "$DA_URL" "$UV_URL" "$UV_STATIC_URL" "$TOKEN" <<'EOF'
+import json, sys, urllib.request
+da, uv, uvs, token = sys.argv[1:]
+def get(url, auth=True):
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token} if auth else {})
+    return json.load(urllib.request.urlopen(req))
+for base in (uv, uvs):
+    assert get(da + "/api/catalog/tables") == get(base + "/api/catalog/tables"), base
+    assert set(get(da + "/api/health", False)) == set(get(base + "/api/health", False)), base
+EOF
+
+# ----------------------------------------------------------------------------------- measure
+echo "measuring (${DURATION}s per run, wrk -t2 -c$CONNECTIONS) ..." >&2
+DA_HEALTH=$(run_wrk da-health "$CONNECTIONS" "$DA_URL/api/health")
+DA_CATALOG=$(run_wrk da-catalog "$CONNECTIONS" "$DA_URL/api/catalog/tables" "$AUTH")
+NGINX_STATIC=$(run_wrk nginx-static "$CONNECTIONS" "$NGINX_URL/health.json")
+UV_HEALTH=$(run_wrk uv-health "$CONNECTIONS" "$UV_URL/api/health")
+UV_CATALOG=$(run_wrk uv-catalog "$CONNECTIONS" "$UV_URL/api/catalog/tables" "$AUTH")
+UV_CATALOG_STATIC=$(run_wrk uv-catalog-static "$CONNECTIONS" "$UV_STATIC_URL/api/catalog/tables" "$AUTH")
+DL_CONNECTIONS=${BENCH_DOWNLOAD_CONNECTIONS:-4}
+DA_DL=$(run_wrk da-download "$DL_CONNECTIONS" "$DA_URL/api/data/flights/download" "$AUTH")
+NGINX_DL=$(run_wrk nginx-download "$DL_CONNECTIONS" "$NGINX_URL/flights.parquet")
+"$QUERY_BENCH" --url "$DA_URL" --token "$TOKEN" --parquet "$FLIGHTS_PARQUET" --view flights \
+  >"$WORK/query.txt"
+QUERY_INPROC=$(awk -F= '/^inproc_median_ms=/ {print $2}' "$WORK/query.txt")
+QUERY_DA=$(awk -F= '/^da_median_ms=/ {print $2}' "$WORK/query.txt")
+QUERY_SQL=$(sed -n 's/^sql=//p' "$WORK/query.txt")
+
+# ------------------------------------------------------------------------------------ report
+"$PY" - <<EOF
+rows = [
+  # (what, da value, reference name, reference value, unit, higher_is_better, target)
+  ("GET /api/health", $DA_HEALTH, "nginx static file", $NGINX_STATIC, "req/s", True, 0.6),
+  ("GET /api/health", $DA_HEALTH, "uvicorn /api/health", $UV_HEALTH, "req/s", True, 15),
+  ("GET /api/catalog/tables", $DA_CATALOG, "nginx static file", $NGINX_STATIC, "req/s", True, 0.6),
+  ("GET /api/catalog/tables", $DA_CATALOG, "uvicorn (same lookups)", $UV_CATALOG, "req/s", True, 15),
+  ("GET /api/catalog/tables", $DA_CATALOG, "uvicorn (static list)", $UV_CATALOG_STATIC, "req/s", True, 15),
+  ("Parquet download ($FLIGHTS_BYTES B)", $DA_DL * $FLIGHTS_BYTES / 1e6, "nginx sendfile", $NGINX_DL * $FLIGHTS_BYTES / 1e6, "MB/s", True, 0.8),
+  ("POST /api/query (median)", $QUERY_DA, "in-process DuckDB", $QUERY_INPROC, "ms", False, 1.1),
+]
+print()
+print("cores: $(nproc); wrk -t2 -c$CONNECTIONS -d${DURATION}s (downloads -c$DL_CONNECTIONS); query: $QUERY_SQL")
+hdr = f"{'benchmark':<38}{'da':>12}  {'reference':<24}{'ref':>12}  {'unit':<6}{'ratio':>7}  {'target':<8}{'':<5}"
+print(hdr)
+print("-" * len(hdr))
+for what, da, ref_name, ref, unit, higher, target in rows:
+    ratio = da / ref if ref else float("inf")
+    ok = ratio >= target if higher else ratio <= target
+    tgt = (">= " if higher else "<= ") + f"{target:g}x"
+    print(f"{what:<38}{da:>12.1f}  {ref_name:<24}{ref:>12.1f}  {unit:<6}{ratio:>7.2f}  {tgt:<8}{'met' if ok else 'MISSED':>5}")
+EOF

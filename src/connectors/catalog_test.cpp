@@ -1,0 +1,133 @@
+#include "connectors/catalog.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/testing/temp_dir.h"
+#include "connectors/builtin.h"
+#include "connectors/health_check.h"
+#include "connectors/singer/test_taps.h"
+
+namespace da::connectors {
+namespace {
+namespace fs = std::filesystem;
+using singer::testing::WriteTapManifest;
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("DA_CONNECTORS_DIR");
+    config_.data_dir = dir_.path() / "data";
+  }
+  fs::path Installed() const { return dir_.path() / "data" / "connectors"; }
+
+  da::testing::TempDir dir_;
+  InstanceConfig config_;
+};
+
+TEST_F(CatalogTest, BuiltinManifestsAreEmbeddedAndMatchTheConnectors) {
+  const auto& manifests = BuiltinManifests();
+  ASSERT_EQ(manifests.size(), BuiltinConnectors().Names().size());
+  for (const auto& m : manifests) {
+    auto c = BuiltinConnectors().Create(m.name);
+    ASSERT_TRUE(c.ok()) << m.name;
+    EXPECT_EQ((*c)->capabilities(), m.capabilities) << m.name;
+    EXPECT_EQ(m.entrypoint, m.name);
+  }
+}
+
+TEST_F(CatalogTest, ListsBuiltinsAndInstalledAndReportsBrokenManifests) {
+  WriteTapManifest(Installed(), "crm", "tap_two_streams.js");
+  fs::create_directories(Installed() / "broken");
+  std::ofstream(Installed() / "broken" / "connector.yaml")
+      << "name: broken\nversion: \"1.0.0\"\ndescription: d\ncapabilities: [read, fly]\n"
+         "command: [\"/bin/true\"]\n";
+  WriteTapManifest(Installed(), "files", "tap_two_streams.js");  // shadows a built-in
+  WriteTapManifest(Installed(), "other_name", "tap_two_streams.js");
+  fs::rename(Installed() / "other_name", Installed() / "renamed");  // name != directory
+
+  auto listing = ListConnectors(config_);
+  std::vector<std::string> names;
+  for (const auto& e : listing.connectors) names.push_back(e.manifest.name + (e.is_builtin ? "*" : ""));
+  EXPECT_EQ(names, (std::vector<std::string>{"files*", "crm"}));
+  ASSERT_EQ(listing.problems.size(), 3u);
+  std::string all;
+  for (const auto& p : listing.problems) all += p.message() + "\n";
+  EXPECT_NE(all.find("broken/connector.yaml: capabilities[1]: unknown capability 'fly'"), std::string::npos) << all;
+  EXPECT_NE(all.find("is a built-in connector and cannot be redefined"), std::string::npos) << all;
+  EXPECT_NE(all.find("differs from its directory 'renamed'"), std::string::npos) << all;
+
+  EXPECT_TRUE(IsKnownConnector(config_, "files"));
+  EXPECT_TRUE(IsKnownConnector(config_, "crm"));
+  EXPECT_FALSE(IsKnownConnector(config_, "broken"));
+  EXPECT_FALSE(IsKnownConnector(config_, "nothing"));
+  EXPECT_FALSE(IsKnownConnector(config_, "../etc"));
+  EXPECT_EQ(FindConnector(config_, "nothing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(FindConnector(config_, "broken").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, TheConnectorsDirComesFromTheEnvironment) {
+  const fs::path elsewhere = dir_.path() / "elsewhere";
+  WriteTapManifest(elsewhere, "crm", "tap_two_streams.js");
+  EXPECT_FALSE(IsKnownConnector(config_, "crm"));
+  ::setenv("DA_CONNECTORS_DIR", elsewhere.c_str(), 1);
+  EXPECT_EQ(InstalledConnectorsDir(config_), elsewhere);
+  EXPECT_TRUE(IsKnownConnector(config_, "crm"));
+  ::unsetenv("DA_CONNECTORS_DIR");
+}
+
+TEST_F(CatalogTest, TheRegistryCreatesInstalledConnectors) {
+  WriteTapManifest(Installed(), "crm", "tap_two_streams.js");
+  fs::create_directories(Installed() / "files_copy");
+  std::ofstream(Installed() / "files_copy" / "connector.yaml")
+      << "name: files_copy\nversion: \"1.0.0\"\ndescription: d\ncapabilities: [discover, read]\n"
+         "entrypoint: files\n";
+  kit::ConnectorRegistry registry = MakeConnectorRegistry(config_);
+  EXPECT_EQ(registry.Names(), (std::vector<std::string>{"crm", "files", "files_copy"}));
+  auto crm = registry.Create("crm");
+  ASSERT_TRUE(crm.ok());
+  EXPECT_EQ((*crm)->name(), "crm");
+  auto tables = (*crm)->Discover({});
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  EXPECT_EQ(tables->size(), 2u);
+  auto copy = registry.Create("files_copy");
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ((*copy)->name(), "files");
+}
+
+TEST_F(CatalogTest, HealthCheckCommandsAndPlaceholders) {
+  const fs::path file = WriteTapManifest(
+      Installed(), "crm", "tap_two_streams.js", "[discover, read]",
+      "health_check:\n  command: [\"/bin/sh\", \"-c\", \"echo checking; test -n \\\"$DA_HC_OK\\\" || "
+      "{ echo 'no API key' >&2; exit 1; }\"]\n  timeout_seconds: 5\n");
+  // `$` and `|` are refused in arguments: the check above must not load.
+  EXPECT_FALSE(kit::LoadManifest(file).ok());
+
+  const fs::path script = dir_.path() / "check.sh";
+  std::ofstream(script) << "#!/bin/sh\n[ -n \"$DA_HC_OK\" ] && exit 0\necho 'no API key' >&2\nexit 1\n";
+  fs::permissions(script, fs::perms::owner_all);
+  WriteTapManifest(Installed(), "crm", "tap_two_streams.js", "[discover, read]",
+                   "health_check:\n  command: [\"" + script.string() + "\"]\n  timeout_seconds: 5\n");
+  auto m = FindConnector(config_, "crm");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ::unsetenv("DA_HC_OK");
+  Status st = RunHealthCheck(m->manifest, {});
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("no API key"), std::string::npos) << st.message();
+  ::setenv("DA_HC_OK", "1", 1);
+  EXPECT_TRUE(RunHealthCheck(m->manifest, {}).ok());
+  ::unsetenv("DA_HC_OK");
+
+  ::setenv("DA_HC_HOST", "example.org", 1);
+  auto url = ExpandPlaceholders("https://${DA_HC_HOST}/v2/${bucket}", {{"bucket", "in.c-main"}});
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(*url, "https://example.org/v2/in.c-main");
+  EXPECT_EQ(ExpandPlaceholders("${DA_HC_NOPE_UNSET}", {}).status().code(), StatusCode::kInvalidArgument);
+  ::unsetenv("DA_HC_HOST");
+}
+
+}  // namespace
+}  // namespace da::connectors
