@@ -81,7 +81,7 @@ for spec in "flights:flights-3m.parquet" "airports:airports.csv"; do
     -d "{\"name\":\"$name\",\"source_type\":\"files\",\"source_table\":\"$file\"}" \
     "$DA_URL/api/admin/register-table"
 done
-curl -sf -o /dev/null -H "$AUTH" -X POST "$DA_URL/api/sync/trigger"
+curl -sf -o /dev/null -H "$AUTH" -X POST -d "" "$DA_URL/api/sync/trigger"
 for _ in $(seq 1 3000); do
   curl -sf "$DA_URL/api/sync/status" | grep -q '"locked":false' && break
   sleep 0.1
@@ -96,8 +96,12 @@ NGINX_PORT=$(free_port)
 mkdir -p "$WORK/www" "$WORK/nginx-tmp"
 curl -sf "$DA_URL/api/health" >"$WORK/www/health.json"   # the same bytes da answers
 cp "$FLIGHTS_PARQUET" "$WORK/www/flights.parquet"
+# As root, nginx's workers would switch to `nobody`, who cannot read the private $WORK.
+NGINX_USER=""
+if [ "$(id -u)" -eq 0 ]; then NGINX_USER="user root;"; fi
 cat >"$WORK/nginx.conf" <<EOF
 daemon off;
+$NGINX_USER
 worker_processes auto;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log warn;

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   if (!created.ok()) return Fail(created.ToString());
 
   httplib::Client http(args["--url"]);
+  http.set_tcp_nodelay(true);  // as da's own client: no Nagle stall on the request body
   http.set_read_timeout(300, 0);
   http.set_keep_alive(true);
   httplib::Headers headers = {{"Authorization", "Bearer " + args["--token"]}};

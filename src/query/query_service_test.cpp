@@ -259,6 +259,30 @@ TEST_F(QueryServiceTest, CheckAccessUsesTheRegistryAndThePolicy) {
   EXPECT_TRUE(Run("SELECT * FROM secret", 10).ok());
 }
 
+// A repeated SQL text reuses its analysis on the same reader, but access is decided per caller
+// every time, and a different limit is a different plan.
+TEST_F(QueryServiceTest, RepeatedQueriesReusePlansButCheckAccessEachTime) {
+  const std::string sql = "SELECT origin, count(*) AS n FROM flights GROUP BY 1 ORDER BY 2 DESC, 1";
+  auto first = Run(sql, 3);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto again = Run(sql, 3);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToJson()["rows"], first->ToJson()["rows"]);
+  EXPECT_EQ(again->ToJson()["types"], first->ToJson()["types"]);
+  EXPECT_TRUE(again->ToJson()["truncated"].get<bool>());
+  auto denied = Run(sql, 3, &analyst_);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  auto wider = Run(sql, 100000);
+  ASSERT_TRUE(wider.ok()) << wider.status().ToString();
+  EXPECT_GT(wider->row_count(), 3);
+  EXPECT_FALSE(wider->ToJson()["truncated"].get<bool>());
+  // Refusals are never cached: the same hostile text is refused twice.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(Run("SELECT * FROM read_csv('/etc/passwd')").ok());
+  }
+}
+
 TEST_F(QueryServiceTest, TimeLimitInterruptsASlowQuery) {
   QueryServiceOptions options;
   options.timeout = std::chrono::milliseconds(300);

@@ -99,6 +99,15 @@ void ServerApp::RegisterRoutes() {
 
 Status ServerApp::Run() {
   http_.set_tcp_nodelay(true);
+  // A request with neither Content-Length nor Transfer-Encoding has an empty body (RFC 9112
+  // §6.3); httplib would otherwise read a POST body until the connection times out and answer
+  // 400 (e.g. `curl -X POST .../api/sync/trigger`). Runs before httplib reads the body.
+  http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   http_.set_payload_max_length(16 * 1024 * 1024);
   int port = ctx_.config.port;
   if (port == 0) {

@@ -79,6 +79,10 @@ J ErrorSchema() {
              {"error"}, "The one error shape (decisions.md §11).");
 }
 
+constexpr const char* kScheduleForms =
+    "every <N>m|h|d, daily HH:MM[,...] (UTC), a 5-field cron expression or @hourly/@daily/"
+    "@weekly/@monthly/@yearly; empty = manual";
+
 J TableRecordSchema() {
   return Obj({{"id", Str("canonical key")},
               {"name", Str("view name")},
@@ -89,7 +93,8 @@ J TableRecordSchema() {
               {"source_query", Str()},
               {"query_mode", Enum({"local", "materialized", "remote"})},
               {"sync_strategy", Enum({"full_refresh", "incremental", "partitioned"})},
-              {"sync_schedule", Str("every <N>m|h|d, daily HH:MM[,...] or 5-field cron; empty = manual")},
+              {"sync_schedule", Str(kScheduleForms)},
+              {"schema_policy", Enum({"evolve", "freeze"})},
               {"primary_key", Arr(Str())},
               {"incremental_column", Str()},
               {"partition_by", Str()},
@@ -104,7 +109,15 @@ J TableRecordSchema() {
                              {"size_bytes", Int()},
                              {"md5", Str()},
                              {"status", Enum({"ok", "error"})},
-                             {"error", Str()}}))}},
+                             {"error", Str()}}))},
+              {"last_schema_change",
+               Nullable(Obj({{"added", Arr(Obj({{"name", Str()}, {"type", Str()}}))},
+                             {"removed", Arr(Obj({{"name", Str()}, {"type", Str()}}))},
+                             {"retyped", Arr(Obj({{"name", Str()}, {"from", Str()}, {"to", Str()}}))},
+                             {"synced_at", Str()},
+                             {"run_id", Str()},
+                             {"status", Str()}},
+                            {}, "GET /api/admin/registry/{id} only: the newest recorded change"))}},
              {"id", "name", "source_type"});
 }
 
@@ -116,7 +129,8 @@ J RegistrationSchema() {
               {"description", Str()},
               {"bucket", Str()},
               {"source_query", Str()},
-              {"sync_schedule", Str()},
+              {"sync_schedule", Str(kScheduleForms)},
+              {"schema_policy", Enum({"evolve", "freeze"})},
               {"query_mode", Enum({"local", "materialized", "remote"})},
               {"sync_strategy", Enum({"full_refresh", "incremental", "partitioned"})},
               {"primary_key", Arr(Str())},

@@ -260,6 +260,7 @@ Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::st
     DA_ASSIGN_OR_RETURN(std::optional<TableRecord> existing, Load(c, t.id));
     if (existing) return AlreadyExists("table '" + t.id + "' is already registered");
     DA_RETURN_IF_ERROR(CheckNameFree(c, t.name, t.id));
+    db_.MarkWritten();
     DA_RETURN_IF_ERROR(c.Execute(
         "INSERT INTO table_registry (id, name, description, source_type, bucket, source_table, "
         "source_query, query_mode, sync_strategy, sync_schedule, primary_key, "
@@ -321,6 +322,7 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
     int64_t now = NowMicros();
     t.version = stored->version + 1;
     t.updated_at = IsoFromMicros(now);
+    db_.MarkWritten();
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("UPDATE table_registry SET name = $1, description = $2, source_type = $3, "
@@ -346,6 +348,7 @@ Result<TableRecord> Registry::Unregister(const std::string& id, const std::strin
   return db_.With([&](db::Connection& c) -> Result<TableRecord> {
     DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
+    db_.MarkWritten();
     Status deleted = internal::InTransaction(c, [&]() -> Status {
       DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_history WHERE table_id = $1", {id}));
       DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_state WHERE table_id = $1", {id}));
@@ -358,15 +361,20 @@ Result<TableRecord> Registry::Unregister(const std::string& id, const std::strin
 }
 
 Result<TableRecord> Registry::Get(const std::string& id) {
-  return db_.With([&](db::Connection& c) -> Result<TableRecord> {
-    DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
-    if (!stored) return NotFound("table '" + id + "' is not registered");
-    return std::move(*stored);
-  });
+  DA_ASSIGN_OR_RETURN(auto all, Cached());
+  for (const auto& t : *all) {
+    if (t.id == id) return t;
+  }
+  return NotFound("table '" + id + "' is not registered");
 }
 
 Result<std::vector<TableRecord>> Registry::List() {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<TableRecord>> {
+  DA_ASSIGN_OR_RETURN(auto all, Cached());
+  return *all;
+}
+
+Result<std::shared_ptr<const std::vector<TableRecord>>> Registry::Cached() {
+  return cache_.Get(db_, [](db::Connection& c) -> Result<std::vector<TableRecord>> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string("SELECT ") + kSelectColumns +
                                                    " FROM table_registry ORDER BY id"));
     std::vector<TableRecord> out;

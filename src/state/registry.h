@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "state/state_db.h"
+#include "state/read_cache.h"
 #include "state/table_record.h"
 
 namespace da::state {
@@ -40,6 +41,8 @@ class Registry {
   /// (Removing Parquet files and views is the caller's job: the server knows the paths.)
   Result<TableRecord> Unregister(const std::string& id, const std::string& actor);
 
+  /// not_found for an unknown id. Get and List answer from a ReadCache (no DB round trip
+  /// until the next write through a repo).
   Result<TableRecord> Get(const std::string& id);
   /// All rows ordered by id.
   Result<std::vector<TableRecord>> List();
@@ -50,8 +53,11 @@ class Registry {
   Status Validate(const TableRecord& t) const;
 
  private:
+  Result<std::shared_ptr<const std::vector<TableRecord>>> Cached();
+
   StateDb& db_;
   SourceTypeCheck is_known_source_;
+  ReadCache<std::vector<TableRecord>> cache_;
 };
 
 /// Derives an id from a name: trimmed, lower-cased, spaces → `_`.

@@ -1,5 +1,6 @@
 #include "state/state_db.h"
 
+#include <chrono>
 #include <system_error>
 
 #include "common/fs_util.h"
@@ -40,6 +41,21 @@ Result<std::unique_ptr<StateDb>> StateDb::OpenReadOnly(const std::filesystem::pa
 
 Result<int> StateDb::CurrentSchemaVersion() {
   return With([](db::Connection& c) { return ReadSchemaVersion(c); });
+}
+
+Result<int> StateDb::RecentSchemaVersion(int64_t max_age_us) {
+  int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  int cached = recent_version_.load(std::memory_order_acquire);
+  if (cached >= 0 && now - recent_version_at_us_.load(std::memory_order_acquire) < max_age_us) {
+    return cached;
+  }
+  auto version = CurrentSchemaVersion();
+  if (!version.ok()) return version;
+  recent_version_at_us_.store(now, std::memory_order_release);
+  recent_version_.store(*version, std::memory_order_release);
+  return version;
 }
 
 }  // namespace da::state

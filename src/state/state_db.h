@@ -3,6 +3,8 @@
 ///
 /// Only the server process opens it for writing. Access is serialised through one connection
 /// guarded by a mutex (DuckDB allows one writer; the state DB is small and its statements short).
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -28,6 +30,15 @@ class StateDb {
 
   /// Highest applied version (0 when schema_version is empty).
   Result<int> CurrentSchemaVersion();
+  /// CurrentSchemaVersion() read at most once per `max_age_us` (health probes answer from
+  /// memory in between; only this process writes the DB, and migrations run in Open). An error
+  /// is never cached.
+  Result<int> RecentSchemaVersion(int64_t max_age_us = 1'000'000);
+
+  /// Counts the writes repos reported with MarkWritten; read caches (ReadCache) compare it.
+  uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
+  /// Called by a repo inside With, after it changed rows a read cache may hold.
+  void MarkWritten() { generation_.fetch_add(1, std::memory_order_acq_rel); }
 
   /// Runs `fn` with the connection while holding the DB mutex.
   template <typename F>
@@ -41,6 +52,9 @@ class StateDb {
   db::Database db_;
   db::Connection conn_;
   std::mutex mu_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> recent_version_{-1};
+  std::atomic<int64_t> recent_version_at_us_{0};
 };
 
 }  // namespace da::state

@@ -33,6 +33,7 @@ Status SyncStateRepo::RecordSuccess(const std::string& table_id, int64_t rows, i
                                     const std::string& md5) {
   DA_RETURN_IF_ERROR(RequireTableId(table_id));
   return db_.With([&](db::Connection& c) {
+    db_.MarkWritten();
     return c.Execute(
         "INSERT INTO sync_state (table_id, last_sync, rows, size_bytes, md5, status, error) "
         "VALUES ($1, make_timestamp($2), $3, $4, $5, 'ok', NULL) "
@@ -46,6 +47,7 @@ Status SyncStateRepo::RecordSuccess(const std::string& table_id, int64_t rows, i
 Status SyncStateRepo::RecordError(const std::string& table_id, const std::string& error) {
   DA_RETURN_IF_ERROR(RequireTableId(table_id));
   return db_.With([&](db::Connection& c) {
+    db_.MarkWritten();
     return c.Execute(
         "INSERT INTO sync_state (table_id, status, error) VALUES ($1, 'error', $2) "
         "ON CONFLICT (table_id) DO UPDATE SET status = 'error', error = excluded.error",
@@ -54,28 +56,37 @@ Status SyncStateRepo::RecordError(const std::string& table_id, const std::string
 }
 
 Result<std::optional<SyncStateRow>> SyncStateRepo::Get(const std::string& table_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::optional<SyncStateRow>> {
-    DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string("SELECT ") + kStateColumns +
-                                                       " FROM sync_state WHERE table_id = $1",
-                                                   {table_id}));
-    if (r.RowCount() == 0) return std::optional<SyncStateRow>();
-    return std::optional<SyncStateRow>(RowToState(r, 0));
-  });
+  DA_ASSIGN_OR_RETURN(auto all, Cached());
+  auto it = all->find(table_id);
+  if (it == all->end()) return std::optional<SyncStateRow>();
+  return std::optional<SyncStateRow>(it->second);
 }
 
 Result<std::vector<SyncStateRow>> SyncStateRepo::List() {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<SyncStateRow>> {
-    DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string("SELECT ") + kStateColumns +
-                                                   " FROM sync_state ORDER BY table_id"));
-    std::vector<SyncStateRow> out;
-    out.reserve(r.RowCount());
-    for (size_t i = 0; i < r.RowCount(); ++i) out.push_back(RowToState(r, i));
+  DA_ASSIGN_OR_RETURN(auto all, Cached());
+  std::vector<SyncStateRow> out;
+  out.reserve(all->size());
+  for (const auto& [id, row] : *all) out.push_back(row);  // std::map: ordered by table_id
+  return out;
+}
+
+Result<std::shared_ptr<const std::map<std::string, SyncStateRow>>> SyncStateRepo::Cached() {
+  return cache_.Get(db_, [](db::Connection& c) -> Result<std::map<std::string, SyncStateRow>> {
+    DA_ASSIGN_OR_RETURN(db::QueryResult r,
+                        c.Query(std::string("SELECT ") + kStateColumns + " FROM sync_state"));
+    std::map<std::string, SyncStateRow> out;
+    for (size_t i = 0; i < r.RowCount(); ++i) {
+      SyncStateRow row = RowToState(r, i);
+      std::string id = row.table_id;
+      out.emplace(std::move(id), std::move(row));
+    }
     return out;
   });
 }
 
 Status SyncStateRepo::Delete(const std::string& table_id) {
   return db_.With([&](db::Connection& c) {
+    db_.MarkWritten();
     return c.Execute("DELETE FROM sync_state WHERE table_id = $1", {table_id});
   });
 }

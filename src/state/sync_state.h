@@ -2,11 +2,14 @@
 /// sync_state (one row per table id: the last successful extraction and the last error)
 /// and sync_history (one row per table per extraction attempt).
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "state/read_cache.h"
 #include "state/state_db.h"
 
 namespace da::state {
@@ -45,6 +48,8 @@ class SyncStateRepo {
   /// Upserts a failure: status error + message; last_sync/rows/size/md5 keep their values
   /// (the previous data keeps serving).
   Status RecordError(const std::string& table_id, const std::string& error);
+  /// Get and List answer from a ReadCache of every row (no DB round trip until the next write
+  /// through a repo). List is ordered by table_id.
   Result<std::optional<SyncStateRow>> Get(const std::string& table_id);
   Result<std::vector<SyncStateRow>> List();
   Status Delete(const std::string& table_id);
@@ -57,7 +62,10 @@ class SyncStateRepo {
   Result<std::optional<SyncHistoryRow>> LastSchemaChange(const std::string& table_id);
 
  private:
+  Result<std::shared_ptr<const std::map<std::string, SyncStateRow>>> Cached();
+
   StateDb& db_;
+  ReadCache<std::map<std::string, SyncStateRow>> cache_;
 };
 
 }  // namespace da::state

@@ -124,6 +124,7 @@ Status UserRepo::SetActive(const std::string& user_id, bool active) {
         c.Query("UPDATE users SET active = $1, updated_at = make_timestamp($2) WHERE id = $3",
                 {active, NowMicros(), user_id}));
     if (r.RowsChanged() == 0) return NotFound("user '" + user_id + "' not found");
+    ForgetCachedTokens();  // under the DB mutex: no Authenticate can re-cache the old state
     return Status::Ok();
   });
 }
@@ -172,7 +173,42 @@ Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std:
 Result<Principal> UserRepo::Authenticate(const std::string& token) {
   if (!IsWellFormedToken(token)) return Unauthenticated(kBadToken);
   std::string hash = Sha256Hex(token);
-  return db_.With([&](db::Connection& c) -> Result<Principal> {
+  int64_t now = NowMicros();
+  std::optional<std::string> touch_token_id;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = token_cache_.find(hash);
+    if (it != token_cache_.end()) {
+      CachedToken& cached = it->second;
+      if (cached.expires_at_us != 0 && cached.expires_at_us <= now) {
+        token_cache_.erase(it);
+        return Unauthenticated(kBadToken);
+      }
+      if (now - cached.last_used_written_us < kLastUsedResolutionUs) return cached.principal;
+      cached.last_used_written_us = now;
+      touch_token_id = cached.principal.token_id;
+    }
+  }
+  if (touch_token_id) {
+    Principal p;
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      auto it = token_cache_.find(hash);
+      if (it == token_cache_.end()) touch_token_id.reset();  // forgotten meanwhile: look it up
+      else p = it->second.principal;
+    }
+    if (touch_token_id) {
+      Status touched = db_.With([&](db::Connection& c) {
+        return c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1) WHERE id = $2",
+                         {now, *touch_token_id});
+      });
+      if (!touched.ok())
+        spdlog::warn("token {}: last_used_at not updated: {}", *touch_token_id, touched.message());
+      return p;
+    }
+  }
+  CachedToken entry;
+  auto principal = db_.With([&](db::Connection& c) -> Result<Principal> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT t.id, t.user_id, epoch_us(t.expires_at), t.revoked_at IS NOT NULL, "
@@ -181,7 +217,6 @@ Result<Principal> UserRepo::Authenticate(const std::string& token) {
                 "WHERE t.token_hash = $1",
                 {hash}));
     if (r.RowCount() == 0) return Unauthenticated(kBadToken);
-    int64_t now = NowMicros();
     bool expired = !r.IsNull(2, 0) && r.GetInt64(2, 0) <= now;
     bool revoked = r.GetBool(3, 0);
     bool active = r.GetBool(6, 0);
@@ -191,14 +226,28 @@ Result<Principal> UserRepo::Authenticate(const std::string& token) {
     p.user_id = r.GetString(1, 0);
     p.email = r.GetString(4, 0);
     p.is_admin = r.GetBool(5, 0);
+    entry.expires_at_us = r.IsNull(2, 0) ? 0 : r.GetInt64(2, 0);
     Status touched =
         c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1) WHERE id = $2",
                   {now, p.token_id});
     // Bookkeeping only: a failed last_used_at write must not lock the caller out.
     if (!touched.ok())
       spdlog::warn("token {}: last_used_at not updated: {}", p.token_id, touched.message());
+    // Cached while still holding the DB mutex, so a concurrent revocation (which clears the
+    // cache after its write, under the same mutex) cannot be overtaken by this entry.
+    entry.principal = p;
+    entry.last_used_written_us = now;
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (token_cache_.size() >= kMaxCachedTokens) token_cache_.clear();
+    token_cache_[hash] = entry;
     return p;
   });
+  return principal;
+}
+
+void UserRepo::ForgetCachedTokens() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  token_cache_.clear();
 }
 
 Status UserRepo::RevokeToken(const std::string& token_id) {
@@ -206,10 +255,12 @@ Status UserRepo::RevokeToken(const std::string& token_id) {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query("SELECT count(*) FROM access_tokens WHERE id = $1", {token_id}));
     if (r.GetInt64(0, 0) == 0) return NotFound("token '" + token_id + "' not found");
-    return c.Execute(
+    DA_RETURN_IF_ERROR(c.Execute(
         "UPDATE access_tokens SET revoked_at = make_timestamp($1) "
         "WHERE id = $2 AND revoked_at IS NULL",
-        {NowMicros(), token_id});
+        {NowMicros(), token_id}));
+    ForgetCachedTokens();  // under the DB mutex: no Authenticate can re-cache the old state
+    return Status::Ok();
   });
 }
 

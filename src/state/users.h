@@ -4,8 +4,10 @@
 /// The caller identity (Principal) is what every access decision takes; later issues add
 /// groups and grants behind the same shape.
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -37,9 +39,19 @@ struct IssuedToken {
 };
 
 /// Users and their personal access tokens. Thread-safe: every call goes through StateDb::With.
+///
+/// Authenticate keeps the principals of recently seen valid tokens in memory (keyed by the
+/// token's SHA-256, at most kMaxCachedTokens), so a request does not wait for the state DB:
+/// every write through this repo (user or token change, revocation) clears that cache at once,
+/// and a cached token's expiry is still checked on each use. This relies on the server being the
+/// only writer of the state DB and owning one UserRepo. last_used_at is written at most once per
+/// kLastUsedResolutionUs per token.
 class UserRepo {
  public:
   explicit UserRepo(StateDb& db) : db_(db) {}
+
+  static constexpr size_t kMaxCachedTokens = 10000;
+  static constexpr int64_t kLastUsedResolutionUs = 60'000'000;
 
   /// Number of users (active or not).
   Result<int64_t> CountUsers();
@@ -67,7 +79,16 @@ class UserRepo {
   Status SetActive(const std::string& user_id, bool active);
 
  private:
+  struct CachedToken {
+    Principal principal;
+    int64_t expires_at_us = 0;  ///< 0 = never
+    int64_t last_used_written_us = 0;
+  };
+  void ForgetCachedTokens();
+
   StateDb& db_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedToken> token_cache_;  ///< sha256 hex → principal
 };
 
 /// Appends an audit_log row; failures are logged, never returned (audit never blocks).

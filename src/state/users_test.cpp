@@ -137,7 +137,9 @@ TEST_F(UsersTest, ExpiredTokenIsRejected) {
                        {t->id});
                  })
                   .ok());
-  ExpectRejected(repo_->Authenticate(t->token));
+  // The write above went around the repo, so only a repo without the cached entry sees it.
+  UserRepo fresh(*db_);
+  ExpectRejected(fresh.Authenticate(t->token));
   EXPECT_EQ(repo_->CreateToken(u->id, "bad", 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(repo_->CreateToken(u->id, "bad", -5).status().code(), StatusCode::kInvalidArgument);
 }
@@ -146,12 +148,44 @@ TEST_F(UsersTest, InactiveUserIsRejected) {
   auto u = repo_->CreateUser("a@example.com", "A", false);
   auto t = repo_->CreateToken(u->id, "laptop");
   ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(repo_->Authenticate(t->token).ok());  // cached: deactivation must still win
   ASSERT_TRUE(repo_->SetActive(u->id, false).ok());
   EXPECT_FALSE((*repo_->FindById(u->id))->active);
   ExpectRejected(repo_->Authenticate(t->token));
   ASSERT_TRUE(repo_->SetActive(u->id, true).ok());
   EXPECT_TRUE(repo_->Authenticate(t->token).ok());
   EXPECT_EQ(repo_->SetActive("nope", false).code(), StatusCode::kNotFound);
+}
+
+TEST_F(UsersTest, CachedTokensSkipTheDbButLastUsedIsStillRecorded) {
+  auto u = repo_->CreateUser("a@example.com", "A", true);
+  auto t = repo_->CreateToken(u->id, "laptop");
+  ASSERT_TRUE(t.ok());
+  auto first = repo_->Authenticate(t->token);
+  ASSERT_TRUE(first.ok());
+  auto last_used = [&] {
+    return Count("SELECT epoch_us(last_used_at) FROM access_tokens WHERE id = '" + t->id + "'");
+  };
+  int64_t recorded = last_used();
+  EXPECT_GT(recorded, 0);
+  // Within the resolution the cached principal answers and last_used_at stays as written.
+  for (int i = 0; i < 100; ++i) {
+    auto again = repo_->Authenticate(t->token);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->token_id, first->token_id);
+    EXPECT_EQ(again->email, "a@example.com");
+    EXPECT_TRUE(again->is_admin);
+  }
+  EXPECT_EQ(last_used(), recorded);
+  // A cached use makes no DB round trip at all: a change made around the repo stays as it is.
+  ASSERT_TRUE(db_->With([&](db::Connection& c) {
+                   return c.Execute("UPDATE access_tokens SET last_used_at = TIMESTAMP "
+                                    "'2000-01-01 00:00:00' WHERE id = $1",
+                                    {t->id});
+                 })
+                  .ok());
+  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  EXPECT_EQ(last_used(), 946684800000000);
 }
 
 TEST_F(UsersTest, AuditInsertsRowsAndNeverFails) {

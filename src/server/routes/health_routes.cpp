@@ -8,7 +8,7 @@ void RegisterHealthRoutes(Router& r, AppContext& ctx) {
         [&ctx](const RequestContext&, const httplib::Request&, httplib::Response& res) {
           int expected = state::StateDb::ExpectedSchemaVersion();
           nlohmann::json body = {{"expected", expected}};
-          auto current = ctx.db->CurrentSchemaVersion();
+          auto current = ctx.db->RecentSchemaVersion();
           if (!current.ok()) {
             body["db_schema"] = "unreachable";
             body["detail"] = current.status().message();

@@ -14,6 +14,12 @@ Result<std::optional<std::vector<std::string>>> ParseTriggerBody(const nlohmann:
   if (body.is_array()) {
     list = &body;
   } else if (body.is_object()) {
+    // A misspelt key must not turn into "sync everything".
+    for (const auto& [key, value] : body.items()) {
+      if (key != "tables") {
+        return InvalidArgument("unknown field `" + key.substr(0, 64) + "`; the body takes `tables`");
+      }
+    }
     if (!body.contains("tables") || body["tables"].is_null()) return Ids{};
     if (!body["tables"].is_array()) return InvalidArgument("`tables` must be a list of strings");
     list = &body["tables"];
@@ -82,7 +88,7 @@ void RegisterSyncRoutes(Router& r, AppContext& ctx) {
             bool synced = st->has_value() && !(*st)->last_sync.empty();
             bool has_data = files.empty() ? st->has_value() && !(*st)->md5.empty() : true;
             if (!is_remote && !has_data) continue;
-            std::string md5 = has_data ? (*st)->md5 : "";
+            std::string md5 = has_data && st->has_value() ? (*st)->md5 : "";
             int64_t size = has_data && st->has_value() ? (*st)->size_bytes : 0;
             if (!files.empty()) {
               md5 = CombinedMd5(files);
