@@ -122,6 +122,7 @@ void AddTableFlags(CLI::App* cmd, TableFlags* f, bool is_update) {
   f->Add(cmd, "--query-mode", "query_mode", "local | materialized | remote");
   f->Add(cmd, "--sync-strategy", "sync_strategy", "full_refresh | incremental | partitioned");
   f->Add(cmd, "--sync-schedule", "sync_schedule", "every <N>m|h|d, daily HH:MM[,...] or cron");
+  f->Add(cmd, "--schema-policy", "schema_policy", "evolve (record column changes) | freeze (refuse them)");
   f->Add(cmd, "--incremental-column", "incremental_column", "Column of the incremental watermark");
   f->Add(cmd, "--partition-by", "partition_by", "Date column of partitioned tables");
   f->Add(cmd, "--partition-granularity", "partition_granularity", "day | month | year");

@@ -43,7 +43,7 @@ TEST(ChildProcess, TimeoutKillsTheWholeProcessGroup) {
   o.argv = {"/bin/sh", "-c",
             "sh -c 'trap \"\" TERM; echo $$ > " + pid_file.string() +
                 "; while :; do sleep 1; done' & wait"};
-  o.timeout_ms = 300;
+  o.timeout_ms = 1500;  // time for the grandchild to record its pid under load
   o.grace_ms = 200;
   auto r = RunChild(o);
   ASSERT_TRUE(r.ok());

@@ -45,6 +45,17 @@ TEST(MainJob, FilesToAnalystQueryOnRealData) {
   auto listed = RunDa({"admin", "list-tables", "--json"}, cfg);
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("seattle_weather"), std::string::npos);
+  // Table settings through the CLI: a schedule and a schema policy land in the record.
+  auto updated = RunDa({"admin", "update-table", "movies", "--sync-schedule", "every 6h",
+                        "--schema-policy", "freeze", "--json"},
+                       cfg);
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  auto record = nlohmann::json::parse(updated.out);
+  EXPECT_EQ(record["sync_schedule"], "every 6h");
+  EXPECT_EQ(record["schema_policy"], "freeze");
+  auto bad_policy = RunDa({"admin", "update-table", "movies", "--schema-policy", "loose"}, cfg);
+  EXPECT_NE(bad_policy.exit_code, 0);
+  EXPECT_NE(bad_policy.err.find("schema_policy"), std::string::npos) << bad_policy.err;
 
   auto synced = RunDa({"admin", "sync", "--wait"}, cfg);
   ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err << server.Output();
