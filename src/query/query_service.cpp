@@ -334,7 +334,7 @@ Result<std::unique_ptr<ReaderLease>> QueryService::Borrow() {
   DA_ASSIGN_OR_RETURN(orchestrator::AnalyticsReader reader, orchestrator_.OpenReader());
   DA_ASSIGN_OR_RETURN(AnalyzerCatalog catalog, PrepareReader(reader));
   auto pooled = std::make_unique<PooledReader>(
-      PooledReader{std::move(reader), std::move(catalog), std::move(stamp)});
+      PooledReader{std::move(reader), std::move(catalog), std::move(stamp), {}});
   return std::make_unique<ReaderLease>(pool_, std::move(pooled));
 }
 
