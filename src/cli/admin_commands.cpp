@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_support.h"
 #include "cli/commands.h"
+#include "cli/run_commands.h"
 #include "client/client_config.h"
 #include "client/http_client.h"
 #include "common/fs_util.h"
@@ -21,50 +23,6 @@
 
 namespace da::cli {
 namespace {
-
-void Fail(const Status& st, int* exit_code) {
-  std::fprintf(stderr, "error: %s\n", st.message().c_str());
-  *exit_code = ExitCodeFor(st.code());
-}
-
-Result<client::HttpClient> MakeClient() {
-  DA_ASSIGN_OR_RETURN(client::ClientConfig config, client::LoadClientConfig());
-  return client::HttpClient({config.server, config.token});
-}
-
-/// Adds a `da login` hint to authentication failures.
-Status WithLoginHint(Status st) {
-  if (st.code() == StatusCode::kUnauthenticated) return {st.code(), st.message() + "; run `da login`"};
-  return st;
-}
-
-std::string Str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-/// Prints rows as aligned columns under a header.
-void PrintColumns(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& r : rows) {
-    for (size_t c = 0; c < header.size() && c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  }
-  auto print = [&](const std::vector<std::string>& r) {
-    std::string line;
-    for (size_t c = 0; c < header.size(); ++c) {
-      std::string cell = c < r.size() ? r[c] : "";
-      line += cell;
-      if (c + 1 < header.size()) line += std::string(width[c] - cell.size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  };
-  print(header);
-  for (const auto& r : rows) print(r);
-}
 
 /// The registry fields settable from flags; only flags actually given go into the JSON body.
 struct TableFlags {
@@ -205,8 +163,8 @@ struct SyncFlags {
   double timeout_sec = 3600;
 };
 
-/// Triggers a run; with --wait, polls /api/sync/status every 200 ms until unlocked and prints the
-/// catalog status of the triggered tables. Returns the exit code.
+/// Triggers a run; with --wait, polls the run every 200 ms until it is no longer running and
+/// prints its per-table outcomes (exit 1 unless the run ended `ok`). Returns the exit code.
 int RunAdminSync(const SyncFlags& flags) {
   int code = 0;
   for (const auto& id : flags.ids) {
@@ -241,42 +199,31 @@ int RunAdminSync(const SyncFlags& flags) {
   std::printf("Sync triggered (run %s): %s\n", Str(*r, "run_id").c_str(), tables_text.c_str());
   if (!flags.wait) return 0;
 
+  // Poll the run itself until it is no longer running, then print its per-table outcomes.
+  const std::string run_id = Str(*r, "run_id");
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_sec * 1000));
+  nlohmann::json run;
   while (true) {
-    auto status = http->GetJson("/api/sync/status");
-    if (!status.ok()) {
-      Fail(status.status().WithContext("waiting for the sync run"), &code);
+    auto got = http->GetJson("/api/sync/runs/" + run_id);
+    if (!got.ok()) {
+      Fail(WithLoginHint(got.status()).WithContext("waiting for sync run " + run_id), &code);
       return code;
     }
-    if (!status->value("locked", false)) break;
+    run = std::move(*got);
+    if (run.value("status", "") != "running") break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      Fail(DeadlineExceeded("sync still running after " + std::to_string(static_cast<int64_t>(flags.timeout_sec)) +
-                            " s"),
+      Fail(DeadlineExceeded("sync run " + run_id + " still running after " +
+                            std::to_string(static_cast<int64_t>(flags.timeout_sec)) + " s"),
            &code);
       return code;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  auto catalog = http->GetJson("/api/catalog/tables");
-  if (!catalog.ok()) {
-    Fail(WithLoginHint(catalog.status()), &code);
-    return code;
-  }
-  std::vector<std::vector<std::string>> rows;
-  bool any_error = false;
-  if (catalog->contains("tables") && (*catalog)["tables"].is_array()) {
-    for (const auto& t : (*catalog)["tables"]) {
-      std::string id = Str(t, "id");
-      if (!triggered.empty() && !triggered.contains(id)) continue;
-      std::string st = Str(t, "status");
-      if (st == "error") any_error = true;
-      rows.push_back({id, st, Str(t, "rows"), Str(t, "updated"), Str(t, "error")});
-    }
-  }
-  PrintColumns({"ID", "STATUS", "ROWS", "UPDATED", "ERROR"}, rows);
-  if (any_error) {
-    std::fprintf(stderr, "error: some tables failed to sync\n");
+  PrintRun(run);
+  if (!RunSucceeded(run)) {
+    std::fprintf(stderr, "error: sync run %s ended %s\n", run_id.c_str(),
+                 run.value("status", "").c_str());
     return 1;
   }
   return 0;
@@ -335,6 +282,7 @@ void AddAdminCommands(CLI::App& app, int* exit_code) {
     cmd->add_option("--timeout", flags->timeout_sec, "With --wait: give up after this many seconds (default 3600)");
     cmd->callback([flags, exit_code]() { *exit_code = RunAdminSync(*flags); });
   }
+  AddRunCommands(admin, exit_code);
 }
 
 }  // namespace da::cli

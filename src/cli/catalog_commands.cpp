@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "client/client_config.h"
 #include "client/http_client.h"
@@ -22,21 +23,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxCellChars = 40;
-
-void Fail(const Status& st, int* exit_code) {
-  std::fprintf(stderr, "error: %s\n", st.message().c_str());
-  *exit_code = ExitCodeFor(st.code());
-}
-
-Result<client::HttpClient> MakeClient() {
-  DA_ASSIGN_OR_RETURN(client::ClientConfig config, client::LoadClientConfig());
-  return client::HttpClient({config.server, config.token});
-}
-
-Status WithLoginHint(Status st) {
-  if (st.code() == StatusCode::kUnauthenticated) return {st.code(), st.message() + "; run `da login`"};
-  return st;
-}
 
 /// A JSON value as one table cell: strings unquoted, null empty, doubles with up to 6
 /// significant digits, control characters replaced, long text cut with "...".
@@ -59,49 +45,6 @@ std::string Cell(const json& v) {
 std::string Field(const json& j, const char* key) {
   auto it = j.find(key);
   return it == j.end() ? "" : Cell(*it);
-}
-
-std::string HumanBytes(const json& v) {
-  if (!v.is_number()) return "";
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double x = v.get<double>();
-  int u = 0;
-  while (x >= 1000.0 && u < 4) {
-    x /= 1000.0;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
-  return buf;
-}
-
-/// Display width of UTF-8 text, counting code points (good enough for aligned columns).
-size_t Width(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-/// Prints rows as left-aligned columns (two spaces apart) under a header.
-void PrintColumns(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  for (size_t c = 0; c < header.size(); ++c) width[c] = Width(header[c]);
-  for (const auto& r : rows) {
-    for (size_t c = 0; c < header.size() && c < r.size(); ++c) width[c] = std::max(width[c], Width(r[c]));
-  }
-  auto print = [&](const std::vector<std::string>& r) {
-    std::string line;
-    for (size_t c = 0; c < header.size(); ++c) {
-      std::string cell = c < r.size() ? r[c] : "";
-      line += cell;
-      if (c + 1 < header.size()) line += std::string(width[c] - Width(cell) + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  };
-  print(header);
-  for (const auto& r : rows) print(r);
 }
 
 Status RunCatalog(bool as_json) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "client/client_config.h"
 #include "client/http_client.h"
@@ -23,24 +24,6 @@
 
 namespace da::cli {
 namespace {
-
-void Fail(const Status& st, int* exit_code) {
-  std::fprintf(stderr, "error: %s\n", st.message().c_str());
-  *exit_code = ExitCodeFor(st.code());
-}
-
-std::string HumanBytes(int64_t bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1000.0 && u < 4) {
-    v /= 1000.0;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 /// A one-line byte progress bar on stderr, redrawn at most every 100 ms; thread-safe.
 class ProgressBar {

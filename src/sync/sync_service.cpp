@@ -210,13 +210,18 @@ Result<RunSummary> SyncService::Cancel(const std::string& run_id, const std::str
 }
 
 std::optional<RunSummary> SyncService::LastRun() const {
-  auto latest = runs_.Latest();
+  auto latest = LatestRun();
   if (!latest.ok()) {
     spdlog::error("cannot read the latest sync run: {}", latest.status().ToString());
     return std::nullopt;
   }
-  if (!latest->has_value()) return std::nullopt;
-  return RunSummary::FromRow(**latest);
+  return *latest;
+}
+
+Result<std::optional<RunSummary>> SyncService::LatestRun() const {
+  DA_ASSIGN_OR_RETURN(auto latest, runs_.Latest());
+  if (!latest) return std::optional<RunSummary>();
+  return std::optional<RunSummary>(RunSummary::FromRow(*latest));
 }
 
 Result<std::optional<RunSummary>> SyncService::GetRun(const std::string& run_id) const {

@@ -110,6 +110,8 @@ class SyncService {
   bool IsRunning() const { return running_.load(); }
   /// The newest run (running or finished); nullopt before the first or on a DB error (logged).
   std::optional<RunSummary> LastRun() const;
+  /// The newest run; nullopt before the first; the state DB's error when it cannot be read.
+  Result<std::optional<RunSummary>> LatestRun() const;
   /// One run; nullopt when unknown.
   Result<std::optional<RunSummary>> GetRun(const std::string& run_id) const;
   /// At most `limit` runs, newest first (invalid_argument when limit ≤ 0).

@@ -59,6 +59,27 @@ TEST(MainJob, FilesToAnalystQueryOnRealData) {
 
   auto synced = RunDa({"admin", "sync", "--wait"}, cfg);
   ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err << server.Output();
+  // --wait prints the run's per-table outcomes.
+  EXPECT_NE(synced.out.find(": ok (manual"), std::string::npos) << synced.out;
+  EXPECT_NE(synced.out.find("flights"), std::string::npos) << synced.out;
+  EXPECT_NE(synced.out.find("3000000"), std::string::npos) << synced.out;
+
+  // The run is listed, shown and (being finished) cannot be cancelled.
+  auto runs = RunDa({"admin", "runs", "--json"}, cfg);
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  auto run_list = nlohmann::json::parse(runs.out)["runs"];
+  ASSERT_EQ(run_list.size(), 1u) << runs.out;
+  const std::string run_id = run_list[0]["run_id"].get<std::string>();
+  EXPECT_EQ(run_list[0]["status"], "ok");
+  auto shown = RunDa({"admin", "run", run_id}, cfg);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out.rfind("Run " + run_id + ": ok", 0), 0u) << shown.out;
+  EXPECT_NE(shown.out.find("seattle_weather  synced  1461"), std::string::npos) << shown.out;
+  auto cancel = RunDa({"admin", "cancel", run_id}, cfg);
+  EXPECT_EQ(cancel.exit_code, 4) << cancel.err;  // 409 failed_precondition
+  EXPECT_NE(cancel.err.find("error: "), std::string::npos) << cancel.err;
+  auto bad_id = RunDa({"admin", "run", "../x"}, cfg);
+  EXPECT_EQ(bad_id.exit_code, 2) << bad_id.err;
 
   // The catalog reports the real row counts.
   auto cat = server.Get("/api/catalog/tables");

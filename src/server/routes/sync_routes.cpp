@@ -67,9 +67,10 @@ void RegisterSyncRoutes(Router& r, AppContext& ctx) {
 
   r.Get("/api/sync/runs/latest", AccessLevel::kAuthenticated,
         [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
-          auto run = ctx.sync->LastRun();
-          if (!run) return WriteError(res, NotFound("no sync run yet"), rc.request_id);
-          WriteJson(res, 200, run->ToJson());
+          auto run = ctx.sync->LatestRun();
+          if (!run.ok()) return WriteError(res, run.status(), rc.request_id);
+          if (!run->has_value()) return WriteError(res, NotFound("no sync run yet"), rc.request_id);
+          WriteJson(res, 200, (*run)->ToJson());
         });
 
   r.Get("/api/sync/manifest", AccessLevel::kAuthenticated,
