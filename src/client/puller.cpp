@@ -90,6 +90,9 @@ struct DownloadJob {
   std::filesystem::path dest;    ///< where they go once verified
   std::string expected_md5;      ///< "" → only the PAR1 magic is checked
   int64_t planned_bytes = 0;     ///< size from the manifest
+  /// Files of a multi-file table stay verified parts until every file of the table arrived,
+  /// so a failed sync never mixes new and old partitions in the view.
+  bool defer_rename = false;
   // Result.
   bool ok = false;
   std::string error;
@@ -97,7 +100,7 @@ struct DownloadJob {
   int64_t bytes = 0;
 };
 
-/// Downloads one file into its part file, verifies it and renames it into place.
+/// Downloads one file into its part file, verifies it and (unless deferred) renames it into place.
 void RunDownload(const HttpClient& client, const PullOptions& options, DownloadJob& job) {
   auto fail = [&](const std::string& message) {
     (void)RemoveIfExists(job.part);
@@ -137,9 +140,11 @@ void RunDownload(const HttpClient& client, const PullOptions& options, DownloadJ
   } else if (!HasParquetMagic(job.part)) {
     return fail("downloaded file is not Parquet (no PAR1 magic)");
   }
-  std::error_code ec;
-  std::filesystem::rename(job.part, job.dest, ec);
-  if (ec) return fail("cannot move the download into place: " + ec.message());
+  if (!job.defer_rename) {
+    std::error_code ec;
+    std::filesystem::rename(job.part, job.dest, ec);
+    if (ec) return fail("cannot move the download into place: " + ec.message());
+  }
   job.ok = true;
   job.md5 = *md5;
   job.bytes = size;
@@ -369,6 +374,7 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
                               ? f.download_url
                               : "/api/data/" + t.id + "/files/" + f.name;
         add_job(std::move(url), dir / ("." + f.name + ".part"), path, f.md5, f.size_bytes);
+        jobs.back().defer_rename = true;
       }
     }
     if (table_jobs[i].empty()) {
@@ -461,8 +467,17 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
         }
         bytes += jobs[k].bytes;
       }
+      // Every file of a multi-file table arrived and was verified: move them all in now.
+      for (size_t k : table_jobs[i]) {
+        if (!error.empty()) break;
+        if (!jobs[k].defer_rename) continue;
+        std::error_code ec;
+        std::filesystem::rename(jobs[k].part, jobs[k].dest, ec);
+        if (ec) error = jobs[k].dest.filename().string() + ": cannot move the download into place: " + ec.message();
+      }
       if (!error.empty()) {
-        // The table keeps its old view; files already fetched stay for the next attempt.
+        // The table keeps its old files and view; verified parts of this attempt are dropped.
+        for (size_t k : table_jobs[i]) (void)RemoveIfExists(jobs[k].part);
         out.action = TableAction::kFailed;
         out.detail = error;
         continue;

@@ -33,6 +33,13 @@ class FakeServer {
     std::string query_mode = "local";
     int drop_mid_body_times = 0;   ///< drop the connection halfway this many more times
   };
+  /// A table served as several files (like a partitioned table of the real server).
+  struct FileTable {
+    std::string id;
+    std::string name;
+    std::map<std::string, std::string> files;         ///< file name → bytes
+    std::map<std::string, std::string> md5_override;  ///< file name → MD5 the manifest claims
+  };
 
   FakeServer() {
     svr_.set_tcp_nodelay(true);
@@ -56,8 +63,42 @@ class FakeServer {
                           {"updated", "2026-01-01T00:00:00Z"},
                           {"download_url", "/api/data/" + t.id + "/download"}});
       }
+      for (const auto& [id, t] : file_tables_) {
+        nlohmann::json files = nlohmann::json::array();
+        std::string combined;
+        for (const auto& [name, bytes] : t.files) {
+          auto o = t.md5_override.find(name);
+          std::string md5 = o != t.md5_override.end() ? o->second : Md5Hex(bytes);
+          combined += name + " " + md5 + "\n";
+          files.push_back({{"name", name},
+                           {"md5", md5},
+                           {"size_bytes", bytes.size()},
+                           {"download_url", "/api/data/" + id + "/files/" + name}});
+        }
+        tables.push_back({{"id", t.id},
+                          {"name", t.name},
+                          {"md5", Md5Hex(combined)},
+                          {"size_bytes", 0},
+                          {"rows", 0},
+                          {"query_mode", "local"},
+                          {"updated", "2026-01-01T00:00:00Z"},
+                          {"files", files}});
+      }
       res.set_content(nlohmann::json({{"server_time", "now"}, {"tables", tables}}).dump(),
                       "application/json");
+    });
+    svr_.Get(R"(/api/data/([^/]+)/files/([^/]+))", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
+      std::lock_guard<std::mutex> g(mu_);
+      ++downloads_[std::string(req.matches[1]) + "/" + std::string(req.matches[2])];
+      auto t = file_tables_.find(req.matches[1]);
+      if (t == file_tables_.end() || !t->second.files.contains(req.matches[2])) {
+        res.status = 404;
+        res.set_content(R"({"error":{"code":"not_found","message":"no such file","request_id":"r3"}})",
+                        "application/json");
+        return;
+      }
+      res.set_content(t->second.files.at(req.matches[2]), "application/octet-stream");
     });
     svr_.Get(R"(/api/data/([^/]+)/download)", [this](const httplib::Request& req,
                                                      httplib::Response& res) {
@@ -103,6 +144,10 @@ class FakeServer {
     std::lock_guard<std::mutex> g(mu_);
     tables_[t.id] = std::move(t);
   }
+  void PutFiles(FileTable t) {
+    std::lock_guard<std::mutex> g(mu_);
+    file_tables_[t.id] = std::move(t);
+  }
   void Remove(const std::string& id) {
     std::lock_guard<std::mutex> g(mu_);
     tables_.erase(id);
@@ -133,6 +178,7 @@ class FakeServer {
   std::thread thread_;
   std::mutex mu_;
   std::map<std::string, Table> tables_;
+  std::map<std::string, FileTable> file_tables_;
   std::map<std::string, int> downloads_;
   std::map<std::string, std::string> ranges_;
   int manifest_requests_ = 0;
@@ -257,6 +303,42 @@ TEST_F(PullerTest, Md5MismatchKeepsTheOldFileAndReportsFailure) {
   EXPECT_EQ(CountRows(ws_.DbPath(), "orders"), 100);
   EXPECT_EQ(CountRows(ws_.DbPath(), "flights"), 250);
   EXPECT_EQ(LoadSyncState(ws_)->tables.at("in.c-crm.orders").md5, Md5Hex(orders_v1_));
+}
+
+// A multi-file table is replaced all at once: when one of its files fails verification, none of
+// the files that did arrive replaces its old copy, so the view never mixes two syncs.
+TEST_F(PullerTest, MultiFileTableIsSwappedWholeOrNotAtAll) {
+  const std::string jan_v1 = WriteParquet(fixtures_ / "jan_v1.parquet", 10);
+  const std::string feb_v1 = WriteParquet(fixtures_ / "feb_v1.parquet", 20);
+  const std::string jan_v2 = WriteParquet(fixtures_ / "jan_v2.parquet", 30, 3);
+  const std::string feb_v2 = WriteParquet(fixtures_ / "feb_v2.parquet", 40, 5);
+  server_.PutFiles({"events", "events", {{"2026-01.parquet", jan_v1}, {"2026-02.parquet", feb_v1}}, {}});
+  MustPull();
+  const auto dir = ws_.PartitionDir("events");
+  EXPECT_EQ(CountRows(ws_.DbPath(), "events"), 30);
+
+  // Both files change, but the server's copy of February does not match its manifest MD5.
+  server_.PutFiles({"events", "events", {{"2026-01.parquet", jan_v2}, {"2026-02.parquet", feb_v2}},
+                    {{"2026-02.parquet", Md5Hex(feb_v1)}}});
+  PullReport r = MustPull();
+  const TableOutcome* o = Find(r, "events");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->action, TableAction::kFailed);
+  EXPECT_NE(o->detail.find("2026-02.parquet: hash mismatch"), std::string::npos) << o->detail;
+  EXPECT_EQ(ReadBytes(dir / "2026-01.parquet"), jan_v1);  // verified, yet not swapped in alone
+  EXPECT_EQ(ReadBytes(dir / "2026-02.parquet"), feb_v1);
+  EXPECT_EQ(CountRows(ws_.DbPath(), "events"), 30);
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    EXPECT_FALSE(e.path().filename().string().ends_with(".part")) << e.path();
+  }
+
+  // Once the server is consistent again, both files arrive together.
+  server_.PutFiles({"events", "events", {{"2026-01.parquet", jan_v2}, {"2026-02.parquet", feb_v2}}, {}});
+  r = MustPull();
+  EXPECT_EQ(Find(r, "events")->action, TableAction::kDownloaded);
+  EXPECT_EQ(ReadBytes(dir / "2026-01.parquet"), jan_v2);
+  EXPECT_EQ(ReadBytes(dir / "2026-02.parquet"), feb_v2);
+  EXPECT_EQ(CountRows(ws_.DbPath(), "events"), 70);
 }
 
 TEST_F(PullerTest, ConnectionDroppedMidBodyKeepsTheOldFile) {
