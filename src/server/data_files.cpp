@@ -30,6 +30,21 @@ Result<DataFile> FileDigestCache::Describe(const std::filesystem::path& path) {
   return f;
 }
 
+std::string FileDigestCache::Md5Of(const std::filesystem::path& path, int64_t size,
+                                   int64_t mtime_ns, std::string_view bytes) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(path.string());
+    if (it != entries_.end() && it->second.size == size && it->second.mtime_ns == mtime_ns) {
+      return it->second.md5;
+    }
+  }
+  std::string md5 = Md5Hex(bytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[path.string()] = Entry{size, mtime_ns, md5};
+  return md5;
+}
+
 std::vector<DataFile> ListDataFiles(const std::filesystem::path& dir, FileDigestCache& cache) {
   std::vector<DataFile> files;
   std::error_code ec;

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,11 @@ class FileDigestCache {
  public:
   /// The MD5 of `path` (hashed when unknown or changed). Errors: not_found when missing.
   Result<DataFile> Describe(const std::filesystem::path& path);
+  /// The MD5 of `bytes`, the whole content of the file at `path` whose inode has `size` and
+  /// `mtime_ns` (e.g. a mapping of an opened file, which a later swap cannot change): the
+  /// cached value when that version was hashed before, else the hash of `bytes` (then cached).
+  std::string Md5Of(const std::filesystem::path& path, int64_t size, int64_t mtime_ns,
+                    std::string_view bytes);
 
  private:
   struct Entry {

@@ -57,6 +57,7 @@ class MappedFile {
       return nullptr;
     }
     auto size = static_cast<size_t>(sb.st_size);
+    const int64_t mtime_ns = int64_t{sb.st_mtim.tv_sec} * 1000000000 + sb.st_mtim.tv_nsec;
     void* data = nullptr;
     if (size > 0) {
       data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -67,7 +68,8 @@ class MappedFile {
       ::madvise(data, size, MADV_SEQUENTIAL);
     }
     ::close(fd);  // the mapping keeps the file alive
-    return std::shared_ptr<const MappedFile>(new MappedFile(static_cast<const char*>(data), size));
+    return std::shared_ptr<const MappedFile>(
+        new MappedFile(static_cast<const char*>(data), size, mtime_ns));
   }
   ~MappedFile() {
     if (size_ > 0) ::munmap(const_cast<char*>(data_), size_);
@@ -77,21 +79,29 @@ class MappedFile {
 
   const char* data() const { return data_; }
   size_t size() const { return size_; }
+  int64_t mtime_ns() const { return mtime_ns_; }
+  std::string_view bytes() const { return {data_, size_}; }
 
  private:
-  MappedFile(const char* data, size_t size) : data_(data), size_(size) {}
+  MappedFile(const char* data, size_t size, int64_t mtime_ns)
+      : data_(data), size_(size), mtime_ns_(mtime_ns) {}
   const char* data_;
   size_t size_;
+  int64_t mtime_ns_;
 };
 
-/// Streams `path` with `etag` (a quoted MD5), honouring Range through httplib.
+/// Streams `path`, honouring Range through httplib. The ETag is the quoted MD5 of exactly the
+/// bytes being sent (the opened file's version, hashed once per version by `digests`), so a swap
+/// between the manifest and the download shows up as a different ETag, never as wrong bytes.
 void ServeFile(const RequestContext& rc, const httplib::Request& req, httplib::Response& res,
-               const std::filesystem::path& path, const std::string& etag,
+               FileDigestCache& digests, const std::filesystem::path& path,
                const std::string& filename) {
   auto file = MappedFile::Open(path);
   if (!file) {
     return WriteError(res, NotFound("data file '" + filename + "' is missing"), rc.request_id);
   }
+  const std::string etag = "\"" + digests.Md5Of(path, static_cast<int64_t>(file->size()),
+                                                 file->mtime_ns(), file->bytes()) + "\"";
   res.set_header("ETag", etag);
   res.set_header("Accept-Ranges", "bytes");
   if (req.get_header_value("If-None-Match") == etag) {
@@ -124,8 +134,7 @@ void RegisterDataRoutes(Router& r, AppContext& ctx) {
                                     "manifest lists";
             return WriteError(res, NotFound("table '" + t->id + "' " + why), rc.request_id);
           }
-          ServeFile(rc, req, res, ctx.ParquetPath(*t), "\"" + (*st)->md5 + "\"",
-                    t->id + ".parquet");
+          ServeFile(rc, req, res, ctx.digests, ctx.ParquetPath(*t), t->id + ".parquet");
         });
 
   r.Get(R"(/api/data/([^/]+)/files/([^/]+))", AccessLevel::kAuthenticated,
@@ -138,12 +147,13 @@ void RegisterDataRoutes(Router& r, AppContext& ctx) {
                                             name.substr(0, 80) + "'"),
                               rc.request_id);
           }
-          auto f = ctx.digests.Describe(ctx.PartitionDir(*t) / name);
-          if (!f.ok()) {
+          const auto path = ctx.PartitionDir(*t) / name;
+          std::error_code ec;
+          if (!std::filesystem::is_regular_file(path, ec)) {
             return WriteError(res, NotFound("table '" + t->id + "' has no file '" + name + "'"),
                               rc.request_id);
           }
-          ServeFile(rc, req, res, f->path, "\"" + f->md5 + "\"", name);
+          ServeFile(rc, req, res, ctx.digests, path, name);
         });
 }
 
