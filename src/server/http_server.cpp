@@ -191,6 +191,8 @@ bool SendAll(int fd, const char* data, size_t n, int timeout_ms) {
 }
 
 constexpr int kSendTimeoutMs = 60 * 1000;
+/// Deadline for reading a request body once its header arrived.
+constexpr int kBodyTimeoutSec = 120;
 
 }  // namespace
 
@@ -215,7 +217,8 @@ struct HttpServer::Impl {
   /// Routes `req` (whose method/path/headers/body are filled) into `res`.
   void Dispatch(httplib::Request& req, httplib::Response& res) const {
     for (const Route& r : routes) {
-      if (r.method != req.method) continue;
+      // HEAD is answered by the GET route, without the body.
+      if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
       if (r.literal ? req.path != r.literal_prefix : !req.path.starts_with(r.literal_prefix)) {
         continue;
       }
@@ -247,6 +250,23 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(srv_.payload_max);
     stream_.expires_after(srv_.keep_alive_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  /// After the header: done for requests without a body; otherwise answers
+  /// `Expect: 100-continue` and reads the body (with a longer deadline than the idle one).
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec || parser_->is_done()) return OnRead(ec, 0);
+    auto& msg = parser_->get();
+    auto expect = msg.find(http::field::expect);
+    if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
+      static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!SendAll(stream_.socket().native_handle(), k100.data(), k100.size(), kSendTimeoutMs)) {
+        return Close();
+      }
+    }
+    stream_.expires_after(std::chrono::seconds(kBodyTimeoutSec));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
@@ -287,6 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     http10_ = msg.version() == 10;
+    head_ = msg.method() == http::verb::head;
     auto req = std::make_unique<httplib::Request>();
     FillRequest(*req, msg);
     req->body = std::move(msg.body());
@@ -377,7 +398,7 @@ class Session : public std::enable_shared_from_this<Session> {
       wbuf_ += "Connection: keep-alive\r\n";
     }
     wbuf_ += "\r\n";
-    if (!no_body) wbuf_ += res.body;
+    if (!no_body && !head_) wbuf_ += res.body;
   }
 
   /// Writes wbuf_: directly while the socket takes it (small answers: the usual case, without
@@ -447,6 +468,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string head = os.str();
     int fd = stream_.socket().native_handle();
     bool ok = SendAll(fd, head.data(), head.size(), kSendTimeoutMs);
+    if (head_) length = 0;  // HEAD: the header only
 
     httplib::DataSink sink;
     size_t written = 0;
@@ -562,6 +584,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string wbuf_;  ///< the serialized answer being written
   bool keep_alive_ = true;
   bool http10_ = false;
+  bool head_ = false;  ///< a HEAD request: headers as for GET, no body
   std::string remote_addr_;
   int remote_port_ = -1;
 };

@@ -15,6 +15,7 @@
 ///    an idle connection is closed after 5 s without a request;
 ///  - a request with neither Content-Length nor Transfer-Encoding has an empty body;
 ///  - a body over the payload max length → 413, a malformed request → 400 (both then close);
+///  - HEAD is answered by the GET route without the body;
 ///  - no route for the path → 404; the error handler is called for every status >= 400 whose
 ///    body is empty (so it can write the JSON error shape);
 ///  - `Range: bytes=a-b | a- | -n` (one range) on a content provider or a body whose status was

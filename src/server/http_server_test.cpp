@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -162,6 +167,48 @@ TEST_F(HttpServerTest, BodiesAndPayloadLimit) {
   EXPECT_EQ(r->body.size(), 1024u);
 }
 
+/// Sends `head`, then (after reading the interim answer when `expect_100`) `body`, and returns
+/// everything answered until the server closes (the request says `Connection: close`).
+std::string RawExchange(int port, const std::string& head, const std::string& body,
+                        bool expect_100) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  char buf[4096];
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size())) {
+    if (expect_100) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) out.append(buf, static_cast<size_t>(n));
+    }
+    ::send(fd, body.data(), body.size(), MSG_NOSIGNAL);
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(HttpServerTest, RawRequestsWithoutLengthOrExpectingContinue) {
+  // No Content-Length: an empty body, answered at once.
+  std::string reply = RawExchange(port_, "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                  "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("X-Len: 0\r\n"), std::string::npos) << reply;
+  reply = RawExchange(port_,
+                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                      "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+                      "abc", true);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("\r\n\r\nabc"), std::string::npos) << reply;
+  // Garbage → 400 through the error handler.
+  reply = RawExchange(port_, "NOT HTTP AT ALL\r\n\r\n", "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("{\"error\":400"), std::string::npos) << reply;
+}
+
 TEST_F(HttpServerTest, KeepAliveReusesOneConnection) {
   auto c = Client();
   c.set_keep_alive(true);
@@ -204,6 +251,24 @@ TEST_F(HttpServerTest, ContentProviderWholeAndRange) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 206);
   EXPECT_EQ(r->body, data_.substr(5000));
+}
+
+TEST_F(HttpServerTest, HeadAnswersLikeGetWithoutBody) {
+  auto c = Client();
+  c.set_keep_alive(true);
+  auto r = c.Head("/items/abc");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Length"), "8");
+  EXPECT_TRUE(r->body.empty());
+  r = c.Head("/file");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Length"), "100000");
+  EXPECT_TRUE(r->body.empty());
+  r = c.Get("/items/abc");  // the connection is still in step
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "item abc");
 }
 
 TEST_F(HttpServerTest, UnsatisfiableRangeIs416) {
