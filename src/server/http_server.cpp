@@ -487,6 +487,10 @@ class Session : public std::enable_shared_from_this<Session> {
       };
       sink.done = [&] { done = true; };
       while (ok && !done) {
+        if (srv_.stopped.load(std::memory_order_relaxed)) {
+          ok = false;
+          break;
+        }
         size_t before = written;
         if (!res.content_provider_(written, 0, sink)) {
           ok = false;
@@ -508,6 +512,10 @@ class Session : public std::enable_shared_from_this<Session> {
       };
       sink.done = [&] { done = true; };
       while (ok && written < length) {
+        if (srv_.stopped.load(std::memory_order_relaxed)) {
+          ok = false;  // shutting down: abandon the transfer (the client sees it cut short)
+          break;
+        }
         size_t before = written;
         if (!res.content_provider_(offset + written, length - written, sink) ||
             written == before) {
