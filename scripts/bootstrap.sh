@@ -10,7 +10,8 @@ DEPS=$ROOT/.deps
 
 APT_PACKAGES=(cmake g++ make pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
-  libcurl4-openssl-dev libssl-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev curl)
+  libcurl4-openssl-dev libssl-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev curl
+  libboost1.81-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

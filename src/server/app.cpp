@@ -72,13 +72,6 @@ Status ServerApp::BootstrapAdmin() {
   return Status::Ok();
 }
 
-namespace {
-/// Threads serving connections (each keep-alive connection holds one while open).
-constexpr size_t kHttpThreads = 128;
-/// Requests served on one connection before it is closed.
-constexpr size_t kKeepAliveMaxRequests = 10000;
-}  // namespace
-
 void ServerApp::RegisterRoutes() {
   router_ = std::make_unique<Router>(http_, [this](const std::string& token) {
     return ctx_.users->Authenticate(token);
@@ -105,21 +98,8 @@ void ServerApp::RegisterRoutes() {
 }
 
 Status ServerApp::Run() {
-  http_.set_tcp_nodelay(true);
-  // httplib serves a connection on one pool thread until it closes. With its defaults (8
-  // threads, a reconnect every 5 requests) 64 keep-alive clients queue behind 8 and pay a TCP
-  // handshake per 5 requests; bench/http_bench.sh measured 37k req/s that way.
-  http_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  http_.set_keep_alive_max_count(kKeepAliveMaxRequests);
-  // A request with neither Content-Length nor Transfer-Encoding has an empty body (RFC 9112
-  // §6.3); httplib would otherwise read a POST body until the connection times out and answer
-  // 400 (e.g. `curl -X POST .../api/sync/trigger`). Runs before httplib reads the body.
-  http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
-      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  // Event loop over a few io threads (http_server.h): keep-alive, TCP_NODELAY and empty bodies
+  // for requests without Content-Length are built in.
   http_.set_payload_max_length(16 * 1024 * 1024);
   int port = ctx_.config.port;
   if (port == 0) {

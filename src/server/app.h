@@ -10,6 +10,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "orchestrator/orchestrator.h"
+#include "server/http_server.h"
 #include "server/router.h"
 #include "state/registry.h"
 #include "state/state_db.h"
@@ -66,7 +67,7 @@ class ServerApp {
   void RegisterRoutes();
 
   AppContext ctx_;
-  httplib::Server http_;
+  HttpServer http_;
   std::unique_ptr<Router> router_;
 };
 

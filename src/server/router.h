@@ -1,5 +1,5 @@
 #pragma once
-/// The HTTP layer over cpp-httplib: routes with an access level, request ids, bearer-token
+/// The HTTP layer over HttpServer (handlers see cpp-httplib's Request/Response): routes with an access level, request ids, bearer-token
 /// authentication, JSON error bodies and a last-resort catch per request.
 ///
 /// Error body (decisions.md §11): {"error": {"code": "...", "message": "...", "request_id": "..."}}.
@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "server/http_server.h"
 #include "server/metrics.h"
 #include "state/users.h"
 
@@ -49,7 +50,7 @@ struct RouteInfo {
 
 class Router {
  public:
-  Router(httplib::Server& server, Authenticator authenticator);
+  Router(HttpServer& server, Authenticator authenticator);
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
@@ -76,9 +77,9 @@ class Router {
   };
   void Record(RouteMetrics& m, int status, double seconds);
 
-  httplib::Server::Handler Wrap(const std::string& method, const std::string& pattern,
+  HttpServer::Handler Wrap(const std::string& method, const std::string& pattern,
                                 AccessLevel access, Handler handler);
-  httplib::Server& server_;
+  HttpServer& server_;
   Authenticator authenticator_;
   std::vector<RouteInfo> routes_;
   MetricsRegistry metrics_;

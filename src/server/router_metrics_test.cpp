@@ -75,7 +75,7 @@ class RouterMetricsTest : public ::testing::Test {
     return 0;
   }
 
-  httplib::Server server_;
+  HttpServer server_;
   std::unique_ptr<Router> router_;
   std::thread thread_;
   int port_ = 0;
