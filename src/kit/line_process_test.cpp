@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/testing/temp_dir.h"
@@ -99,7 +101,13 @@ TEST(LineProcess, TimeLimitKillsTheWholeProcessGroup) {
   pid_t grandchild = 0;
   in >> grandchild;
   ASSERT_GT(grandchild, 0);
-  EXPECT_FALSE(Running(grandchild)) << "the tap's child survived the time limit";
+  // SIGKILL is delivered asynchronously: wait (bounded) until the kernel has ended it.
+  bool alive = Running(grandchild);
+  for (int i = 0; i < 250 && alive; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    alive = Running(grandchild);
+  }
+  EXPECT_FALSE(alive) << "the tap's child survived the time limit";
 }
 
 TEST(LineProcess, ReportsAProgramThatCannotStart) {

@@ -701,7 +701,7 @@ bool HttpServer::listen_after_bind() {
   if (!impl_->bound || impl_->stopped.load()) return impl_->bound;
   impl_->running = true;
   impl_->Accept();
-  unsigned n = std::max(8u, 4 * std::thread::hardware_concurrency());
+  unsigned n = std::max(16u, 8 * std::thread::hardware_concurrency());
   if (const char* env = std::getenv("DA_HTTP_IO_THREADS"); env != nullptr && std::atoi(env) > 0) {
     n = static_cast<unsigned>(std::atoi(env));
   }

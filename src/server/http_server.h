@@ -3,7 +3,7 @@
 /// written against cpp-httplib's plain data structs (`httplib::Request`, `httplib::Response`,
 /// `httplib::DataSink`), with the subset of `httplib::Server`'s API the router and app use.
 ///
-/// Threads: `std::max(8, 4 * hardware_concurrency)` threads (or `DA_HTTP_IO_THREADS` when set
+/// Threads: `std::max(16, 8 * hardware_concurrency)` threads (or `DA_HTTP_IO_THREADS` when set
 /// to a positive number) run one `asio::io_context`. Reading
 /// and writing are asynchronous; a handler runs inline on the io thread that read its request,
 /// so a slow handler (a DuckDB query, a synchronous sync trigger) occupies one thread while the
