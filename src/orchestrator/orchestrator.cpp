@@ -413,6 +413,7 @@ Result<RebuildReport> Orchestrator::RebuildLocked() {
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     published_ = std::move(published);
+    publish_generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   spdlog::info("orchestrator: analytics DB rebuilt: {} source(s)", report.sources.size());
   return report;

@@ -16,6 +16,7 @@
 /// INSTALL/LOAD) fails with a DuckDB permission error. An extract whose inner view reads outside
 /// `extracts/` is therefore refused at rebuild time (the row is skipped with the reason). Writes
 /// *inside* `extracts/` (COPY TO) are not blocked by DuckDB; the query sandbox must refuse them.
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -138,6 +139,9 @@ class Orchestrator {
   /// The views published by the last successful rebuild of this instance: view name → source.
   /// Empty before the first rebuild.
   std::map<std::string, std::string> PublishedViews() const;
+  /// Counts rebuilds that published a view set; a reader cache compares it to know that
+  /// PublishedViews() may have changed.
+  uint64_t PublishGeneration() const { return publish_generation_.load(std::memory_order_acquire); }
 
  private:
   Result<RebuildReport> RebuildLocked();
@@ -148,6 +152,7 @@ class Orchestrator {
   std::mutex rebuild_mu_;
   mutable std::mutex state_mu_;                   // guards published_
   std::map<std::string, std::string> published_;  // view name → source
+  std::atomic<uint64_t> publish_generation_{0};
 };
 
 }  // namespace da::orchestrator

@@ -94,6 +94,16 @@ TEST(MainJob, FilesToAnalystQueryOnRealData) {
   EXPECT_EQ(by_id["airports"]["rows"],
             std::stoll(DuckDbRows("SELECT count(*) FROM read_csv('" +
                                   Dataset("airports.csv").string() + "')")[0]));
+  // The catalog answer is cached per caller; a registry change shows at once.
+  ASSERT_EQ(RunDa({"admin", "update-table", "airports", "--description", "US airports"}, cfg).exit_code, 0);
+  auto cat2 = server.Get("/api/catalog/tables");
+  ASSERT_TRUE(cat2);
+  bool described = false;
+  const auto catalog2 = nlohmann::json::parse(cat2->body);
+  for (const auto& t : catalog2["tables"]) {
+    if (t["id"] == "airports") described = t["description"] == "US airports";
+  }
+  EXPECT_TRUE(described) << cat2->body;
 
   // The manifest MD5 is the MD5 of the downloaded bytes.
   auto manifest = server.Get("/api/sync/manifest");
