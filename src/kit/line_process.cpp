@@ -1,9 +1,7 @@
 #include "kit/line_process.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-extern char** environ;
+#include "common/process_spawn.h"
 
 namespace da::kit {
 namespace {
@@ -24,22 +22,6 @@ constexpr size_t kStderrTailMax = 4096;
 int64_t MsSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
-
-/// Both ends of a pipe, closed by the destructor.
-struct Pipe {
-  int fds[2] = {-1, -1};
-  Pipe() = default;
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    Close(0);
-    Close(1);
-  }
-  void Close(int i) {
-    if (fds[i] >= 0) ::close(fds[i]);
-    fds[i] = -1;
-  }
-};
 
 /// Splits a byte stream into lines.
 class LineSplitter {
@@ -83,67 +65,15 @@ class LineSplitter {
 }  // namespace
 
 Result<LineProcessResult> RunLineProcess(const LineProcessOptions& options) {
-  if (options.argv.empty()) return InvalidArgument("empty argv");
-  const std::string& program = options.argv[0];
-  Pipe out, err, exec_err;
-  if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0 ||
-      ::pipe2(exec_err.fds, O_CLOEXEC) != 0) {
-    return Internal(std::string("pipe: ") + std::strerror(errno));
-  }
-  // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
-  std::vector<char*> argv;
-  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-  for (const auto& e : options.extra_env) env_storage.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  const std::string cwd = options.working_dir.string();
-
   const auto start = Clock::now();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(out.fds[1], 1);
-    ::dup2(err.fds[1], 2);
-    int code = 0;
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
-      code = errno;
-    } else {
-      ::execve(argv[0], argv.data(), envp.data());
-      code = errno;
-    }
-    ssize_t ignored = ::write(exec_err.fds[1], &code, sizeof(code));
-    (void)ignored;
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);  // also here, so the group exists before any kill
-  out.Close(1);
-  err.Close(1);
-  exec_err.Close(1);
-
-  // The exec-error pipe closes on a successful exec (O_CLOEXEC) or carries errno.
-  int exec_errno = 0;
-  ssize_t got;
-  do {
-    got = ::read(exec_err.fds[0], &exec_errno, sizeof(exec_errno));
-  } while (got < 0 && errno == EINTR);
-  if (got == static_cast<ssize_t>(sizeof(exec_errno))) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return Unavailable("cannot start '" + program + "': " + std::strerror(exec_errno));
-  }
-
-  ::fcntl(out.fds[0], F_SETFL, ::fcntl(out.fds[0], F_GETFL) | O_NONBLOCK);
-  ::fcntl(err.fds[0], F_SETFL, ::fcntl(err.fds[0], F_GETFL) | O_NONBLOCK);
+  SpawnRequest request;
+  request.argv = options.argv;
+  request.extra_env = options.extra_env;
+  request.working_dir = options.working_dir;
+  DA_ASSIGN_OR_RETURN(SpawnedProcess child, SpawnProcessGroup(request));
+  const pid_t pid = child.pid;
+  UniqueFd& out = child.stdout_r;
+  UniqueFd& err = child.stderr_r;
 
   LineProcessResult result;
   LineSplitter out_lines, err_lines;
@@ -177,15 +107,15 @@ Result<LineProcessResult> RunLineProcess(const LineProcessOptions& options) {
     }
   };
 
-  while (out.fds[0] >= 0 || err.fds[0] >= 0 || !exited) {
+  while (out.open() || err.open() || !exited) {
     pollfd pfds[2];
     nfds_t n = 0;
-    if (out.fds[0] >= 0) pfds[n++] = {out.fds[0], POLLIN, 0};
-    if (err.fds[0] >= 0) pfds[n++] = {err.fds[0], POLLIN, 0};
+    if (out.open()) pfds[n++] = {out.get(), POLLIN, 0};
+    if (err.open()) pfds[n++] = {err.get(), POLLIN, 0};
     ::poll(n > 0 ? pfds : nullptr, n, 50);
     for (nfds_t i = 0; i < n; ++i) {
       if (pfds[i].revents == 0) continue;
-      const bool is_out = pfds[i].fd == out.fds[0];
+      const bool is_out = pfds[i].fd == out.get();
       // Drain what is there now; bounded so a chatty stream cannot starve the other checks.
       for (int round = 0; round < 64; ++round) {
         ssize_t r = ::read(pfds[i].fd, buf.data(), buf.size());
@@ -212,13 +142,13 @@ Result<LineProcessResult> RunLineProcess(const LineProcessOptions& options) {
         }
         if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
           if (is_out) {
-            out.Close(0);
+            out.Close();
             if (stop.ok()) {
               Status st = out_lines.Finish(emit_stdout);
               if (!st.ok()) stop_with(st);
             }
           } else {
-            err.Close(0);
+            err.Close();
             (void)err_lines.Finish(emit_stderr);
           }
         }

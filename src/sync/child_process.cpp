@@ -1,9 +1,7 @@
 #include "sync/child_process.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +9,8 @@
 #include <climits>
 #include <cstring>
 #include <thread>
+
+#include "common/process_spawn.h"
 
 namespace da::sync {
 namespace {
@@ -20,22 +20,6 @@ int64_t MsSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
-void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-struct Pipe {
-  int fds[2] = {-1, -1};
-  ~Pipe() { CloseAll(); }
-  void CloseAll() {
-    for (int& f : fds) {
-      if (f >= 0) ::close(f);
-      f = -1;
-    }
-  }
-  void Close(int i) {
-    if (fds[i] >= 0) ::close(fds[i]);
-    fds[i] = -1;
-  }
-};
 }  // namespace
 
 std::string SelfExecutablePath() {
@@ -46,52 +30,33 @@ std::string SelfExecutablePath() {
 }
 
 Result<ChildResult> RunChild(const ChildOptions& options) {
-  if (options.argv.empty()) return InvalidArgument("empty argv");
-  Pipe in, out, err;
-  if (::pipe2(in.fds, O_CLOEXEC) != 0 || ::pipe2(out.fds, O_CLOEXEC) != 0 ||
-      ::pipe2(err.fds, O_CLOEXEC) != 0) {
-    return Internal(std::string("pipe: ") + std::strerror(errno));
-  }
-  std::vector<char*> argv;
-  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-  for (const auto& e : options.extra_env) env_storage.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
   auto start = Clock::now();
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    if (options.kill_with_parent) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-    }
-    ::dup2(in.fds[0], 0);
-    ::dup2(out.fds[1], 1);
-    ::dup2(err.fds[1], 2);
-    ::execve(argv[0], argv.data(), envp.data());
-    const char msg[] = "exec failed\n";
-    ssize_t ignored = ::write(2, msg, sizeof(msg) - 1);
-    (void)ignored;
-    ::_exit(127);
+  SpawnRequest request;
+  request.argv = options.argv;
+  request.extra_env = options.extra_env;
+  request.with_stdin = true;
+  request.kill_with_parent = options.kill_with_parent;
+  auto spawned = SpawnProcessGroup(request);
+  if (!spawned.ok()) {
+    // A program that cannot be executed is a child that failed (exit 127, as a shell says),
+    // not an error of RunChild; pipes or fork failing are.
+    if (spawned.status().code() != StatusCode::kUnavailable) return spawned.status();
+    ChildResult failed;
+    failed.exit_code = 127;
+    failed.stderr_tail = spawned.status().message();
+    if (options.on_stderr_line) options.on_stderr_line(failed.stderr_tail);
+    failed.duration_ms = MsSince(start);
+    return failed;
   }
-  ::setpgid(pid, pid);  // also in the parent, so the group exists before any kill
-  in.Close(0);
-  out.Close(1);
-  err.Close(1);
-  SetNonBlocking(in.fds[1]);
-  SetNonBlocking(out.fds[0]);
-  SetNonBlocking(err.fds[0]);
+  SpawnedProcess& child = *spawned;
+  const pid_t pid = child.pid;
+  UniqueFd& in = child.stdin_w;
+  UniqueFd& out = child.stdout_r;
+  UniqueFd& err = child.stderr_r;
 
   ChildResult result;
   size_t stdin_off = 0;
-  if (options.stdin_data.empty()) in.Close(1);
+  if (options.stdin_data.empty()) in.Close();
   std::string err_line;
   std::string err_all;
   bool term_sent = false;
@@ -104,24 +69,24 @@ Result<ChildResult> RunChild(const ChildOptions& options) {
 
   while (true) {
     std::vector<pollfd> pfds;
-    if (in.fds[1] >= 0) pfds.push_back({in.fds[1], POLLOUT, 0});
-    if (out.fds[0] >= 0) pfds.push_back({out.fds[0], POLLIN, 0});
-    if (err.fds[0] >= 0) pfds.push_back({err.fds[0], POLLIN, 0});
+    if (in.open()) pfds.push_back({in.get(), POLLOUT, 0});
+    if (out.open()) pfds.push_back({out.get(), POLLIN, 0});
+    if (err.open()) pfds.push_back({err.get(), POLLIN, 0});
     if (pfds.empty() && exited) break;
     if (!pfds.empty()) ::poll(pfds.data(), pfds.size(), 50);
     else std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
     for (const auto& p : pfds) {
       if (p.revents == 0) continue;
-      if (p.fd == in.fds[1]) {
+      if (p.fd == in.get()) {
         ssize_t n = ::write(p.fd, options.stdin_data.data() + stdin_off,
                             options.stdin_data.size() - stdin_off);
         if (n > 0) stdin_off += static_cast<size_t>(n);
-        if ((n < 0 && errno != EAGAIN) || stdin_off >= options.stdin_data.size()) in.Close(1);
+        if ((n < 0 && errno != EAGAIN) || stdin_off >= options.stdin_data.size()) in.Close();
       } else {
         ssize_t n = ::read(p.fd, buf, sizeof(buf));
         if (n > 0) {
-          if (p.fd == out.fds[0]) {
+          if (p.fd == out.get()) {
             result.stdout_data.append(buf, static_cast<size_t>(n));
           } else {
             err_all.append(buf, static_cast<size_t>(n));
@@ -134,8 +99,8 @@ Result<ChildResult> RunChild(const ChildOptions& options) {
             }
           }
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-          if (p.fd == out.fds[0]) out.Close(0);
-          else err.Close(0);
+          if (p.fd == out.get()) out.Close();
+          else err.Close();
         }
       }
     }
@@ -165,7 +130,7 @@ Result<ChildResult> RunChild(const ChildOptions& options) {
     if (term_sent && MsSince(term_at) > options.grace_ms) kill_group(SIGKILL);
     if (exited && (term_sent || pfds.empty())) {
       // Drain what is left without blocking for long.
-      if (out.fds[0] < 0 && err.fds[0] < 0) break;
+      if (!out.open() && !err.open()) break;
       if (MsSince(start) > options.timeout_ms + options.grace_ms + 2000) break;
     }
   }
