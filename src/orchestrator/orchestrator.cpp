@@ -413,7 +413,10 @@ Result<RebuildReport> Orchestrator::RebuildLocked() {
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     published_ = std::move(published);
-    publish_generation_.fetch_add(1, std::memory_order_acq_rel);
+    // Unique across orchestrators in the process, so a cache keyed by it alone cannot confuse
+    // two instances (tests run several); 0 means "never published".
+    static std::atomic<uint64_t> last_generation{0};
+    publish_generation_.store(last_generation.fetch_add(1) + 1, std::memory_order_release);
   }
   spdlog::info("orchestrator: analytics DB rebuilt: {} source(s)", report.sources.size());
   return report;

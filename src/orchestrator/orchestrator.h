@@ -139,8 +139,8 @@ class Orchestrator {
   /// The views published by the last successful rebuild of this instance: view name → source.
   /// Empty before the first rebuild.
   std::map<std::string, std::string> PublishedViews() const;
-  /// Counts rebuilds that published a view set; a reader cache compares it to know that
-  /// PublishedViews() may have changed.
+  /// Identifies the view set last published (0 = none yet); it changes on every publish and
+  /// is unique across orchestrators in the process, so read caches can key on it alone.
   uint64_t PublishGeneration() const { return publish_generation_.load(std::memory_order_acquire); }
 
  private:

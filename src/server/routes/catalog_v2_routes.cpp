@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "common/identifiers.h"
@@ -112,6 +114,43 @@ Result<bool> ParseRefresh(const httplib::Request& req) {
   return InvalidArgument("refresh must be true or false, got '" + PrintableForMessage(v, 40) + "'");
 }
 
+using ViewColumns = std::map<std::string, std::vector<sync::ColumnInfo>>;
+
+/// Every published view's columns (keyed by lower-cased view name), read with one reader and
+/// one catalog query, and kept until the orchestrator publishes again: opening a reader costs
+/// far more than the rest of GET /api/v2/catalog. A failed read is logged, answered as "no
+/// columns" and not kept.
+std::shared_ptr<const ViewColumns> PublishedColumns(AppContext& ctx, const RequestContext& rc) {
+  static std::mutex mu;
+  static uint64_t cached_generation = 0;
+  static std::shared_ptr<const ViewColumns> cached;
+  const uint64_t generation = ctx.orchestrator->PublishGeneration();
+  if (generation != 0) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (cached && cached_generation == generation) return cached;
+  }
+  auto columns = std::make_shared<ViewColumns>();
+  auto reader = ctx.orchestrator->OpenReader();
+  if (!reader.ok()) {
+    spdlog::warn("[{}] v2 catalog: cannot open analytics reader: {}", rc.request_id,
+                 reader.status().ToString());
+    return columns;
+  }
+  auto described = sync::DescribeAllViews(reader->conn());
+  if (!described.ok()) {
+    spdlog::warn("[{}] v2 catalog: cannot list view columns: {}", rc.request_id,
+                 described.status().ToString());
+    return columns;
+  }
+  for (auto& [name, cols] : *described) (*columns)[Lower(name)] = std::move(cols);
+  if (generation != 0) {
+    std::lock_guard<std::mutex> lock(mu);
+    cached = columns;
+    cached_generation = generation;
+  }
+  return columns;
+}
+
 void HandleCatalog(AppContext& ctx, const RequestContext& rc, httplib::Response& res) {
   auto all = ctx.registry->List();
   if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
@@ -120,21 +159,8 @@ void HandleCatalog(AppContext& ctx, const RequestContext& rc, httplib::Response&
   std::map<std::string, state::SyncStateRow> state_by_id;
   for (auto& s : *states) state_by_id[s.table_id] = std::move(s);
 
-  // One reader and one catalog query give every published view's columns.
-  std::map<std::string, std::vector<sync::ColumnInfo>> columns_by_view;
-  auto reader = ctx.orchestrator->OpenReader();
-  if (reader.ok()) {
-    auto described = sync::DescribeAllViews(reader->conn());
-    if (described.ok()) {
-      for (auto& [name, cols] : *described) columns_by_view[Lower(name)] = std::move(cols);
-    } else {
-      spdlog::warn("[{}] v2 catalog: cannot list view columns: {}", rc.request_id,
-                   described.status().ToString());
-    }
-  } else {
-    spdlog::warn("[{}] v2 catalog: cannot open analytics reader: {}", rc.request_id,
-                 reader.status().ToString());
-  }
+  const auto columns = PublishedColumns(ctx, rc);
+  const auto& columns_by_view = *columns;
 
   json tables = json::array();
   for (const auto& t : *all) {
