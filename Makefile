@@ -25,10 +25,11 @@ demo: build
 	scripts/demo.sh "$(DEMO_DIR)" "$(PORT)"
 
 bench: build
-	@cmake --build $(BUILD_DIR) -j $(JOBS) --target query_bench copy_ref
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target query_bench copy_ref keboola_emulator
 	bench/http_bench.sh $(BUILD_DIR)
 	bench/extract_bench.sh $(BUILD_DIR)
 	bench/singer_bench.sh $(BUILD_DIR)
+	bench/keboola_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -11,7 +11,7 @@ DEPS=$ROOT/.deps
 APT_PACKAGES=(cmake g++ make pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev curl
-  libboost1.81-dev)
+  libboost1.81-dev openssl)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

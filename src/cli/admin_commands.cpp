@@ -229,6 +229,42 @@ int RunAdminSync(const SyncFlags& flags) {
   return 0;
 }
 
+/// `da admin discover-and-register`: the server discovers `source` and registers the new
+/// tables (none with --dry-run); prints the plan, one line per table.
+Status RunDiscoverAndRegister(const std::string& source, bool dry_run, bool json) {
+  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("--source", source));
+  DA_ASSIGN_OR_RETURN(auto http, MakeClient());
+  auto r = http.PostJson("/api/admin/discover-and-register?source=" + source +
+                             "&dry_run=" + (dry_run ? "true" : "false"),
+                         nlohmann::json(nullptr));
+  if (!r.ok()) return WithLoginHint(r.status());
+  if (json) {
+    std::printf("%s\n", r->dump(2).c_str());
+    return Status::Ok();
+  }
+  std::vector<std::vector<std::string>> rows;
+  if (r->contains("plan") && (*r)["plan"].is_array()) {
+    for (const auto& e : (*r)["plan"]) {
+      std::string note = Str(e, "reason");
+      if (e.contains("existing") && e["existing"].is_object()) {
+        const auto& x = e["existing"];
+        note += (note.empty() ? "" : "; ") + std::string("registered: ") + Str(x, "id") + " " +
+                Str(x, "name") + " " + Str(x, "source_type") + ":" + Str(x, "source_table");
+      }
+      rows.push_back({Str(e, "class"), PrintableForMessage(Str(e, "id"), 60), Str(e, "name"),
+                      PrintableForMessage(note, 160)});
+    }
+  }
+  PrintColumns({"CLASS", "ID", "NAME", "NOTE"}, rows);
+  const size_t registered = r->contains("registered") ? (*r)["registered"].size() : 0;
+  std::printf("%s: %zu tables discovered, %zu registered%s\n", source.c_str(), rows.size(),
+              registered, dry_run ? " (dry run)" : "");
+  if (r->contains("errors") && !(*r)["errors"].empty()) {
+    return Unavailable("some tables could not be registered: " + (*r)["errors"].dump());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddAdminCommands(CLI::App& app, int* exit_code) {
@@ -281,6 +317,21 @@ void AddAdminCommands(CLI::App& app, int* exit_code) {
     cmd->add_flag("--wait", flags->wait, "Wait for the run to finish and report each table's status");
     cmd->add_option("--timeout", flags->timeout_sec, "With --wait: give up after this many seconds (default 3600)");
     cmd->callback([flags, exit_code]() { *exit_code = RunAdminSync(*flags); });
+  }
+  {
+    auto source = std::make_shared<std::string>("keboola");
+    auto dry = std::make_shared<bool>(false);
+    auto json = std::make_shared<bool>(false);
+    auto* cmd = admin->add_subcommand(
+        "discover-and-register",
+        "Discover a source's tables on the server and register the new ones (drift is reported)");
+    cmd->add_option("--source", *source, "Connector / source to discover (default keboola)");
+    cmd->add_flag("--dry-run", *dry, "Only print the plan; register nothing");
+    cmd->add_flag("--json", *json, "Print the plan as JSON");
+    cmd->callback([source, dry, json, exit_code]() {
+      Status st = RunDiscoverAndRegister(*source, *dry, *json);
+      if (!st.ok()) Fail(st, exit_code);
+    });
   }
   AddRunCommands(admin, exit_code);
 }

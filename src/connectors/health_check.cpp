@@ -1,5 +1,7 @@
 #include "connectors/health_check.h"
 
+#include "net/https_client.h"
+
 #include <curl/curl.h>
 
 #include <cstdlib>
@@ -50,6 +52,14 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   DA_ASSIGN_OR_RETURN(std::string url, ExpandPlaceholders(hc.endpoint, config));
+  // A base URL configured with a trailing slash must not produce "//" in the path.
+  if (size_t scheme = url.find("://"); scheme != std::string::npos) {
+    const size_t query = url.find('?');
+    for (size_t p = url.find("//", scheme + 3); p != std::string::npos && p < query;
+         p = url.find("//", p)) {
+      url.erase(p, 1);
+    }
+  }
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   for (const auto& [name, tmpl] : hc.headers) {
     DA_ASSIGN_OR_RETURN(std::string value, ExpandPlaceholders(tmpl, config));
@@ -62,6 +72,7 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  net::ConfigureTls(c);  // verified TLS plus the DA_CA_FILE bundle
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(hc.timeout_seconds * 1000));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardBody);
   if (hc.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);

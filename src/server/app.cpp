@@ -78,6 +78,7 @@ void ServerApp::RegisterRoutes() {
   });
   RegisterHealthRoutes(*router_, ctx_);
   RegisterRegistryRoutes(*router_, ctx_);
+  RegisterDiscoverRoutes(*router_, ctx_);
   RegisterSyncRoutes(*router_, ctx_);
   RegisterDataRoutes(*router_, ctx_);
   RegisterCatalogRoutes(*router_, ctx_);

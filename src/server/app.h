@@ -74,6 +74,7 @@ class ServerApp {
 /// Route groups, one file each under routes/.
 void RegisterHealthRoutes(Router& r, AppContext& ctx);
 void RegisterRegistryRoutes(Router& r, AppContext& ctx);
+void RegisterDiscoverRoutes(Router& r, AppContext& ctx);
 void RegisterSyncRoutes(Router& r, AppContext& ctx);
 void RegisterDataRoutes(Router& r, AppContext& ctx);
 void RegisterCatalogRoutes(Router& r, AppContext& ctx);

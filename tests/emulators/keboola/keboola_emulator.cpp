@@ -584,7 +584,17 @@ class Emulator {
       job.outcome = "error";
       job.error_message = err;
     } else if (job.outcome == "success") {
-      auto file = Produce(t, sql, type, gz);
+      // Identical parameters on an unchanged table return the previous file (cacheHit).
+      const std::string key = t.id + "|" + t.last_change + "|" + p.dump();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (auto hit = cache_.find(key); hit != cache_.end()) job.file_id = hit->second;
+      }
+      auto file = job.file_id ? std::pair<std::string, int64_t>{"", job.file_id} : Produce(t, sql, type, gz);
+      if (file.first.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        cache_[key] = file.second;
+      }
       if (!file.first.empty()) {
         job.outcome = "error";
         job.error_message = file.first;
@@ -761,6 +771,7 @@ class Emulator {
   std::map<int64_t, File> files_;
   std::vector<Fault> faults_;
   std::set<std::string> broken_;
+  std::map<std::string, int64_t> cache_;
   json exports_ = json::array();
   int64_t next_id_ = 1283745599;
   std::atomic<int64_t> requests_{0};

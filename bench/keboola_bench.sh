@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Keboola benchmark (issue 5): a sliced gzip CSV export of flights-3m (3M rows) through the
+# Storage API emulator (tests/emulators/keboola, HTTPS on loopback), trigger to queryable:
+# `da extract keboola` = export-async → job polls → file detail → manifest → slices (4 at
+# once) → one DuckDB COPY to Parquet.
+# The floor, measured in the same run: curl fetching the same slices (4 at once) plus one
+# DuckDB COPY of them to Parquet (bench/copy_ref): no API round trips, no typing.
+# The emulator's own export is warmed up first (Keboola caches identical exports too).
+# Wall-clock seconds and peak RSS from /usr/bin/time, best of BENCH_RUNS (3) each.
+# Usage: bench/keboola_bench.sh [BUILD_DIR]   (needs da, keboola_emulator and copy_ref built)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=$(cd "${1:-${BUILD_DIR:-$ROOT/build}}" && pwd)
+DA=$BUILD_DIR/src/cli/da
+EMU=$BUILD_DIR/tests/emulators/keboola/keboola_emulator
+COPY_REF=$BUILD_DIR/bench/copy_ref
+DATA=$ROOT/.deps/vega-datasets/package/data
+RUNS=${BENCH_RUNS:-3}
+ROWS=3000000
+TIME=/usr/bin/time
+
+"$ROOT/bench/setup.sh"
+for f in "$DA" "$EMU" "$COPY_REF" "$TIME"; do
+  [ -e "$f" ] || { echo "keboola_bench: missing $f (run make bench)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/da-keboola-bench.XXXXXX")
+EMU_PID=""
+cleanup() {
+  [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+# Emulator: slices of ~16 MB (uncompressed CSV) like a Snowflake unload.
+"$EMU" --data-dir "$DATA" --work-dir "$WORK/emu" --polls 1 --slice-bytes 16000000 >"$WORK/emu.out" 2>"$WORK/emu.err" &
+EMU_PID=$!
+for _ in $(seq 1 600); do
+  [ -s "$WORK/emu.out" ] && break
+  sleep 0.2
+done
+[ -s "$WORK/emu.out" ] || { echo "keboola_bench: the emulator did not start" >&2; cat "$WORK/emu.err" >&2; exit 1; }
+PORT=$(grep -o '"port":[0-9]*' "$WORK/emu.out" | cut -d: -f2)
+TOKEN=$(grep -o '"token":"[^"]*"' "$WORK/emu.out" | cut -d'"' -f4)
+CA=$WORK/emu/ca.pem
+URL=https://127.0.0.1:$PORT
+export KEBOOLA_STACK_URL=$URL KEBOOLA_STORAGE_TOKEN=$TOKEN DA_CA_FILE=$CA
+
+cat >"$WORK/registry.json" <<EOF
+{"tables": [{"id": "in.c-flights.flights", "name": "flights", "source_type": "keboola",
+             "bucket": "in.c-flights", "source_table": "in.c-flights.flights"}]}
+EOF
+cat >"$WORK/instance.yaml" <<EOF
+sources:
+  keboola:
+    poll_initial_ms: 100
+    poll_max_ms: 1000
+EOF
+
+# Warm-up: the emulator unloads the table once (later identical exports are cache hits).
+DA_LOG_LEVEL=warn "$DA" extract keboola --data-dir "$WORK/warm" --registry-json "$WORK/registry.json" \
+  --config "$WORK/instance.yaml" >/dev/null
+
+# The slices of that export, for the floor.
+C="curl -sS --cacert $CA -H X-StorageApi-Token:$TOKEN"
+FILE_ID=$(ls -t "$WORK/emu/files" | head -1)
+MANIFEST_URL=$($C "$URL/v2/storage/files/$FILE_ID?federationToken=1" | grep -o '"url":"[^"]*"' | cut -d'"' -f4)
+$C "$MANIFEST_URL" | sed 's#\\/#/#g' | grep -o 'https://[^"]*' >"$WORK/slices.txt"
+NSLICES=$(wc -l <"$WORK/slices.txt")
+
+floor() {
+  rm -rf "$WORK/floor" && mkdir -p "$WORK/floor"
+  local i=0
+  while read -r u; do
+    i=$((i + 1))
+    printf '%s\n%s\n' "$u" "$WORK/floor/s$i.csv.gz"
+  done <"$WORK/slices.txt" | xargs -n 2 -P 4 sh -c 'curl -sS --cacert "$0" -o "$2" "$1"' "$CA"
+  "$COPY_REF" to-parquet "$WORK/floor/*.csv.gz" "$WORK/floor/out.parquet"
+}
+export -f floor
+export WORK CA COPY_REF
+
+# measure NAME CMD...: prints "best_wall_s best_peak_kb" over RUNS runs (each minimum).
+measure() {
+  local name=$1
+  shift
+  local best_wall="" best_kb=""
+  for i in $(seq 1 "$RUNS"); do
+    rm -rf "$WORK/data"
+    "$TIME" -f '%e %M' -o "$WORK/time-$name-$i" "$@" >"$WORK/out-$name-$i" 2>"$WORK/err-$name-$i" || {
+      echo "keboola_bench: $name failed:" >&2
+      tail -5 "$WORK/err-$name-$i" >&2
+      exit 1
+    }
+    read -r wall kb <"$WORK/time-$name-$i"
+    best_wall=$(awk -v a="$best_wall" -v b="$wall" 'BEGIN {print (a == "" || b < a) ? b : a}')
+    best_kb=$(awk -v a="$best_kb" -v b="$kb" 'BEGIN {print (a == "" || b < a) ? b : a}')
+  done
+  echo "$best_wall $best_kb"
+}
+
+read -r floor_wall floor_kb < <(measure floor bash -c floor)
+read -r da_wall da_kb < <(measure extract env DA_LOG_LEVEL=warn \
+  "$DA" extract keboola --data-dir "$WORK/data" --registry-json "$WORK/registry.json" --config "$WORK/instance.yaml")
+
+rows=$(grep -o '"rows":[0-9]*' "$WORK/out-extract-1" | head -1 | cut -d: -f2)
+if [ "$rows" != "$ROWS" ]; then
+  echo "keboola_bench: da extract wrote ${rows:-no} rows, expected $ROWS" >&2
+  exit 1
+fi
+floor_rows=$(head -1 "$WORK/out-floor-1")
+echo "keboola benchmark: flights-3m, sliced gzip CSV ($NSLICES slices), best of $RUNS"
+printf '  %-44s %8s s %10s KB peak RSS\n' "floor: curl slices + one DuckDB COPY" "$floor_wall" "$floor_kb"
+printf '  %-44s %8s s %10s KB peak RSS\n' "da extract keboola (trigger to queryable)" "$da_wall" "$da_kb"
+echo "  rows: da $rows, floor $floor_rows"
+echo "  da / floor: $(awk -v a="$da_wall" -v b="$floor_wall" 'BEGIN {printf "%.2f", a / b}')x wall, $(awk -v a="$da_kb" -v b="$floor_kb" 'BEGIN {printf "%.2f", a / b}')x peak RSS (target <= 1.2x)"

@@ -1,0 +1,245 @@
+#include "connectors/keboola/keboola_connector.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "connectors/keboola/storage_client.h"
+#include "kit/runtime.h"
+
+namespace da::connectors::keboola {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+/// A private scratch directory, removed (with its content) by the destructor.
+class TempDir {
+ public:
+  static Result<TempDir> Make(const fs::path& fallback) {
+    const char* env = std::getenv("DA_TEMP_DIR");
+    fs::path base = env && *env ? fs::path(env) : fallback;
+    std::error_code ec;
+    fs::create_directories(base, ec);
+    std::string tmpl = (base / "keboola-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) {
+      return Unavailable("keboola: cannot create a temp directory under " + base.string());
+    }
+    return TempDir(tmpl);
+  }
+  TempDir(TempDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempDir(const TempDir&) = delete;
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  explicit TempDir(fs::path p) : path_(std::move(p)) {}
+  fs::path path_;
+};
+
+/// The `value` of the metadata entry `key` in `entries` (provider `user` first), or "".
+std::string MetaValue(const json& entries, const std::string& key) {
+  if (!entries.is_array()) return "";
+  std::string any;
+  for (const auto& m : entries) {
+    if (!m.is_object() || m.value("key", std::string()) != key || !m.contains("value") ||
+        !m["value"].is_string()) {
+      continue;
+    }
+    if (m.value("provider", std::string()) == "user") return m["value"].get<std::string>();
+    if (any.empty()) any = m["value"].get<std::string>();
+  }
+  return any;
+}
+
+Result<std::string> Lit(const std::string& s) { return QuoteLiteral(s); }
+
+}  // namespace
+
+std::string ColumnType(const json& column_metadata, const std::string& column) {
+  if (!column_metadata.is_object() || !column_metadata.contains(column)) return "VARCHAR";
+  const json& entries = column_metadata[column];
+  const std::string base = MetaValue(entries, "KBC.datatype.basetype");
+  if (base == "INTEGER") return "BIGINT";
+  if (base == "FLOAT") return "DOUBLE";
+  if (base == "BOOLEAN") return "BOOLEAN";
+  if (base == "DATE") return "DATE";
+  if (base == "TIMESTAMP") return "TIMESTAMP";
+  if (base == "NUMERIC") {
+    const std::string len = MetaValue(entries, "KBC.datatype.length");
+    int p = 0, s = 0;
+    char extra = 0;
+    if (std::sscanf(len.c_str(), "%d,%d%c", &p, &s, &extra) == 2 && p >= 1 && p <= 38 && s >= 0 && s <= p) {
+      return "DECIMAL(" + std::to_string(p) + "," + std::to_string(s) + ")";
+    }
+    if (std::sscanf(len.c_str(), "%d%c", &p, &extra) == 1 && p >= 1 && p <= 38) {
+      return "DECIMAL(" + std::to_string(p) + ",0)";
+    }
+    return "DECIMAL(38,9)";
+  }
+  return "VARCHAR";
+}
+
+std::string TableDescription(const json& table) {
+  return table.contains("metadata") ? MetaValue(table["metadata"], "KBC.description") : "";
+}
+
+std::string ViewName(const std::string& table_name) {
+  std::string out;
+  for (char c : table_name) {
+    const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (word) {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  if (out.empty()) out = "table";
+  if (out[0] >= '0' && out[0] <= '9') out = "t_" + out;
+  if (out.size() > 64) out.resize(64);
+  return out;
+}
+
+kit::TableInfo TableInfoFromJson(const json& table) {
+  kit::TableInfo t;
+  t.source_table = table.value("id", std::string());
+  t.name = ViewName(table.value("name", t.source_table));
+  t.description = TableDescription(table);
+  json colmeta = table.contains("columnMetadata") ? table["columnMetadata"] : json();
+  if (table.value("isAlias", false) && table.contains("sourceTable") &&
+      table["sourceTable"].is_object() && table["sourceTable"].contains("columnMetadata")) {
+    colmeta = table["sourceTable"]["columnMetadata"];
+  }
+  if (table.contains("columns") && table["columns"].is_array()) {
+    for (const auto& c : table["columns"]) {
+      if (c.is_string()) t.columns.push_back({c.get<std::string>(), ColumnType(colmeta, c.get<std::string>())});
+    }
+  }
+  if (table.contains("primaryKey") && table["primaryKey"].is_array()) {
+    for (const auto& k : table["primaryKey"])
+      if (k.is_string()) t.primary_key.push_back(k.get<std::string>());
+  }
+  return t;
+}
+
+Result<std::vector<kit::TableInfo>> KeboolaConnector::Discover(const kit::ConnectorConfig& config) {
+  DA_ASSIGN_OR_RETURN(KeboolaConfig cfg, ResolveKeboolaConfig(config));
+  StorageClient client(cfg);
+  DA_ASSIGN_OR_RETURN(json tables, client.ListTables());
+  std::vector<kit::TableInfo> out;
+  std::set<std::string> taken;
+  for (const auto& table : tables) {
+    if (!table.is_object()) continue;
+    kit::TableInfo t = TableInfoFromJson(table);
+    std::string name = t.name;
+    for (int n = 2; taken.count(name) || kit::IsReservedViewName(name); ++n) {
+      std::string suffix = "_" + std::to_string(n);
+      name = t.name.substr(0, 64 - suffix.size()) + suffix;
+    }
+    taken.insert(name);
+    t.name = name;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& sink) {
+  DA_ASSIGN_OR_RETURN(KeboolaConfig cfg, ResolveKeboolaConfig(options.config));
+  const std::string& table_id = options.table.source_table;
+  DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("keboola source_table", table_id));
+  DA_ASSIGN_OR_RETURN(ExportFilter filter, ParseExportFilter(options.table.source_query));
+  if (options.table.sync_strategy == "incremental" && options.watermark &&
+      filter.changed_since.empty() && cfg.incremental_window_days > 0) {
+    // Rows imported within the window; the runtime keeps those past the watermark and merges
+    // them by primary key.
+    filter.changed_since = "-" + std::to_string(cfg.incremental_window_days) + " days";
+  }
+  const std::string file_type = filter.file_type.empty() ? cfg.file_type : filter.file_type;
+
+  StorageClient client(cfg);
+  DA_ASSIGN_OR_RETURN(json table, client.GetTable(table_id));
+  kit::TableInfo info = TableInfoFromJson(table);
+  std::vector<kit::ColumnInfo> columns;
+  if (filter.columns.empty()) {
+    columns = info.columns;
+  } else {
+    for (const auto& name : filter.columns) {
+      auto it = std::find_if(info.columns.begin(), info.columns.end(),
+                             [&](const kit::ColumnInfo& c) { return c.name == name; });
+      if (it == info.columns.end()) {
+        return InvalidArgument("keboola: filter column '" + PrintableForMessage(name) +
+                               "' is not a column of " + table_id);
+      }
+      columns.push_back(*it);
+    }
+  }
+  if (columns.empty()) return InvalidArgument("keboola: table " + table_id + " has no columns");
+  for (const auto& c : columns) DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("keboola column", c.name));
+
+  DA_ASSIGN_OR_RETURN(std::string form, ExportForm(filter, file_type, /*gzip=*/true, std::time(nullptr)));
+  DA_ASSIGN_OR_RETURN(int64_t job, client.StartExport(table_id, form));
+  DA_ASSIGN_OR_RETURN(int64_t file_id, client.WaitForJob(job));
+  DA_ASSIGN_OR_RETURN(json file, client.GetFile(file_id));
+  DA_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Make(options.temp_dir));
+  DA_ASSIGN_OR_RETURN(DownloadedExport data, client.Download(file, tmp.path()));
+
+  // Project and type the columns: CSV cells are text ('' = NULL for typed columns).
+  std::string select;
+  for (const auto& c : columns) {
+    const std::string q = QuoteIdent(c.name);
+    std::string expr = q;
+    if (c.type != "VARCHAR") {
+      expr = "CAST(NULLIF(CAST(" + q + " AS VARCHAR), '') AS " + c.type + ")";
+    }
+    select += (select.empty() ? "" : ", ") + expr + " AS " + q;
+  }
+  std::string from;
+  if (data.files.empty()) {
+    // A manifest without entries: an empty table with the columns.
+    std::string cols;
+    for (const auto& c : columns) cols += (cols.empty() ? "" : ", ") + std::string("NULL::VARCHAR AS ") + QuoteIdent(c.name);
+    from = "(SELECT " + cols + " WHERE false)";
+  } else {
+    std::string list;
+    for (const auto& f : data.files) {
+      DA_ASSIGN_OR_RETURN(std::string lit, Lit(f.string()));
+      list += (list.empty() ? "" : ", ") + lit;
+    }
+    if (data.file_type == "parquet") {
+      from = "read_parquet([" + list + "])";
+    } else {
+      // Sliced CSV has no header in any slice: the names come from the table's columns.
+      std::string struct_cols;
+      for (const auto& c : columns) {
+        DA_ASSIGN_OR_RETURN(std::string name, Lit(c.name));
+        struct_cols += (struct_cols.empty() ? "" : ", ") + name + ": 'VARCHAR'";
+      }
+      from = "read_csv([" + list + "], header=" + (data.sliced ? "false" : "true") +
+             ", columns={" + struct_cols + "}, delim=',', quote='\"', escape='\"', "
+             "allow_quoted_nulls=false, max_line_size=16777216, auto_detect=false, "
+             "compression='" + (data.gzip ? "gzip" : "none") + "')";
+    }
+  }
+  Status st = sink.CopyQuery("SELECT " + select + " FROM " + from);
+  if (!st.ok()) {
+    std::string msg = st.message();
+    if (auto cut = msg.find("\n\nLINE "); cut != std::string::npos) msg.resize(cut);
+    return {st.code() == StatusCode::kDeadlineExceeded ? st.code() : StatusCode::kInvalidArgument,
+            "keboola: cannot convert the export of " + table_id + ": " +
+                client.http().Redacted(PrintableForMessage(msg, 2000))};
+  }
+  return Status::Ok();
+}
+
+}  // namespace da::connectors::keboola

@@ -1,0 +1,72 @@
+// POST /api/admin/discover-and-register?dry_run=true|false[&source=keboola]: runs the source's
+// connector discovery, classes every table (connectors/keboola/register_plan.h) and registers
+// only the new ones (none on a dry run). Drift is reported with both sides, never overwritten.
+#include "common/identifiers.h"
+#include "common/log.h"
+#include "connectors/builtin.h"
+#include "connectors/keboola/register_plan.h"
+#include "kit/capabilities.h"
+#include "server/app.h"
+
+namespace da::server {
+
+void RegisterDiscoverRoutes(Router& r, AppContext& ctx) {
+  r.Post("/api/admin/discover-and-register", AccessLevel::kAdmin,
+         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+           const std::string dry = req.has_param("dry_run") ? req.get_param_value("dry_run") : "false";
+           if (dry != "true" && dry != "false" && dry != "1" && dry != "0") {
+             return WriteError(res, InvalidArgument("dry_run must be true or false"), rc.request_id);
+           }
+           const bool dry_run = dry == "true" || dry == "1";
+           const std::string source = req.has_param("source") ? req.get_param_value("source") : "keboola";
+           if (Status st = ValidateStrictIdentifier("source", source); !st.ok()) {
+             return WriteError(res, st, rc.request_id);
+           }
+           auto connector = connectors::BuiltinConnectors().Create(source);
+           if (!connector.ok()) return WriteError(res, connector.status(), rc.request_id);
+           if (!kit::HasCapability((*connector)->capabilities(), kit::Capability::kDiscover)) {
+             return WriteError(res, FailedPrecondition("connector '" + source + "' cannot discover"),
+                               rc.request_id);
+           }
+           auto cfg_it = ctx.config.sources.find(source);
+           const kit::ConnectorConfig cfg =
+               cfg_it == ctx.config.sources.end() ? kit::ConnectorConfig{} : cfg_it->second;
+           auto discovered = (*connector)->Discover(cfg);
+           if (!discovered.ok()) {
+             // The source's own failure (bad token, unreachable) is a bad gateway for us.
+             const Status& st = discovered.status();
+             const bool upstream = st.code() == StatusCode::kUnauthenticated ||
+                                   st.code() == StatusCode::kPermissionDenied ||
+                                   st.code() == StatusCode::kUnavailable;
+             if (upstream) {
+               return WriteError(res, 502, "source_error", "discovery of '" + source + "' failed: " +
+                                 st.message(), rc.request_id);
+             }
+             return WriteError(res, st, rc.request_id);
+           }
+           auto registered = ctx.registry->List();
+           if (!registered.ok()) return WriteError(res, registered.status(), rc.request_id);
+           auto plan = connectors::BuildRegisterPlan(source, *discovered, *registered);
+           nlohmann::json entries = nlohmann::json::array(), done = nlohmann::json::array(),
+                          errors = nlohmann::json::array();
+           nlohmann::json summary = {{"new", 0}, {"existing_match", 0}, {"existing_drift", 0},
+                                     {"invalid", 0}};
+           for (const auto& e : plan) {
+             summary[e.klass] = summary[e.klass].get<int>() + 1;
+             entries.push_back(connectors::PlanEntryToJson(e));
+             if (dry_run || e.klass != "new") continue;
+             auto t = ctx.registry->Register(connectors::RegisterBody(e.discovered), rc.principal.email);
+             if (t.ok()) {
+               done.push_back(t->id);
+             } else {
+               errors.push_back({{"id", e.discovered.id}, {"error", t.status().message()}});
+             }
+           }
+           spdlog::info("discover-and-register {}: {} tables, {} registered{}", source, plan.size(),
+                        done.size(), dry_run ? " (dry run)" : "");
+           WriteJson(res, 200, {{"source", source}, {"dry_run", dry_run}, {"summary", summary},
+                                {"plan", entries}, {"registered", done}, {"errors", errors}});
+         });
+}
+
+}  // namespace da::server

@@ -1,0 +1,386 @@
+// The keboola connector end to end through real processes: the Storage API emulator
+// (tests/emulators/keboola, HTTPS on loopback with a test CA) → `da connector discover|test` →
+// `da extract keboola` (bad inputs, filters, strategies) → `da serve` discover-and-register →
+// server sync → `da sync` → `da query`, asserting values of the real vega datasets.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "e2e/harness.h"
+#include "state/table_record.h"
+
+namespace da::e2e {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+/// A running keboola_emulator (its own process group; killed on destruction).
+class Emulator {
+ public:
+  explicit Emulator(const fs::path& work, std::vector<std::string> extra = {}) {
+    int out[2];
+    if (pipe(out) != 0) return;
+    std::vector<std::string> args = {KEBOOLA_EMULATOR, "--data-dir", DA_DATASETS_DIR,
+                                     "--work-dir", work.string(), "--polls", "2",
+                                     "--slice-bytes", "200000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      dup2(out[1], 1);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    // The first stdout line reports port and CA (bounded wait: loading flights-3m takes a while).
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out[0], POLLIN, 0};
+      if (::poll(&p, 1, 500) <= 0) continue;
+      char buf[512];
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    close(out[0]);
+    auto j = json::parse(line.substr(0, line.find('\n')), nullptr, false);
+    if (j.is_object()) {
+      port_ = j["port"].get<int>();
+      ca_file_ = j["ca_file"].get<std::string>();
+      token_ = j["token"].get<std::string>();
+    }
+  }
+  ~Emulator() {
+    if (pid_ > 0) {
+      kill(-pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ok() const { return port_ > 0; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  const std::string& token() const { return token_; }
+  const std::string& ca_file() const { return ca_file_; }
+  /// Env for da: stack URL (with a trailing slash, which must be tolerated), token, CA.
+  std::vector<std::string> Env(const std::string& token = "") const {
+    return {"KEBOOLA_STACK_URL=" + url() + "/",
+            "KEBOOLA_STORAGE_TOKEN=" + (token.empty() ? token_ : token),
+            "DA_CA_FILE=" + ca_file_};
+  }
+  /// A control call (no token): POST when body is given.
+  json Control(const std::string& path, const std::string* body = nullptr) const {
+    httplib::SSLClient c("127.0.0.1", port_);
+    c.set_ca_cert_path(ca_file_.c_str());
+    c.enable_server_certificate_verification(true);
+    auto r = body ? c.Post(path.c_str(), *body, "application/json") : c.Get(path.c_str());
+    if (!r) return json();
+    return json::parse(r->body, nullptr, false);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string ca_file_, token_;
+};
+
+/// A registry record of the keboola source.
+state::TableRecord Record(const std::string& id, const std::string& name) {
+  state::TableRecord t;
+  t.id = id;
+  t.name = name;
+  t.source_type = "keboola";
+  t.bucket = id.substr(0, id.rfind('.'));
+  t.source_table = id;
+  return t;
+}
+
+/// Runs `da extract keboola` over `tables` and returns the report (tables by id).
+struct Extract {
+  int exit_code = -1;
+  std::string err;
+  std::map<std::string, json> tables;
+};
+
+Extract RunExtract(const fs::path& dir, const std::vector<state::TableRecord>& tables,
+                   const std::vector<std::string>& env, const std::string& yaml = "") {
+  json reg = {{"tables", json::array()}};
+  for (const auto& t : tables) reg["tables"].push_back(state::TableRecordToJson(t));
+  std::ofstream(dir / "registry.json") << reg.dump();
+  std::ofstream(dir / "instance.yaml") << "sources:\n  keboola:\n    poll_initial_ms: 50\n"
+                                          "    poll_max_ms: 200\n" << yaml;
+  auto r = RunDa({"extract", "keboola", "--data-dir", (dir / "data").string(), "--registry-json",
+                  (dir / "registry.json").string(), "--config", (dir / "instance.yaml").string()},
+                 dir / "client", env);
+  Extract out;
+  out.exit_code = r.exit_code;
+  out.err = r.err;
+  for (const auto& line : Lines(r.out)) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("tables")) continue;
+    for (const auto& t : j["tables"]) out.tables[t["table_id"].get<std::string>()] = t;
+  }
+  return out;
+}
+
+fs::path Parquet(const fs::path& dir, const std::string& id) {
+  return dir / "data" / "extracts" / "keboola" / "data" / (id + ".parquet");
+}
+
+class KeboolaE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TempDir();
+    emu_ = new Emulator(work_->path() / "emulator");
+  }
+  static void TearDownTestSuite() {
+    delete emu_;
+    delete work_;
+  }
+  void SetUp() override { ASSERT_TRUE(emu_->ok()) << "the emulator did not start"; }
+
+  static TempDir* work_;
+  static Emulator* emu_;
+};
+TempDir* KeboolaE2E::work_ = nullptr;
+Emulator* KeboolaE2E::emu_ = nullptr;
+
+TEST_F(KeboolaE2E, DiscoverListsTablesWithTypesKeysAndDescriptions) {
+  TempDir tmp;
+  auto r = RunDa({"connector", "discover", "keboola", "--json", "--data-dir",
+                  (tmp.path() / "data").string()},
+                 tmp.path() / "client", emu_->Env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  std::map<std::string, json> by_id;
+  for (const auto& t : j["tables"]) by_id[t["source_table"].get<std::string>()] = t;
+  ASSERT_TRUE(by_id.count("in.c-flights.flights")) << r.out;
+  const json& f = by_id["in.c-flights.flights"];
+  EXPECT_EQ(f["name"], "flights");
+  EXPECT_EQ(f["description"], "US domestic flights, 3M rows");
+  EXPECT_EQ(f["columns"][0], json({{"name", "date"}, {"type", "TIMESTAMP"}}));
+  EXPECT_EQ(f["columns"][1], json({{"name", "delay"}, {"type", "BIGINT"}}));
+  EXPECT_EQ(by_id["in.c-flights.airports"]["primary_key"], json({"iata"}));
+  EXPECT_EQ(by_id["in.c-flights.airports"]["columns"][5]["type"], "DOUBLE");  // latitude
+  // No column metadata ([] on the wire): text columns.
+  EXPECT_EQ(by_id["in.c-test.tricky"]["columns"][0]["type"], "VARCHAR");
+  EXPECT_EQ(r.out.find(emu_->token()), std::string::npos);
+}
+
+TEST_F(KeboolaE2E, ConnectorTestChecksTheTokenAgainstVerify) {
+  TempDir tmp;
+  auto bad = RunDa({"connector", "test", "keboola", "--json", "--data-dir",
+                    (tmp.path() / "data").string()},
+                   tmp.path() / "client", emu_->Env("wrong-token-123456"));
+  EXPECT_NE(bad.exit_code, 0);
+  auto j = json::parse(bad.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << bad.out << bad.err;
+  EXPECT_EQ(j["checks"][0]["name"], "health_check");
+  EXPECT_EQ(j["checks"][0]["outcome"], "fail");
+  EXPECT_NE(j["checks"][0]["detail"].get<std::string>().find("401"), std::string::npos) << bad.out;
+  EXPECT_EQ((bad.out + bad.err).find("wrong-token-123456"), std::string::npos);
+}
+
+TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "scratch");
+  // Two 503s with Retry-After on the weather table's calls: retried, then fine.
+  std::string none;
+  emu_->Control("/_emulator/fail?status=503&count=2&retry_after=1&prefix=/v2/storage/tables/in.c-test.broken_slice", &none);
+  std::vector<state::TableRecord> tables = {
+      Record("in.c-test.tricky", "tricky"),
+      Record("in.c-test.empty", "empty_table"),
+      Record("in.c-test.broken_slice", "broken_slice"),
+      Record("in.c-test.job_error", "job_error"),
+      Record("in.c-test.job_stuck", "job_stuck"),
+      Record("in.c-test.token_echo", "token_echo"),
+      Record("in.c-test.nope", "nope"),
+      Record("in.c-flights.airports", "airports"),
+  };
+  auto env = emu_->Env();
+  env.push_back("DA_TEMP_DIR=" + (tmp.path() / "scratch").string());
+  auto r = RunExtract(tmp.path(), tables, env, "    job_timeout_seconds: 2\n");
+  ASSERT_EQ(r.tables.size(), tables.size()) << r.err;
+  auto error_of = [&](const std::string& id) { return r.tables[id].value("error", std::string()); };
+
+  EXPECT_EQ(r.tables["in.c-test.tricky"]["status"], "ok") << error_of("in.c-test.tricky");
+  EXPECT_EQ(r.tables["in.c-test.tricky"]["rows"], 3);
+  EXPECT_EQ(r.tables["in.c-test.empty"]["status"], "ok") << error_of("in.c-test.empty");
+  EXPECT_EQ(r.tables["in.c-test.empty"]["rows"], 0);
+  EXPECT_EQ(r.tables["in.c-test.broken_slice"]["status"], "ok") << error_of("in.c-test.broken_slice");
+  EXPECT_EQ(r.tables["in.c-test.broken_slice"]["rows"], 1461);
+  EXPECT_EQ(r.tables["in.c-flights.airports"]["status"], "ok") << error_of("in.c-flights.airports");
+  EXPECT_EQ(r.tables["in.c-flights.airports"]["rows"], 3376);
+
+  EXPECT_NE(error_of("in.c-test.job_error").find("Snowflake unload failed"), std::string::npos)
+      << error_of("in.c-test.job_error");
+  EXPECT_NE(error_of("in.c-test.job_stuck").find("job_timeout_seconds"), std::string::npos)
+      << error_of("in.c-test.job_stuck");
+  EXPECT_NE(error_of("in.c-test.nope").find("was not found in the bucket"), std::string::npos)
+      << error_of("in.c-test.nope");
+  const std::string leak = error_of("in.c-test.token_echo");
+  EXPECT_NE(leak.find("emulated leak"), std::string::npos) << leak;
+  EXPECT_EQ(leak.find(emu_->token()), std::string::npos) << leak;
+  EXPECT_NE(leak.find("***"), std::string::npos) << leak;
+  EXPECT_EQ(r.err.find(emu_->token()), std::string::npos) << "the token leaked into the logs";
+
+  // Temp files are always removed.
+  EXPECT_TRUE(fs::is_empty(tmp.path() / "scratch"));
+
+  // The CSV corner cases survive: newline, quotes, unicode, a 100 000-character cell, NULL vs ''.
+  const std::string p = Parquet(tmp.path(), "in.c-test.tricky").string();
+  auto rows = DuckDbRows("SELECT id, text = 'line1' || chr(10) || 'line2', note, length(text), "
+                         "note IS NULL FROM '" + p + "' ORDER BY id::INT");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], "1,true,say \"hi\", ok,11,false");
+  auto uni = DuckDbRows("SELECT text, note = '' FROM '" + p + "' WHERE id = '2'");
+  EXPECT_EQ(uni, std::vector<std::string>({"Zürich – 東京 🚀,true"}));
+  auto longcell = DuckDbRows("SELECT length(text), note IS NULL FROM '" + p + "' WHERE id = '3'");
+  EXPECT_EQ(longcell, std::vector<std::string>({"100000,true"}));
+  // Typed from base-type metadata: temp_max is DOUBLE, date is DATE; values match the CSV.
+  const std::string w = Parquet(tmp.path(), "in.c-test.broken_slice").string();
+  auto typed = DuckDbRows("SELECT typeof(date), typeof(temp_max), sum(temp_max)::DECIMAL(12,1) FROM '" +
+                          w + "' GROUP BY ALL");
+  auto truth = DuckDbRows("SELECT 'DATE', 'DOUBLE', sum(temp_max)::DECIMAL(12,1) FROM '" +
+                          Dataset("seattle-weather.csv").string() + "'");
+  EXPECT_EQ(typed, truth);
+}
+
+TEST_F(KeboolaE2E, InvalidTokenFailsEveryTableWithTheApiMessage) {
+  TempDir tmp;
+  auto r = RunExtract(tmp.path(), {Record("in.c-flights.airports", "airports")},
+                      emu_->Env("not-the-token-98765"));
+  ASSERT_EQ(r.tables.size(), 1u) << r.err;
+  const std::string e = r.tables["in.c-flights.airports"]["error"];
+  EXPECT_NE(e.find("401"), std::string::npos) << e;
+  EXPECT_NE(e.find("Invalid access token"), std::string::npos) << e;
+  EXPECT_EQ((e + r.err).find("not-the-token-98765"), std::string::npos);
+}
+
+TEST_F(KeboolaE2E, ExportFilterAndParquetAndIncremental) {
+  TempDir tmp;
+  auto sun = Record("in.c-weather.seattle_weather", "sunny");
+  sun.query_mode = "materialized";
+  sun.source_query = R"({"where_filters": [{"column": "weather", "operator": "eq", "values": ["sun"]},
+                          {"column": "temp_max", "operator": "ge", "values": ["20"], "data_type": "DOUBLE"}],
+                         "columns": ["date", "weather", "temp_max"], "file_type": "parquet"})";
+  auto r = RunExtract(tmp.path(), {sun}, emu_->Env());
+  ASSERT_EQ(r.tables.size(), 1u) << r.err;
+  ASSERT_EQ(r.tables[sun.id]["status"], "ok") << r.tables[sun.id].dump();
+  auto got = DuckDbRows("SELECT count(*), max(temp_max), count(DISTINCT weather) FROM '" +
+                        Parquet(tmp.path(), sun.id).string() + "'");
+  auto want = DuckDbRows("SELECT count(*), max(temp_max), 1 FROM '" + Dataset("seattle-weather.csv").string() +
+                         "' WHERE weather = 'sun' AND temp_max >= 20");
+  EXPECT_EQ(got, want);
+  // The wire form: PHP bracket arrays, columns comma-joined, fileType.
+  auto exports = emu_->Control("/_emulator/exports");
+  ASSERT_TRUE(exports.is_array());
+  const json& last = exports.back()["params"];
+  EXPECT_EQ(last["columns"], "date,weather,temp_max");
+  EXPECT_EQ(last["fileType"], "parquet");
+  EXPECT_EQ(last["whereFilters"][1], json({{"column", "temp_max"}, {"operator", "ge"},
+                                           {"values", {"20"}}, {"dataType", "DOUBLE"}}));
+
+  // Incremental with a primary key: a second run asks changedSince and merges changed rows.
+  auto inc = Record("in.c-weather.seattle_weather", "weather");
+  inc.sync_strategy = "incremental";
+  inc.incremental_column = "date";
+  inc.primary_key = {"date"};
+  TempDir tmp2;
+  auto first = RunExtract(tmp2.path(), {inc}, emu_->Env());
+  ASSERT_EQ(first.tables[inc.id]["status"], "ok") << first.tables[inc.id].dump();
+  std::string rows = R"([{"date": "2016-01-01", "precipitation": "0.0", "temp_max": "9.9", "temp_min": "1.0", "wind": "2.0", "weather": "sun"}])";
+  ASSERT_TRUE(emu_->Control("/_emulator/tables/in.c-weather.seattle_weather/rows", &rows).is_object());
+  auto second = RunExtract(tmp2.path(), {inc}, emu_->Env());
+  ASSERT_EQ(second.tables[inc.id]["status"], "ok") << second.tables[inc.id].dump();
+  auto after = DuckDbRows("SELECT count(*), max(date) FROM '" + Parquet(tmp2.path(), inc.id).string() + "'");
+  EXPECT_EQ(after, std::vector<std::string>({"1462,2016-01-01"}));
+  auto exports2 = emu_->Control("/_emulator/exports");
+  EXPECT_EQ(exports2.back()["params"]["changedSince"], "-7 days");
+}
+
+TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
+  TempDir tmp;
+  const fs::path yaml = tmp.path() / "instance.yaml";
+  std::ofstream(yaml) << "sources:\n  keboola:\n    poll_initial_ms: 50\n    poll_max_ms: 200\n"
+                         "    job_timeout_seconds: 5\n";
+  auto env = emu_->Env();
+  env.push_back("DA_CONFIG=" + yaml.string());
+  ServerProcess server(tmp.path() / "data", env);
+  auto cfg = tmp.path() / "client";
+  auto ws = tmp.path() / "ws";
+  ASSERT_EQ(RunDa({"login", "--server", server.url(), "--token", server.admin_token()}, cfg).exit_code, 0);
+  // Pre-existing rows that drift: the same id elsewhere, and the name `airports` under another id.
+  ASSERT_EQ(RunDa({"admin", "register-table", "weather_files", "--id", "in.c-weather.seattle_weather",
+                   "--source-type", "files", "--source-table", Dataset("seattle-weather.csv").string()}, cfg).exit_code, 0);
+  ASSERT_EQ(RunDa({"admin", "register-table", "airports", "--source-type", "files", "--source-table",
+                   Dataset("airports.csv").string()}, cfg).exit_code, 0);
+
+  auto dry = RunDa({"admin", "discover-and-register", "--source", "keboola", "--dry-run", "--json"}, cfg);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  auto plan = json::parse(dry.out);
+  EXPECT_EQ(plan["dry_run"], true);
+  EXPECT_TRUE(plan["registered"].empty());
+  std::map<std::string, json> by_id;
+  for (const auto& e : plan["plan"]) by_id[e["id"].get<std::string>()] = e;
+  EXPECT_EQ(by_id["in.c-flights.flights"]["class"], "new");
+  EXPECT_EQ(by_id["in.c-weather.seattle_weather"]["class"], "existing_drift");
+  EXPECT_EQ(by_id["in.c-weather.seattle_weather"]["existing"]["source_type"], "files");
+  EXPECT_EQ(by_id["in.c-weather.seattle_weather"]["discovered"]["source_type"], "keboola");
+  EXPECT_EQ(by_id["in.c-flights.airports"]["class"], "existing_drift");
+  EXPECT_EQ(by_id["in.c-flights.airports"]["existing"]["id"], "airports");
+  EXPECT_EQ(by_id["in.c-test.x'; DROP TABLE t; --"]["class"], "invalid");
+  auto listed = RunDa({"admin", "list-tables", "--json"}, cfg);
+  EXPECT_EQ(json::parse(listed.out)["tables"].size(), 2u);
+
+  auto real = RunDa({"admin", "discover-and-register", "--source", "keboola"}, cfg);
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_NE(real.out.find("existing_drift"), std::string::npos) << real.out;
+  auto reg = server.Get("/api/admin/registry");
+  ASSERT_TRUE(reg);
+  auto tables = json::parse(reg->body)["tables"];
+  EXPECT_EQ(tables.size(), 2u + 7u) << reg->body;  // 10 discovered − 2 drift − 1 invalid
+  for (const auto& t : tables) {
+    if (t["id"] == "in.c-weather.seattle_weather") EXPECT_EQ(t["source_type"], "files");  // untouched
+  }
+  // Again: the same tables are now existing_match and nothing is registered twice.
+  auto again = server.Post("/api/admin/discover-and-register?dry_run=false", "");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 7);
+  auto bad = server.Post("/api/admin/discover-and-register?dry_run=maybe", "");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+
+  auto run = server.SyncAndWait({"in.c-flights.flights", "in.c-test.tricky"});
+  auto pull = RunDa({"sync", "--workspace", ws.string()}, cfg);
+  ASSERT_EQ(pull.exit_code, 0) << pull.out << pull.err << server.Output();
+  auto count = RunDa({"query", "--workspace", ws.string(), "--format", "csv",
+                      "SELECT count(*) AS n, count(*) FILTER (WHERE origin = 'SEA') AS sea, "
+                      "sum(delay) AS d FROM flights"}, cfg);
+  ASSERT_EQ(count.exit_code, 0) << count.err;
+  auto lines = Lines(count.out);
+  ASSERT_EQ(lines.size(), 2u) << count.out;
+  auto truth = DuckDbRows("SELECT count(*), count(*) FILTER (WHERE origin = 'SEA'), sum(delay) FROM '" +
+                          Dataset("flights-3m.parquet").string() + "'");
+  EXPECT_EQ(lines[1], truth.at(0));
+  auto tricky = RunDa({"query", "--workspace", ws.string(), "--format", "csv",
+                       "SELECT length(text) AS n FROM tricky ORDER BY id"}, cfg);
+  ASSERT_EQ(tricky.exit_code, 0) << tricky.err;
+  EXPECT_EQ(Lines(tricky.out), std::vector<std::string>({"n", "11", "13", "100000"}));
+  EXPECT_EQ(server.Output().find(emu_->token()), std::string::npos) << "token in the server log";
+}
+
+}  // namespace
+}  // namespace da::e2e
