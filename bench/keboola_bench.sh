@@ -28,7 +28,7 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/da-keboola-bench.XXXXXX")
 EMU_PID=""
 cleanup() {
-  [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
+  if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT

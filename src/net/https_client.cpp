@@ -15,6 +15,8 @@
 #include <random>
 #include <thread>
 
+#include "common/identifiers.h"
+
 namespace da::net {
 namespace {
 
@@ -47,16 +49,6 @@ CURLcode AddCas(CURL*, void* ssl_ctx, void* userdata) {
 void GlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string Printable(std::string_view s, size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
-  }
-  if (s.size() > max) out += "...";
-  return out;
 }
 
 /// The URL without its query string (signed URLs carry credentials there).
@@ -194,16 +186,16 @@ std::string ApiErrorMessage(std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_object()) {
     if (auto e = j.find("error"); e != j.end()) {
-      if (e->is_string()) return Printable(e->get<std::string>(), 1000);
+      if (e->is_string()) return PrintableForMessage(e->get<std::string>(), 1000);
       if (e->is_object() && e->contains("message") && (*e)["message"].is_string())
-        return Printable((*e)["message"].get<std::string>(), 1000);
+        return PrintableForMessage((*e)["message"].get<std::string>(), 1000);
     }
     if (auto m = j.find("message"); m != j.end() && m->is_string())
-      return Printable(m->get<std::string>(), 1000);
+      return PrintableForMessage(m->get<std::string>(), 1000);
     if (auto r = j.find("reason"); r != j.end() && r->is_string())
-      return Printable(r->get<std::string>(), 1000);
+      return PrintableForMessage(r->get<std::string>(), 1000);
   }
-  return Printable(body, 300);
+  return PrintableForMessage(body, 300);
 }
 
 void ConfigureTls(void* curl_handle, const std::string& ca_file) {

@@ -245,7 +245,7 @@ TEST(ApiErrorMessageTest, Shapes) {
   EXPECT_EQ(ApiErrorMessage("{\"error\":\"Invalid access token\"}"), "Invalid access token");
   EXPECT_EQ(ApiErrorMessage("{\"error\":{\"message\":\"m\"}}"), "m");
   EXPECT_EQ(ApiErrorMessage("{\"status\":\"maintenance\",\"reason\":\"r\"}"), "r");
-  EXPECT_EQ(ApiErrorMessage("plain\ntext"), "plain text");
+  EXPECT_EQ(ApiErrorMessage("plain\ntext"), "plain?text");
 }
 
 }  // namespace

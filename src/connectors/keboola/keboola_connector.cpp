@@ -194,44 +194,55 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
   DA_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Make(options.temp_dir));
   DA_ASSIGN_OR_RETURN(DownloadedExport data, client.Download(file, tmp.path()));
 
-  // Project and type the columns: CSV cells are text ('' = NULL for typed columns).
-  std::string select;
-  for (const auto& c : columns) {
-    const std::string q = QuoteIdent(c.name);
-    std::string expr = q;
-    if (c.type != "VARCHAR") {
-      expr = "CAST(NULLIF(CAST(" + q + " AS VARCHAR), '') AS " + c.type + ")";
+  // Two ways to read: CSV parsed straight into the column types (fast path), or every cell
+  // as text cast afterwards ('' = NULL for typed columns) — the fallback when a typed column
+  // holds a quoted empty string, and the only way for Parquet (all VARCHAR on untyped tables).
+  auto build = [&](bool typed_csv) -> Result<std::string> {
+    const bool csv_typed = typed_csv && data.file_type == "csv" && !data.files.empty();
+    std::string select;
+    for (const auto& c : columns) {
+      const std::string q = QuoteIdent(c.name);
+      std::string expr = q;
+      if (c.type != "VARCHAR" && !csv_typed) {
+        expr = "CAST(NULLIF(CAST(" + q + " AS VARCHAR), '') AS " + c.type + ")";
+      }
+      select += (select.empty() ? "" : ", ") + expr + " AS " + q;
     }
-    select += (select.empty() ? "" : ", ") + expr + " AS " + q;
-  }
-  std::string from;
-  if (data.files.empty()) {
-    // A manifest without entries: an empty table with the columns.
-    std::string cols;
-    for (const auto& c : columns) cols += (cols.empty() ? "" : ", ") + std::string("NULL::VARCHAR AS ") + QuoteIdent(c.name);
-    from = "(SELECT " + cols + " WHERE false)";
-  } else {
+    if (data.files.empty()) {
+      // A manifest without entries: an empty table with the columns.
+      std::string cols;
+      for (const auto& c : columns) {
+        cols += (cols.empty() ? "" : ", ") + std::string("NULL::VARCHAR AS ") + QuoteIdent(c.name);
+      }
+      return "SELECT " + select + " FROM (SELECT " + cols + " WHERE false)";
+    }
     std::string list;
     for (const auto& f : data.files) {
       DA_ASSIGN_OR_RETURN(std::string lit, Lit(f.string()));
       list += (list.empty() ? "" : ", ") + lit;
     }
-    if (data.file_type == "parquet") {
-      from = "read_parquet([" + list + "])";
-    } else {
-      // Sliced CSV has no header in any slice: the names come from the table's columns.
-      std::string struct_cols;
-      for (const auto& c : columns) {
-        DA_ASSIGN_OR_RETURN(std::string name, Lit(c.name));
-        struct_cols += (struct_cols.empty() ? "" : ", ") + name + ": 'VARCHAR'";
-      }
-      from = "read_csv([" + list + "], header=" + (data.sliced ? "false" : "true") +
-             ", columns={" + struct_cols + "}, delim=',', quote='\"', escape='\"', "
-             "allow_quoted_nulls=false, max_line_size=16777216, auto_detect=false, "
-             "compression='" + (data.gzip ? "gzip" : "none") + "')";
+    if (data.file_type == "parquet") return "SELECT " + select + " FROM read_parquet([" + list + "])";
+    // Sliced CSV has no header in any slice: the names come from the table's columns.
+    std::string struct_cols;
+    for (const auto& c : columns) {
+      DA_ASSIGN_OR_RETURN(std::string name, Lit(c.name));
+      struct_cols += (struct_cols.empty() ? "" : ", ") + name + ": '" +
+                     (csv_typed ? c.type : std::string("VARCHAR")) + "'";
     }
+    return "SELECT " + select + " FROM read_csv([" + list + "], header=" +
+           (data.sliced ? "false" : "true") + ", columns={" + struct_cols +
+           "}, delim=',', quote='\"', escape='\"', allow_quoted_nulls=false, "
+           "max_line_size=16777216, auto_detect=false, compression='" +
+           (data.gzip ? "gzip" : "none") + "')";
+  };
+  DA_ASSIGN_OR_RETURN(std::string fast, build(true));
+  Status st = sink.CopyQuery(fast);
+  if (!st.ok() && st.code() != StatusCode::kDeadlineExceeded &&
+      st.message().find("onver") != std::string::npos) {
+    spdlog::info("keboola: {}: typed CSV read failed, casting from text instead", table_id);
+    DA_ASSIGN_OR_RETURN(std::string slow, build(false));
+    st = sink.CopyQuery(slow);
   }
-  Status st = sink.CopyQuery("SELECT " + select + " FROM " + from);
   if (!st.ok()) {
     std::string msg = st.message();
     if (auto cut = msg.find("\n\nLINE "); cut != std::string::npos) msg.resize(cut);
