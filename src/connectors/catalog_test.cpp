@@ -52,7 +52,7 @@ TEST_F(CatalogTest, ListsBuiltinsAndInstalledAndReportsBrokenManifests) {
   auto listing = ListConnectors(config_);
   std::vector<std::string> names;
   for (const auto& e : listing.connectors) names.push_back(e.manifest.name + (e.is_builtin ? "*" : ""));
-  EXPECT_EQ(names, (std::vector<std::string>{"files*", "crm"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"files*", "keboola*", "crm"}));
   ASSERT_EQ(listing.problems.size(), 3u);
   std::string all;
   for (const auto& p : listing.problems) all += p.message() + "\n";
@@ -86,7 +86,7 @@ TEST_F(CatalogTest, TheRegistryCreatesInstalledConnectors) {
       << "name: files_copy\nversion: \"1.0.0\"\ndescription: d\ncapabilities: [discover, read]\n"
          "entrypoint: files\n";
   kit::ConnectorRegistry registry = MakeConnectorRegistry(config_);
-  EXPECT_EQ(registry.Names(), (std::vector<std::string>{"crm", "files", "files_copy"}));
+  EXPECT_EQ(registry.Names(), (std::vector<std::string>{"crm", "files", "files_copy", "keboola"}));
   auto crm = registry.Create("crm");
   ASSERT_TRUE(crm.ok());
   EXPECT_EQ((*crm)->name(), "crm");
