@@ -208,8 +208,10 @@ TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
       Record("in.c-test.token_echo", "token_echo"),
       Record("in.c-test.nope", "nope"),
       Record("in.c-flights.airports", "airports"),
+      Record("in.c-test.gcs_sliced", "gcs_sliced"),
   };
   auto env = emu_->Env();
+  env.push_back("DA_GCS_ENDPOINT=" + emu_->url());
   env.push_back("DA_TEMP_DIR=" + (tmp.path() / "scratch").string());
   auto r = RunExtract(tmp.path(), tables, env, "    job_timeout_seconds: 2\n");
   ASSERT_EQ(r.tables.size(), tables.size()) << r.err;
@@ -223,6 +225,9 @@ TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
   EXPECT_EQ(r.tables["in.c-test.broken_slice"]["rows"], 1461);
   EXPECT_EQ(r.tables["in.c-flights.airports"]["status"], "ok") << error_of("in.c-flights.airports");
   EXPECT_EQ(r.tables["in.c-flights.airports"]["rows"], 3376);
+  // gs:// slices: fetched from the GCS JSON API with the issued bearer token.
+  EXPECT_EQ(r.tables["in.c-test.gcs_sliced"]["status"], "ok") << error_of("in.c-test.gcs_sliced");
+  EXPECT_EQ(r.tables["in.c-test.gcs_sliced"]["rows"], 1461);
 
   EXPECT_NE(error_of("in.c-test.job_error").find("Snowflake unload failed"), std::string::npos)
       << error_of("in.c-test.job_error");
@@ -351,14 +356,14 @@ TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   auto reg = server.Get("/api/admin/registry");
   ASSERT_TRUE(reg);
   auto tables = json::parse(reg->body)["tables"];
-  EXPECT_EQ(tables.size(), 2u + 7u) << reg->body;  // 10 discovered − 2 drift − 1 invalid
+  EXPECT_EQ(tables.size(), 2u + 8u) << reg->body;  // 11 discovered − 2 drift − 1 invalid
   for (const auto& t : tables) {
     if (t["id"] == "in.c-weather.seattle_weather") EXPECT_EQ(t["source_type"], "files");  // untouched
   }
   // Again: the same tables are now existing_match and nothing is registered twice.
   auto again = server.Post("/api/admin/discover-and-register?dry_run=false", "");
   ASSERT_TRUE(again);
-  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 7);
+  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 8);
   auto bad = server.Post("/api/admin/discover-and-register?dry_run=maybe", "");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 422);

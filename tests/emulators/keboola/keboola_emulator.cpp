@@ -24,7 +24,8 @@
 // Behaviour tables: in.c-test.job_error (job ends in error), in.c-test.job_stuck (never
 // finishes), in.c-test.broken_slice (first download of each slice breaks midway),
 // in.c-test.token_echo (export answers 400 with the token in the body), in.c-test.empty
-// (manifest without entries).
+// (manifest without entries), in.c-test.gcs_sliced (gs:// manifest entries + gcsCredentials;
+// GET /storage/v1/b/kbc-files-emu/o/<key>?alt=media with the bearer token).
 #include <httplib.h>
 
 #include <atomic>
@@ -76,6 +77,7 @@ struct File {
   int64_t id = 0;
   std::string name, file_type, signature, table_id;
   bool sliced = true, gz = false;
+  bool gcs = false;  // manifest entries are gs:// URLs served by the fake GCS JSON API
   std::vector<Slice> slices;  // sliced; or the one file when single
   int64_t size = 0;
 };
@@ -201,6 +203,7 @@ class Emulator {
         {"in.c-test.job_stuck", "", "SELECT 1 AS id", {}},
         {"in.c-test.broken_slice", "", "SELECT * FROM read_csv(" + file("seattle-weather.csv") + ")", {"date"}},
         {"in.c-test.token_echo", "", "SELECT 1 AS id", {}},
+        {"in.c-test.gcs_sliced", "", "SELECT * FROM read_csv(" + file("seattle-weather.csv") + ")", {"date"}},
         {"in.c-test.x'; DROP TABLE t; --", "", "SELECT 1 AS id", {}},
     };
     int n = 0;
@@ -321,7 +324,9 @@ class Emulator {
       }
       Json(res, 200, FileJson(it->second, req.has_param("federationToken")));
     });
-    srv.Get(R"(/_files/(\d+)/([^/]+))", [this](const auto& req, auto& res) { Download(req, res); });
+    srv.Get(R"(/_files/(\d+)/([^/]+))", [this](const auto& req, auto& res) { Download(req, res, false); });
+    // Fake GCS JSON API media download: /storage/v1/b/<bucket>/o/<file id>%2F<object>?alt=media.
+    srv.Get(R"(/storage/v1/b/kbc-files-emu/o/(\d+)/([^/]+))", [this](const auto& req, auto& res) { Download(req, res, true); });
     srv.Post("/_emulator/fail", [this](const auto& req, auto& res) {
       Fault f;
       f.status = std::stoi(req.has_param("status") ? req.get_param_value("status") : "503");
@@ -447,7 +452,12 @@ class Emulator {
               {"provider", "aws"}, {"region", "us-east-1"}, {"sizeBytes", f.size},
               {"tags", {"table-export"}}, {"maxAgeDays", 15}, {"runId", nullptr}, {"runIds", json::array()},
               {"creatorToken", {{"id", 204}, {"description", "da-emulator"}}}};
-    if (federation) {
+    if (federation && f.gcs) {
+      j["provider"] = "gcp";
+      j["gcsCredentials"] = {{"access_token", "ya29.emulated-" + f.signature}, {"expires_in", 3599},
+                             {"token_type", "Bearer"}, {"projectId", "kbc-files-emu"}};
+      j["gcsPath"] = {{"bucket", "kbc-files-emu"}, {"key", std::to_string(f.id)}};
+    } else if (federation) {
       j["credentials"] = {{"AccessKeyId", "ASIAEMULATOR"}, {"SecretAccessKey", "emulated-secret"},
                           {"SessionToken", "emulated-session"}, {"Expiration", KbcTime(std::time(nullptr) + 3600)}};
       j["s3Path"] = {{"bucket", "kbc-sapi-files"}, {"key", "exp-15/1234/table-exports/" + std::to_string(f.id)}};
@@ -628,6 +638,7 @@ class Emulator {
     f.file_type = type;
     f.gz = gz;
     f.sliced = t.sliced;
+    f.gcs = t.id == "in.c-test.gcs_sliced";
     std::mt19937_64 rng(id);
     f.signature = std::to_string(rng());
     const std::string ext = type == "parquet" ? "parquet" : (gz ? "csv.gz" : "csv");
@@ -668,8 +679,10 @@ class Emulator {
     json entries = json::array();
     for (const auto& s : f.slices) {
       f.size += static_cast<int64_t>(fs::file_size(s.path));
-      entries.push_back({{"url", Base() + "/_files/" + std::to_string(id) + "/" + s.name + "?X-Amz-Signature=" + f.signature},
-                         {"mandatory", true}});
+      const std::string url = f.gcs ? "gs://kbc-files-emu/" + std::to_string(id) + "/" + s.name
+                                    : Base() + "/_files/" + std::to_string(id) + "/" + s.name +
+                                          "?X-Amz-Signature=" + f.signature;
+      entries.push_back({{"url", url}, {"mandatory", true}});
     }
     if (f.sliced) {
       std::ofstream(dir / "manifest") << PhpJson({{"entries", entries}});
@@ -685,7 +698,7 @@ class Emulator {
     return st.ok() ? "" : st.message();
   }
 
-  void Download(const httplib::Request& req, httplib::Response& res) {
+  void Download(const httplib::Request& req, httplib::Response& res, bool gcs) {
     File f;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -697,7 +710,13 @@ class Emulator {
       }
       f = it->second;
     }
-    if (req.get_param_value("X-Amz-Signature") != f.signature) {
+    if (gcs && (req.get_header_value("Authorization") != "Bearer ya29.emulated-" + f.signature ||
+                req.get_param_value("alt") != "media")) {
+      res.status = 401;
+      res.set_content("{\"error\":{\"code\":401,\"message\":\"Invalid Credentials\"}}", "application/json");
+      return;
+    }
+    if (!gcs && req.get_param_value("X-Amz-Signature") != f.signature) {
       res.status = 403;
       res.set_content("<Error><Code>SignatureDoesNotMatch</Code></Error>", "application/xml");
       return;
