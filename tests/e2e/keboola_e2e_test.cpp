@@ -191,6 +191,17 @@ TEST_F(KeboolaE2E, ConnectorTestChecksTheTokenAgainstVerify) {
   EXPECT_EQ(j["checks"][0]["outcome"], "fail");
   EXPECT_NE(j["checks"][0]["detail"].get<std::string>().find("401"), std::string::npos) << bad.out;
   EXPECT_EQ((bad.out + bad.err).find("wrong-token-123456"), std::string::npos);
+
+  // The right token: the health check and the whole contract suite pass.
+  std::ofstream(tmp.path() / "instance.yaml") << "sources:\n  keboola:\n    poll_initial_ms: 50\n";
+  auto good = RunDa({"connector", "test", "keboola", "--json", "--data-dir",
+                     (tmp.path() / "data").string(), "--config", (tmp.path() / "instance.yaml").string()},
+                    tmp.path() / "client", emu_->Env());
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  auto g = json::parse(good.out, nullptr, false);
+  ASSERT_TRUE(g.is_object()) << good.out;
+  EXPECT_EQ(g["passed"], true) << good.out;
+  EXPECT_EQ(g["checks"][0]["outcome"], "pass") << good.out;
 }
 
 TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
@@ -314,6 +325,20 @@ TEST_F(KeboolaE2E, ExportFilterAndParquetAndIncremental) {
   EXPECT_EQ(after, std::vector<std::string>({"1462,2016-01-01"}));
   auto exports2 = emu_->Control("/_emulator/exports");
   EXPECT_EQ(exports2.back()["params"]["changedSince"], "-7 days");
+
+  // Partitioned by year of `date`: one file per year, every row once.
+  auto part = Record("in.c-test.broken_slice", "weather_by_year");
+  part.sync_strategy = "partitioned";
+  part.partition_by = "date";
+  part.partition_granularity = "year";
+  part.primary_key = {"date"};
+  TempDir tmp3;
+  auto p = RunExtract(tmp3.path(), {part}, emu_->Env());
+  ASSERT_EQ(p.tables[part.id]["status"], "ok") << p.tables[part.id].dump();
+  EXPECT_EQ(p.tables[part.id]["rows"], 1461);
+  std::vector<std::string> files;
+  for (const auto& f : p.tables[part.id]["files"]) files.push_back(f["name"]);
+  EXPECT_EQ(files, std::vector<std::string>({"2012.parquet", "2013.parquet", "2014.parquet", "2015.parquet"}));
 }
 
 TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
