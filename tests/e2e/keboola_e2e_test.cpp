@@ -223,6 +223,8 @@ TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
   };
   auto env = emu_->Env();
   env.push_back("DA_GCS_ENDPOINT=" + emu_->url());
+  // Left by a killed process (pid 999999 does not exist): removed by the next read.
+  fs::create_directories(tmp.path() / "scratch" / "keboola-999999-abcdef" / "x");
   env.push_back("DA_TEMP_DIR=" + (tmp.path() / "scratch").string());
   auto r = RunExtract(tmp.path(), tables, env, "    job_timeout_seconds: 2\n");
   ASSERT_EQ(r.tables.size(), tables.size()) << r.err;

@@ -1,6 +1,10 @@
 #include "connectors/keboola/keboola_connector.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,7 +23,9 @@ using nlohmann::json;
 
 namespace {
 
-/// A private scratch directory, removed (with its content) by the destructor.
+/// A private scratch directory `keboola-<pid>-XXXXXX`, removed (with its content) by the
+/// destructor. A process killed mid-read (cancelled sync, time limit) cannot clean up: the next
+/// one removes the directories of processes that no longer exist.
 class TempDir {
  public:
   static Result<TempDir> Make(const fs::path& fallback) {
@@ -27,7 +33,8 @@ class TempDir {
     fs::path base = env && *env ? fs::path(env) : fallback;
     std::error_code ec;
     fs::create_directories(base, ec);
-    std::string tmpl = (base / "keboola-XXXXXX").string();
+    RemoveOrphans(base);
+    std::string tmpl = (base / ("keboola-" + std::to_string(getpid()) + "-XXXXXX")).string();
     if (!mkdtemp(tmpl.data())) {
       return Unavailable("keboola: cannot create a temp directory under " + base.string());
     }
@@ -44,6 +51,18 @@ class TempDir {
 
  private:
   explicit TempDir(fs::path p) : path_(std::move(p)) {}
+  static void RemoveOrphans(const fs::path& base) {
+    std::error_code ec;
+    for (fs::directory_iterator it(base, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!name.starts_with("keboola-")) continue;
+      const long pid = std::strtol(name.c_str() + 8, nullptr, 10);
+      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        std::error_code rm;
+        fs::remove_all(it->path(), rm);
+      }
+    }
+  }
   fs::path path_;
 };
 
