@@ -414,5 +414,24 @@ TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   EXPECT_EQ(server.Output().find(emu_->token()), std::string::npos) << "token in the server log";
 }
 
+TEST_F(KeboolaE2E, DiscoverAndRegisterWithABadTokenChangesNothing) {
+  TempDir tmp;
+  ServerProcess server(tmp.path() / "data", emu_->Env("bad-token-4242-xyz"));
+  auto r = server.Post("/api/admin/discover-and-register?dry_run=false", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502) << r->body;
+  auto j = json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r->body;
+  EXPECT_EQ(j["error"]["code"], "source_error");
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("Invalid access token"), std::string::npos);
+  EXPECT_EQ(r->body.find("bad-token-4242-xyz"), std::string::npos);
+  auto reg = server.Get("/api/admin/registry");
+  ASSERT_TRUE(reg);
+  EXPECT_TRUE(json::parse(reg->body)["tables"].empty());
+  auto unknown = server.Post("/api/admin/discover-and-register?source=nope", "");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+}
+
 }  // namespace
 }  // namespace da::e2e
