@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <thread>
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <optional>
@@ -655,40 +657,69 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
   std::optional<db::Database> work_db;  // opened at the first table to extract
   std::set<std::string> seen;
 
+  // Tables to extract, in source_tables order. Per-source config `table_concurrency` (default
+  // 1) reads that many tables at once, each with its own connector instance and connection;
+  // results are applied in order afterwards.
+  struct Slot {
+    const state::TableRecord* table = nullptr;
+    ExtractStats stats;
+    bool run = false;
+    Status status = Status::Ok();
+    TableDone done;
+    size_t index = 0;
+  };
+  std::vector<Slot> slots;
   for (const auto& t : source_tables) {
     if (!only_ids.empty() && !only_ids.count(t.id)) continue;
     if (!seen.insert(t.id).second) continue;
-    ExtractStats s;
-    s.table_id = t.id;
-    s.name = t.name;
+    Slot slot;
+    slot.table = &t;
+    slot.stats.table_id = t.id;
+    slot.stats.name = t.name;
+    slot.index = seen.size();
     if (auto it = plan.invalid.find(t.id); it != plan.invalid.end()) {
-      s.error = "invalid_argument: " + it->second;
-      report.tables.push_back(std::move(s));
-      continue;
+      slot.stats.error = "invalid_argument: " + it->second;
+    } else {
+      slot.run = true;
+      if (!work_db) {
+        db::DatabaseOptions work_options;
+        work_options.settings = {{"memory_limit", options_.memory_limit},
+                                 {"threads", std::to_string(std::max(1, options_.threads))},
+                                 {"preserve_insertion_order", "false"},
+                                 {"temp_directory", (tmp_dir / "duckdb").string()},
+                                 {"autoinstall_known_extensions", "false"}};
+        DA_ASSIGN_OR_RETURN(auto opened, db::Database::Open(":memory:", work_options));
+        work_db.emplace(std::move(opened));
+      }
     }
-    if (!work_db) {
-      db::DatabaseOptions work_options;
-      work_options.settings = {{"memory_limit", options_.memory_limit},
-                               {"threads", std::to_string(std::max(1, options_.threads))},
-                               {"preserve_insertion_order", "false"},
-                               {"temp_directory", (tmp_dir / "duckdb").string()},
-                               {"autoinstall_known_extensions", "false"}};
-      DA_ASSIGN_OR_RETURN(auto opened, db::Database::Open(":memory:", work_options));
-      work_db.emplace(std::move(opened));
-    }
+    slots.push_back(std::move(slot));
+  }
+  size_t concurrency = 1;
+  if (auto it = config.find("table_concurrency"); it != config.end() && !it->second.empty()) {
+    concurrency = static_cast<size_t>(std::clamp(std::atol(it->second.c_str()), 1L, 16L));
+  }
+  auto extract_slot = [&](Slot& slot, Connector& instance) {
     const auto start = std::chrono::steady_clock::now();
-    auto prev = previous_state.tables.find(t.id);
-    TableJob job{t,       *connector, config, data_dir, tmp_dir,
-                 prev == previous_state.tables.end() ? nullptr : &prev->second,
-                 seen.size()};
-    TableDone done;
-    Status st = [&]() -> Status {
+    auto prev = previous_state.tables.find(slot.table->id);
+    TableJob job{*slot.table, instance, config, data_dir, tmp_dir,
+                 prev == previous_state.tables.end() ? nullptr : &prev->second, slot.index};
+    slot.status = [&]() -> Status {
       DA_ASSIGN_OR_RETURN(auto conn, work_db->Connect());
-      return ExtractTable(conn, job, &s, &done);
+      return ExtractTable(conn, job, &slot.stats, &slot.done);
     }();
-    s.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
+    slot.stats.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+  };
+  auto apply = [&](Slot& slot) {
+    const state::TableRecord& t = *slot.table;
+    ExtractStats& s = slot.stats;
+    if (!slot.run) {
+      report.tables.push_back(std::move(s));
+      return;
+    }
+    const Status& st = slot.status;
+    TableDone& done = slot.done;
     if (st.ok()) {
       s.status = "ok";
       s.rows = done.meta.rows;
@@ -713,6 +744,29 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
       spdlog::warn("source {}: table {} failed: {}", source, t.id, s.error);
     }
     report.tables.push_back(std::move(s));
+  };
+  if (concurrency <= 1) {
+    for (auto& slot : slots) {
+      if (slot.run) extract_slot(slot, *connector);
+      apply(slot);  // state saved table by table, as each finishes
+    }
+  } else {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      auto instance = connectors_.Create(source);
+      for (size_t i = next++; i < slots.size(); i = next++) {
+        if (!slots[i].run) continue;
+        if (!instance.ok()) {
+          slots[i].status = instance.status();
+          continue;
+        }
+        extract_slot(slots[i], **instance);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t n = 0; n < std::min(concurrency, slots.size()); ++n) threads.emplace_back(worker);
+    for (auto& th : threads) th.join();
+    for (auto& slot : slots) apply(slot);
   }
   for (const auto& id : only_ids) {
     if (seen.count(id)) continue;

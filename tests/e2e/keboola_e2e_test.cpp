@@ -119,7 +119,7 @@ Extract RunExtract(const fs::path& dir, const std::vector<state::TableRecord>& t
   json reg = {{"tables", json::array()}};
   for (const auto& t : tables) reg["tables"].push_back(state::TableRecordToJson(t));
   std::ofstream(dir / "registry.json") << reg.dump();
-  std::ofstream(dir / "instance.yaml") << "sources:\n  keboola:\n    poll_initial_ms: 50\n"
+  std::ofstream(dir / "instance.yaml") << "sources:\n  keboola:\n    table_concurrency: 4\n    poll_initial_ms: 50\n"
                                           "    poll_max_ms: 200\n" << yaml;
   auto r = RunDa({"extract", "keboola", "--data-dir", (dir / "data").string(), "--registry-json",
                   (dir / "registry.json").string(), "--config", (dir / "instance.yaml").string()},
