@@ -220,6 +220,7 @@ TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
       Record("in.c-test.nope", "nope"),
       Record("in.c-flights.airports", "airports"),
       Record("in.c-test.gcs_sliced", "gcs_sliced"),
+      Record("in.c-test.typed_blank", "typed_blank"),
   };
   auto env = emu_->Env();
   env.push_back("DA_GCS_ENDPOINT=" + emu_->url());
@@ -238,6 +239,11 @@ TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
   EXPECT_EQ(r.tables["in.c-test.broken_slice"]["rows"], 1461);
   EXPECT_EQ(r.tables["in.c-flights.airports"]["status"], "ok") << error_of("in.c-flights.airports");
   EXPECT_EQ(r.tables["in.c-flights.airports"]["rows"], 3376);
+  // A quoted '' in an INTEGER column: the typed CSV read falls back to text + CAST ('' = NULL).
+  EXPECT_EQ(r.tables["in.c-test.typed_blank"]["status"], "ok") << error_of("in.c-test.typed_blank");
+  auto blank = DuckDbRows("SELECT typeof(n), count(n), sum(n) FROM '" +
+                          Parquet(tmp.path(), "in.c-test.typed_blank").string() + "' GROUP BY ALL");
+  EXPECT_EQ(blank, std::vector<std::string>({"BIGINT,1,7"}));
   // gs:// slices: fetched from the GCS JSON API with the issued bearer token.
   EXPECT_EQ(r.tables["in.c-test.gcs_sliced"]["status"], "ok") << error_of("in.c-test.gcs_sliced");
   EXPECT_EQ(r.tables["in.c-test.gcs_sliced"]["rows"], 1461);
@@ -383,14 +389,14 @@ TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   auto reg = server.Get("/api/admin/registry");
   ASSERT_TRUE(reg);
   auto tables = json::parse(reg->body)["tables"];
-  EXPECT_EQ(tables.size(), 2u + 8u) << reg->body;  // 11 discovered − 2 drift − 1 invalid
+  EXPECT_EQ(tables.size(), 2u + 9u) << reg->body;  // 12 discovered − 2 drift − 1 invalid
   for (const auto& t : tables) {
     if (t["id"] == "in.c-weather.seattle_weather") EXPECT_EQ(t["source_type"], "files");  // untouched
   }
   // Again: the same tables are now existing_match and nothing is registered twice.
   auto again = server.Post("/api/admin/discover-and-register?dry_run=false", "");
   ASSERT_TRUE(again);
-  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 8);
+  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 9);
   auto bad = server.Post("/api/admin/discover-and-register?dry_run=maybe", "");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 422);
