@@ -43,6 +43,11 @@ class Connector {
   /// invalid_argument when it cannot be parsed or the record is unusable; the message names
   /// the offending locator. The runtime turns any error into that table's "error" stats.
   virtual Status Read(const ReadOptions& options, ParquetSink& sink);
+
+  /// How many tables of one source the runtime extracts at once when the source config does
+  /// not set `table_concurrency` (1..16). Connectors whose reads wait on a remote service
+  /// (e.g. Keboola export jobs) answer more than 1.
+  virtual int default_table_concurrency() const { return 1; }
 };
 
 /// Makes a fresh connector instance.

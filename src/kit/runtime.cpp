@@ -657,8 +657,8 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
   std::optional<db::Database> work_db;  // opened at the first table to extract
   std::set<std::string> seen;
 
-  // Tables to extract, in source_tables order. Per-source config `table_concurrency` (default
-  // 1) reads that many tables at once, each with its own connector instance and connection;
+  // Tables to extract, in source_tables order. Per-source config `table_concurrency` (default:
+  // the connector's default_table_concurrency()) reads that many tables at once, each with its own connector instance and connection;
   // results are applied in order afterwards.
   struct Slot {
     const state::TableRecord* table = nullptr;
@@ -694,7 +694,7 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
     }
     slots.push_back(std::move(slot));
   }
-  size_t concurrency = 1;
+  size_t concurrency = static_cast<size_t>(std::clamp(connector->default_table_concurrency(), 1, 16));
   if (auto it = config.find("table_concurrency"); it != config.end() && !it->second.empty()) {
     concurrency = static_cast<size_t>(std::clamp(std::atol(it->second.c_str()), 1L, 16L));
   }

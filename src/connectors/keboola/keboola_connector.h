@@ -39,6 +39,9 @@ class KeboolaConnector : public kit::Connector {
   kit::Capability capabilities() const override {
     return kit::Capability::kDiscover | kit::Capability::kRead;
   }
+  /// Export jobs mostly wait on Keboola, so 4 tables are exported at once unless the source
+  /// config sets `table_concurrency`.
+  int default_table_concurrency() const override { return 4; }
 
   /// Every table the token can read, with columns, primary key and description; view names
   /// are made unique. Errors: invalid_argument for bad config; unauthenticated (401) etc. with
