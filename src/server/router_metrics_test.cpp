@@ -13,7 +13,7 @@ namespace {
 class RouterMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_ = std::make_unique<Router>(server_, [](const std::string& token) -> Result<state::Principal> {
+    router_ = std::make_unique<Router>(server_, [](const std::string& token, const std::string&) -> Result<state::Principal> {
       if (token == "good") return state::Principal{"u1", "u@x", false, "t1"};
       return Unauthenticated("invalid token");
     });
