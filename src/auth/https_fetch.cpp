@@ -133,6 +133,10 @@ Result<FetchResponse> Fetch(const FetchRequest& request) {
   curl_easy_setopt(c, CURLOPT_USERAGENT, "da");
   DA_RETURN_IF_ERROR(ConfigureTlsTrust(c));
   std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Accept: application/json"));
+  if (!request.bearer_token.empty()) {
+    curl_slist* more = curl_slist_append(headers.get(), ("Authorization: Bearer " + request.bearer_token).c_str());
+    if (more == nullptr) return Internal("out of memory");
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   if (request.post) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);

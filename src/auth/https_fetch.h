@@ -22,6 +22,7 @@ struct FetchRequest {
   std::string form_body;
   std::string basic_user;             ///< HTTP Basic credentials when non-empty (already form-encoded)
   std::string basic_password;
+  std::string bearer_token;            ///< `Authorization: Bearer` when non-empty
   long timeout_ms = 10'000;           ///< whole request
 };
 

@@ -81,6 +81,7 @@ OidcIdentity IdentityFrom(const json& claims, const std::string& groups_claim) {
 
 struct OidcClient::Discovery {
   std::string issuer, authorization_endpoint, token_endpoint;
+  std::string userinfo_endpoint;  // "" when the provider has none
   bool secret_post = false;  // client_secret_post instead of client_secret_basic
   std::shared_ptr<JwksCache> jwks;
 };
@@ -143,6 +144,10 @@ Result<std::shared_ptr<const OidcClient::Discovery>> OidcClient::Discover() {
                              std::pair{"token_endpoint", &d->token_endpoint}, std::pair{"jwks_uri", &jwks_uri}}) {
     if (value->empty()) return InvalidArgument(std::string("OIDC discovery lacks ") + name);
     DA_RETURN_IF_ERROR(CheckFetchUrl(*value).WithContext(std::string("OIDC discovery ") + name));
+  }
+  d->userinfo_endpoint = StringField(doc, "userinfo_endpoint");
+  if (!d->userinfo_endpoint.empty()) {
+    DA_RETURN_IF_ERROR(CheckFetchUrl(d->userinfo_endpoint).WithContext("OIDC discovery userinfo_endpoint"));
   }
   auto methods = doc.find("token_endpoint_auth_methods_supported");
   if (methods != doc.end() && methods->is_array()) {
@@ -213,13 +218,32 @@ Result<OidcLoginResult> OidcClient::CompleteLogin(const std::string& code, const
     return Unauthenticated("OIDC token endpoint refused the code (HTTP " + std::to_string(response.status) + ", " +
                            OAuthErrorCode(response.body) + ")");
   }
-  std::string id_token = StringField(json::parse(response.body, nullptr, false), "id_token");
+  const json tokens = json::parse(response.body, nullptr, false);
+  std::string id_token = StringField(tokens, "id_token");
   if (id_token.empty()) return Unauthenticated("OIDC token endpoint answered without an ID token");
   IdTokenExpectations expect{d->issuer, config_.client_id, p.nonce, clock_()};
   auto claims = VerifyIdToken(id_token, *d->jwks, expect);
   if (!claims.ok()) {
     if (claims.status().code() == StatusCode::kUnauthenticated) return claims.status().WithContext("OIDC sign-in refused");
     return claims.status();
+  }
+  // Providers that keep scope claims out of the ID token serve them at the userinfo endpoint.
+  bool want_userinfo = !claims->contains("email") || (!config_.groups_claim.empty() && !claims->contains(config_.groups_claim));
+  std::string access_token = StringField(tokens, "access_token");
+  if (want_userinfo && !d->userinfo_endpoint.empty() && !access_token.empty()) {
+    FetchRequest info_request = GetRequest(d->userinfo_endpoint);
+    info_request.bearer_token = access_token;
+    DA_ASSIGN_OR_RETURN(FetchResponse info, Fetch(info_request));
+    json info_claims = json::parse(info.body, nullptr, false);
+    if (info.status != 200 || !info_claims.is_object()) {
+      return Unauthenticated("OIDC userinfo endpoint refused the access token (HTTP " + std::to_string(info.status) + ")");
+    }
+    if (StringField(info_claims, "sub") != StringField(*claims, "sub")) {
+      return Unauthenticated("OIDC userinfo subject differs from the ID token subject");
+    }
+    for (auto& [name, value] : info_claims.items()) {
+      if (!claims->contains(name)) (*claims)[name] = value;
+    }
   }
   return OidcLoginResult{IdentityFrom(*claims, config_.groups_claim), p.next};
 }

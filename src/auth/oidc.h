@@ -74,6 +74,9 @@ class OidcClient {
   /// Exchanges the code (state consumed even on failure), verifies the ID token: signature against the JWKS
   /// (RS256 and ES256), iss, aud (and azp), exp/iat with 60 s skew, nonce. unauthenticated with a clear
   /// message on any failure (never echoes tokens).
+  /// When the ID token lacks `email` (or the groups claim), the provider's userinfo endpoint is
+  /// asked with the access token; its `sub` must equal the ID token's, and it only fills claims
+  /// the ID token lacks.
   Result<OidcLoginResult> CompleteLogin(const std::string& code, const std::string& state);
 
   const OidcConfig& config() const { return config_; }

@@ -152,6 +152,31 @@ TEST_F(OidcTest, IssuerMismatchOrUnreachableIssuerIsRefused) {
   EXPECT_EQ(OidcClient(remote_http).BeginLogin("/").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(OidcUserinfoTest, ClaimsMissingFromTheIdTokenComeFromUserinfo) {
+  testing::OidcTestProvider::Options options;
+  options.claims_in_userinfo_only = true;
+  auto idp = OidcTestProvider::Start({{"da", kSecret, kRedirect, "client_secret_basic", "RS256"}}, options);
+  ASSERT_TRUE(idp.ok()) << idp.status().ToString();
+  OidcConfig config;
+  config.issuer = (*idp)->issuer();
+  config.client_id = "da";
+  config.client_secret = kSecret;
+  config.redirect_uri = kRedirect;
+  config.scopes = "openid email profile groups";
+  config.groups_claim = "groups";
+  OidcClient client(config);
+  auto url = client.BeginLogin("/");
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  auto callback = BrowserSignIn(*url, "hana", kRedirect);
+  ASSERT_TRUE(callback.ok()) << callback.status().ToString();
+  auto result = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
+  ASSERT_TRUE(result.ok()) << result.status().ToString() << (*idp)->server_log();
+  EXPECT_EQ(result->identity.subject, "hana");
+  EXPECT_EQ(result->identity.email, "hana@example.test");
+  EXPECT_TRUE(result->identity.email_verified);
+  EXPECT_EQ(result->identity.groups, (std::vector<std::string>{"analysts", "hana-team"}));
+}
+
 TEST(OidcConfigTest, FromEnvironment) {
   for (const char* v : {"DA_OIDC_ISSUER", "DA_OIDC_CLIENT_ID", "DA_OIDC_CLIENT_SECRET", "DA_OIDC_REDIRECT_URI",
                         "DA_OIDC_SCOPES", "DA_OIDC_GROUPS_CLAIM", "DA_OIDC_NAME"}) {

@@ -40,10 +40,22 @@ struct OidcTestClient {
 
 class OidcTestProvider {
  public:
+  struct Options {
+    std::string tls_cert_file;             ///< with the key (PEM): serve https; trust the CA via DA_CA_FILE
+    std::string tls_key_file;
+    bool claims_in_userinfo_only = false;  ///< email/profile/groups only at the userinfo endpoint
+  };
   /// `tls_cert_file`/`tls_key_file` (PEM): serve https; trust the CA through DA_CA_FILE.
   static Result<std::unique_ptr<OidcTestProvider>> Start(const std::vector<OidcTestClient>& clients,
                                                          const std::string& tls_cert_file = "",
                                                          const std::string& tls_key_file = "") {
+    Options options;
+    options.tls_cert_file = tls_cert_file;
+    options.tls_key_file = tls_key_file;
+    return Start(clients, options);
+  }
+  static Result<std::unique_ptr<OidcTestProvider>> Start(const std::vector<OidcTestClient>& clients,
+                                                         const Options& options) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : clients) {
       list.push_back({{"client_id", c.client_id},
@@ -53,10 +65,11 @@ class OidcTestProvider {
                       {"id_token_signed_response_alg", c.id_token_alg}});
     }
     std::vector<std::string> env = {"OIDC_CLIENTS=" + list.dump()};
-    if (!tls_cert_file.empty()) {
-      env.push_back("OIDC_TLS_CERT=" + tls_cert_file);
-      env.push_back("OIDC_TLS_KEY=" + tls_key_file);
+    if (!options.tls_cert_file.empty()) {
+      env.push_back("OIDC_TLS_CERT=" + options.tls_cert_file);
+      env.push_back("OIDC_TLS_KEY=" + options.tls_key_file);
     }
+    if (options.claims_in_userinfo_only) env.push_back("OIDC_CLAIMS_IN_USERINFO=1");
     std::unique_ptr<OidcTestProvider> p(new OidcTestProvider());
     DA_ASSIGN_OR_RETURN(p->emulator_, NodeEmulator::Start(DA_SOURCE_DIR "/tests/emulators/oidc/server.js", {}, env));
     p->issuer_ = p->emulator_->ready().value("issuer", "");

@@ -4,6 +4,7 @@
 //   OIDC_CLIENTS   JSON array of clients: [{client_id, client_secret, redirect_uris,
 //                  token_endpoint_auth_method?, id_token_signed_response_alg? ("RS256"|"ES256")}]
 //   OIDC_TLS_CERT, OIDC_TLS_KEY  PEM files: serve https (else plain http on 127.0.0.1)
+//   OIDC_CLAIMS_IN_USERINFO=1    email/profile/groups claims only at userinfo, not in the ID token
 // Listens on 127.0.0.1 with an OS-chosen port and prints one line when ready:
 //   {"issuer":"http(s)://127.0.0.1:<port>","port":<port>}
 // Sign-in uses oidc-provider's development interactions: any login name with any password;
@@ -43,7 +44,9 @@ server.listen(0, '127.0.0.1', () => {
     jwks,
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
-    conformIdTokenClaims: false, // the scope claims go into the ID token, as Google does
+    // By default the scope claims go into the ID token, as Google does; OIDC_CLAIMS_IN_USERINFO=1
+    // keeps them at the userinfo endpoint only (Keycloak/Entra-like, the spec's default).
+    conformIdTokenClaims: process.env.OIDC_CLAIMS_IN_USERINFO === '1',
     pkce: { required: () => true, methods: ['S256'] },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
     features: { devInteractions: { enabled: true } },
