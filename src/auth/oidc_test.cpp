@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "auth/testing/oidc_test_provider.h"
 
@@ -134,6 +137,26 @@ TEST_F(OidcTest, PendingLoginExpiresAfterTenMinutes) {
   auto late = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
   EXPECT_EQ(late.status().code(), StatusCode::kUnauthenticated);
   EXPECT_NE(late.status().message().find("expired"), std::string::npos);
+}
+
+TEST_F(OidcTest, ConcurrentLoginsGetDistinctStates) {
+  OidcClient client(Config());
+  std::mutex mu;
+  std::set<std::string> states;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto url = client.BeginLogin("/");
+        ASSERT_TRUE(url.ok()) << url.status().ToString();
+        std::lock_guard lock(mu);
+        states.insert(QueryParam(*url, "state"));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(states.size(), 100u);
+  EXPECT_EQ(client.pending_count(), 100u);
 }
 
 TEST_F(OidcTest, IssuerMismatchOrUnreachableIssuerIsRefused) {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/https_fetch.h"
 #include "auth/testing/node_emulator.h"
 #include "common/testing/temp_dir.h"
 
@@ -109,7 +110,7 @@ class SmtpTestServer {
   /// percent-encoded. Pass `host` "localhost" when a certificate names localhost.
   std::string Url(const std::string& host = "127.0.0.1") const {
     std::string creds;
-    if (!options_.user.empty()) creds = Escape(options_.user) + ":" + Escape(options_.password) + "@";
+    if (!options_.user.empty()) creds = FormEncode(options_.user) + ":" + FormEncode(options_.password) + "@";
     return std::string(options_.implicit_tls ? "smtps" : "smtp") + "://" + creds + host + ":" + std::to_string(port_);
   }
 
@@ -156,21 +157,6 @@ class SmtpTestServer {
 
  private:
   explicit SmtpTestServer(Options options) : options_(std::move(options)), dir_("da-smtp-") {}
-  static std::string Escape(const std::string& s) {
-    static const char* kHex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        out += '%';
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
-    }
-    return out;
-  }
-
   Options options_;
   da::testing::TempDir dir_;
   std::unique_ptr<NodeEmulator> emulator_;
