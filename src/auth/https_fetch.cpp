@@ -33,11 +33,6 @@ std::string UrlPart(CURLU* u, CURLUPart part) {
   return out;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
-  return host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos;
-}
-
 struct Sink {
   std::string body;
   bool too_big = false;
@@ -61,6 +56,11 @@ CURLcode AddExtraCas(CURL*, void* ssl_ctx, void* path) {
 }
 
 }  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  return host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos;
+}
 
 std::string UrlForMessage(std::string_view url) {
   std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());

@@ -35,6 +35,9 @@ struct FetchResponse {
 /// (without its query) otherwise.
 Status CheckFetchUrl(std::string_view url);
 
+/// True for 127.0.0.0/8 literals, "::1" / "[::1]" and "localhost" (a URL host as curl reports it).
+bool IsLoopbackHost(const std::string& host);
+
 /// The URL without query, fragment and user info: safe to put in messages.
 std::string UrlForMessage(std::string_view url);
 

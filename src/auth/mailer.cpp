@@ -46,7 +46,7 @@ std::string AddressOf(const std::string& from) {
 }
 
 struct SmtpUrl {
-  std::string scheme, host, port, password;
+  std::string scheme, host, port, user, password;
 };
 
 Result<SmtpUrl> ParseSmtpUrl(const std::string& url) {
@@ -61,7 +61,8 @@ Result<SmtpUrl> ParseSmtpUrl(const std::string& url) {
   if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return InvalidArgument("DA_SMTP_URL is not a valid URL");
   }
-  SmtpUrl s{part(CURLUPART_SCHEME), part(CURLUPART_HOST), part(CURLUPART_PORT), part(CURLUPART_PASSWORD, CURLU_URLDECODE)};
+  SmtpUrl s{part(CURLUPART_SCHEME), part(CURLUPART_HOST), part(CURLUPART_PORT), part(CURLUPART_USER),
+            part(CURLUPART_PASSWORD, CURLU_URLDECODE)};
   if (s.scheme != "smtp" && s.scheme != "smtps") return InvalidArgument("DA_SMTP_URL must start with smtp:// or smtps://");
   return s;
 }
@@ -175,7 +176,12 @@ Status SendMail(const SmtpConfig& config, const std::string& to, const std::stri
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60'000L);
-  if (url.scheme == "smtp") curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  if (url.scheme == "smtp") {
+    // STARTTLS when offered; required when a password would otherwise cross a network in clear
+    // text (a man in the middle can hide the STARTTLS offer).
+    bool must_tls = !url.user.empty() && !IsLoopbackHost(url.host);
+    curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(must_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+  }
   DA_RETURN_IF_ERROR(ConfigureTlsTrust(c));
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());

@@ -2,7 +2,7 @@
 /// Outgoing mail (magic links) through an SMTP server with libcurl.
 ///
 /// `DA_SMTP_URL`: `smtp://[user:pass@]host[:port]` (STARTTLS used when the server offers it,
-/// plain otherwise) or `smtps://[user:pass@]host[:port]` (implicit TLS). User and password are
+/// plain otherwise — except that with a user to a non-loopback host STARTTLS is required) or `smtps://[user:pass@]host[:port]` (implicit TLS). User and password are
 /// percent-encoded in the URL. TLS always verifies the server certificate (DA_CA_FILE adds CAs,
 /// see https_fetch.h). `DA_SMTP_FROM`: the From header, `addr@example.com` or
 /// `Name <addr@example.com>`. The password never appears in any message or log.

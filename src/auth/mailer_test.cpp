@@ -2,6 +2,8 @@
 #include "auth/mailer.h"
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -27,6 +29,21 @@ int ClosedPort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+// An IPv4 address of this machine that is not loopback, "" when there is none.
+std::string NonLoopbackAddress() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* a = list; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+    if (std::string(text).rfind("127.", 0) != 0) found = text;
+  }
+  ::freeifaddrs(list);
+  return found;
 }
 
 class MailerTest : public ::testing::Test {
@@ -103,6 +120,26 @@ TEST(MailerNoServerTest, HeaderInjectionAndBadAddressesAreRefused) {
   EXPECT_EQ(SendMail(config, "a@b@c", "s", "b").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(SendMail({"http://127.0.0.1:1", "noreply@da.example.test"}, "a@example.test", "s", "b").code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(MailerNetworkTest, PasswordNeverCrossesANetworkWithoutTls) {
+  std::string ip = NonLoopbackAddress();
+  if (ip.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  SmtpTestServer::Options options;  // offers no STARTTLS
+  options.user = "mailer";
+  options.password = "Net-Secret-5";
+  options.listen_host = "0.0.0.0";
+  auto smtp = SmtpTestServer::Start(options);
+  ASSERT_TRUE(smtp.ok()) << smtp.status().ToString();
+  Status s = SendMail({(*smtp)->Url(ip), "da@example.test"}, "ann@example.test", "s", "b");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(s.message().find("Net-Secret-5"), std::string::npos) << s.message();
+  EXPECT_TRUE((*smtp)->Mails().empty());
+  // The same server over loopback: no network in between, so no TLS needed.
+  ASSERT_TRUE(SendMail({(*smtp)->Url(), "da@example.test"}, "ann@example.test", "s", "b").ok());
+  auto mail = (*smtp)->WaitForMail(1);
+  ASSERT_TRUE(mail.ok());
+  EXPECT_FALSE(mail->secure);
 }
 
 TEST(SmtpConfigTest, FromEnvironment) {

@@ -86,14 +86,18 @@ class SmtpTestServer {
     std::string tls_cert_file;   ///< PEM; with a key: STARTTLS offered (or implicit TLS)
     std::string tls_key_file;
     bool implicit_tls = false;   ///< smtps instead of STARTTLS
+    std::string listen_host = "127.0.0.1";  ///< e.g. "0.0.0.0" to be reachable on other addresses
   };
 
   /// Starts a server without AUTH and without TLS.
   static Result<std::unique_ptr<SmtpTestServer>> Start() { return Start(Options()); }
   static Result<std::unique_ptr<SmtpTestServer>> Start(const Options& options) {
     std::unique_ptr<SmtpTestServer> s(new SmtpTestServer(options));
-    std::vector<std::string> env;
-    if (!options.user.empty()) env = {"SMTP_USER=" + options.user, "SMTP_PASS=" + options.password};
+    std::vector<std::string> env = {"SMTP_HOST=" + options.listen_host};
+    if (!options.user.empty()) {
+      env.push_back("SMTP_USER=" + options.user);
+      env.push_back("SMTP_PASS=" + options.password);
+    }
     if (!options.tls_cert_file.empty()) {
       env.push_back("SMTP_TLS_CERT=" + options.tls_cert_file);
       env.push_back("SMTP_TLS_KEY=" + options.tls_key_file);

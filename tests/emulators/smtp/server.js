@@ -5,7 +5,8 @@
 //   SMTP_TLS_CERT, SMTP_TLS_KEY  PEM files: offer STARTTLS with this certificate
 //                          (without them STARTTLS is not offered)
 //   SMTP_SECURE=1          implicit TLS (smtps) instead, with the same certificate
-// Listens on 127.0.0.1 with an OS-chosen port and prints one line when ready: {"port":<port>}
+//   SMTP_HOST              listen address (default 127.0.0.1)
+// Listens on SMTP_HOST (127.0.0.1) with an OS-chosen port and prints one line when ready: {"port":<port>}
 // Each message becomes <mail dir>/<n>.json (written to a temp name, then renamed, so a reader
 // never sees half a file): {"mail_from","rcpt_to":[...],"auth_user","secure","raw"} where raw is
 // the message exactly as received after the DATA command (dot-unstuffed, CRLF line ends).
@@ -58,7 +59,7 @@ const server = new SMTPServer({
   },
 });
 server.on('error', (err) => console.error('smtp error', err.message));
-server.listen(0, '127.0.0.1', () => {
+server.listen(0, process.env.SMTP_HOST || '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.server.address().port })}\n`);
 });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
