@@ -107,6 +107,9 @@ Result<std::optional<OidcConfig>> OidcConfigFromEnv() {
     if (value->empty()) return InvalidArgument(std::string(name) + " is required when DA_OIDC_ISSUER is set");
   }
   DA_RETURN_IF_ERROR(CheckFetchUrl(c.issuer).WithContext("DA_OIDC_ISSUER"));
+  if (c.redirect_uri.rfind("https://", 0) != 0 && c.redirect_uri.rfind("http://", 0) != 0) {
+    return InvalidArgument("DA_OIDC_REDIRECT_URI must be an absolute http(s) URL: '" + c.redirect_uri + "'");
+  }
   if (auto scopes = Env("DA_OIDC_SCOPES"); !scopes.empty()) c.scopes = scopes;
   if (c.scopes.find("openid") == std::string::npos) return InvalidArgument("DA_OIDC_SCOPES must include 'openid'");
   c.groups_claim = Env("DA_OIDC_GROUPS_CLAIM");

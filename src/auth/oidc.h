@@ -37,7 +37,8 @@ struct OidcConfig {            // from env: DA_OIDC_ISSUER, DA_OIDC_CLIENT_ID, D
 
 /// nullopt when DA_OIDC_ISSUER is unset; invalid_argument naming the missing variable when
 /// partially set (DA_OIDC_CLIENT_ID, DA_OIDC_CLIENT_SECRET and DA_OIDC_REDIRECT_URI are required
-/// with an issuer) or when the issuer URL is not https (loopback http excepted).
+/// with an issuer), when the issuer URL is not https (loopback http excepted) or the redirect URI
+/// is not an absolute http(s) URL.
 Result<std::optional<OidcConfig>> OidcConfigFromEnv();
 
 /// Who signed in, from the verified ID token: `sub`, `email`, `name` (may be empty),

@@ -221,6 +221,9 @@ TEST(OidcConfigTest, FromEnvironment) {
   EXPECT_EQ((*full)->scopes, "openid email profile");
   EXPECT_EQ((*full)->display_name, "Single sign-on");
   EXPECT_EQ((*full)->groups_claim, "groups");
+  ::setenv("DA_OIDC_REDIRECT_URI", "/auth/oidc/callback", 1);
+  EXPECT_EQ(OidcConfigFromEnv().status().code(), StatusCode::kInvalidArgument);
+  ::setenv("DA_OIDC_REDIRECT_URI", "https://da.example.test/auth/oidc/callback", 1);
   ::setenv("DA_OIDC_ISSUER", "http://idp.example.test", 1);
   EXPECT_EQ(OidcConfigFromEnv().status().code(), StatusCode::kInvalidArgument);
   for (const char* v : {"DA_OIDC_ISSUER", "DA_OIDC_CLIENT_ID", "DA_OIDC_CLIENT_SECRET", "DA_OIDC_REDIRECT_URI",
