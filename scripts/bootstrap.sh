@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what da needs on a Debian 12 machine, doing nothing that is already done:
 #  - Debian packages (apt-get only for the missing ones),
+#  - npm packages of the test emulators (tests/emulators/*/package-lock.json, `npm ci`),
 #  - DuckDB 1.4.4 (libduckdb.so + duckdb.h) and vega-datasets 3.2.1 via `npm pack` into .deps/.
 # Usage: scripts/bootstrap.sh [--datasets]
 set -euo pipefail
@@ -51,6 +52,16 @@ cmp -s "$DEPS/duckdb-lib/package/libduckdb.so" "$DEPS/duckdb/lib/libduckdb.so" |
   cp "$DEPS/duckdb-lib/package/libduckdb.so" "$DEPS/duckdb/lib/libduckdb.so"
 cmp -s "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h" ||
   cp "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h"
+
+# npm packages of the test emulators (OIDC provider, SMTP server): `npm ci` from the committed
+# lockfile, skipped while node_modules matches it.
+for emu in tests/emulators/oidc tests/emulators/smtp; do
+  if ! cmp -s "$ROOT/$emu/package-lock.json" "$ROOT/$emu/node_modules/.package-lock.json.installed"; then
+    echo "bootstrap: npm ci in $emu"
+    (cd "$ROOT/$emu" && npm ci --no-audit --no-fund --silent &&
+      cp package-lock.json node_modules/.package-lock.json.installed)
+  fi
+done
 
 if [ "${1:-}" = "--datasets" ] || [ -n "${DA_FETCH_DATASETS:-}" ]; then
   fetch "vega-datasets@3.2.1" vega-datasets package/data

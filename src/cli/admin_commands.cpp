@@ -334,6 +334,7 @@ void AddAdminCommands(CLI::App& app, int* exit_code) {
     });
   }
   AddRunCommands(admin, exit_code);
+  AddAccessAdminCommands(admin, exit_code);
 }
 
 }  // namespace da::cli

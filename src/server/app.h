@@ -7,6 +7,9 @@
 #include <httplib.h>
 
 #include "auth/access.h"
+#include "auth/mailer.h"
+#include "auth/oidc.h"
+#include "auth/rate_limit.h"
 #include "common/config.h"
 #include "common/status.h"
 #include "orchestrator/orchestrator.h"
@@ -15,6 +18,7 @@
 #include "state/registry.h"
 #include "state/state_db.h"
 #include "state/sync_state.h"
+#include "state/groups.h"
 #include "state/users.h"
 #include "server/data_files.h"
 #include "sync/scheduler.h"
@@ -29,6 +33,15 @@ struct AppContext {
   std::unique_ptr<state::Registry> registry;
   std::unique_ptr<state::SyncStateRepo> sync_state;
   std::unique_ptr<state::UserRepo> users;
+  std::unique_ptr<state::GroupRepo> groups;
+  /// Per-IP limit on sign-in endpoints (DA_AUTH_RATE_LIMIT).
+  std::unique_ptr<auth::RateLimiter> sign_in_limiter;
+  /// Email magic links (DA_SMTP_URL); nullopt = not configured.
+  std::optional<auth::SmtpConfig> smtp;
+  /// OpenID Connect sign-in (DA_OIDC_*); null = not configured.
+  std::unique_ptr<auth::OidcClient> oidc;
+  /// DA_OIDC_GROUPS_CLAIM is set: memberships follow the claim at each OIDC sign-in.
+  bool oidc_sync_groups = false;
   std::unique_ptr<orchestrator::Orchestrator> orchestrator;
   std::unique_ptr<sync::SyncService> sync;
   /// Starts due scheduled tables every config.scheduler_tick_sec (declared after `sync`, so it
@@ -82,5 +95,8 @@ void RegisterRunRoutes(Router& r, AppContext& ctx);        ///< routes/run_route
 void RegisterQueryRoutes(Router& r, AppContext& ctx);      ///< routes/query_routes.cpp
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v2_routes.cpp
 void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
+void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.cpp (users, groups, grants, me, audit)
+void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
+void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)
 
 }  // namespace da::server

@@ -438,6 +438,7 @@ std::vector<EndpointDoc> MakeEndpoints() {
                 {"truncated", Bool("more rows than limit")}})),
         Err(400, "invalid or refused SQL (DuckDB's message)"), k401,
         Err(403, "a table the caller may not see"), Err(504, "query time limit exceeded")}});
+  AppendAuthEndpoints(&e);
   return e;
 }
 
@@ -446,6 +447,8 @@ std::string Lower(std::string s) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
+
+}  // namespace
 
 std::string HtmlEscape(const std::string& s) {
   std::string out;
@@ -462,6 +465,8 @@ std::string HtmlEscape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 std::string Anchor(const EndpointDoc& ep) {
   std::string a = Lower(ep.method) + "-";
