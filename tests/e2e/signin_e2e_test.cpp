@@ -30,6 +30,16 @@ std::string SessionCookies(const httplib::Response& res) {
   return out.find("da_session=") == std::string::npos ? "" : out;
 }
 
+/// "da_oidc_state=<v>" from the Set-Cookie of /auth/oidc/login ("" when not set).
+std::string StateCookie(const httplib::Response& res) {
+  for (size_t i = 0; i < res.get_header_value_count("Set-Cookie"); ++i) {
+    std::string h = res.get_header_value("Set-Cookie", i);
+    std::string pair = h.substr(0, h.find(';'));
+    if (pair.rfind("da_oidc_state=", 0) == 0 && pair.back() != '=') return pair;
+  }
+  return "";
+}
+
 /// The Location of a redirect as sent. cpp-httplib's client percent-decodes Location; the only
 /// character that decoding breaks in our authorization URLs is the space between scopes (state,
 /// nonce and the PKCE challenge are base64url).
@@ -130,7 +140,15 @@ TEST(SignInE2E, OidcFindsOrCreatesTheUserAndSyncsGroups) {
   ASSERT_TRUE(callback.ok()) << callback.status().ToString() << "\n" << (*idp)->server_log();
   ASSERT_EQ(callback->rfind(redirect + "?", 0), 0u) << *callback;
   const std::string path = callback->substr(base.size());
-  auto done = server.Get(path, &none);
+  // The login is bound to the browser that started it: without its state cookie (a victim's
+  // browser sent to the attacker's callback) the callback is refused and the state survives.
+  auto foreign = server.Get(path, &none);
+  ASSERT_EQ(foreign->status, 302);
+  EXPECT_EQ(foreign->get_header_value("Location"), "/login?error=oidc_failed");
+  EXPECT_TRUE(SessionCookies(*foreign).empty());
+  const std::string state_cookie = StateCookie(*start);
+  ASSERT_FALSE(state_cookie.empty());
+  auto done = server.Get(path, &none, {{"Cookie", state_cookie}});
   ASSERT_EQ(done->status, 302) << done->body;
   EXPECT_EQ(done->get_header_value("Location"), "/catalog");
   std::string cookies = SessionCookies(*done);
@@ -143,20 +161,23 @@ TEST(SignInE2E, OidcFindsOrCreatesTheUserAndSyncsGroups) {
   EXPECT_EQ(groups, (std::set<std::string>{"Everyone", "Analysts"}));  // "alice-team" does not exist
 
   // The same callback again (replayed code, state and nonce) is refused.
-  auto replay = server.Get(path, &none);
+  auto replay = server.Get(path, &none, {{"Cookie", state_cookie}});
   ASSERT_EQ(replay->status, 302);
   EXPECT_EQ(replay->get_header_value("Location"), "/login?error=oidc_failed");
   EXPECT_TRUE(SessionCookies(*replay).empty());
   // A second sign-in finds the same user.
-  auto again = auth::testing::BrowserSignIn(
-      RawLocation(*server.Get("/auth/oidc/login", &none)), "alice", redirect);
+  auto second = server.Get("/auth/oidc/login", &none);
+  auto again = auth::testing::BrowserSignIn(RawLocation(*second), "alice", redirect);
   ASSERT_TRUE(again.ok());
-  ASSERT_EQ(server.Get(again->substr(base.size()), &none)->status, 302);
+  auto second_done = server.Get(again->substr(base.size()), &none, {{"Cookie", StateCookie(*second)}});
+  ASSERT_EQ(second_done->status, 302);
+  EXPECT_FALSE(SessionCookies(*second_done).empty());
   json users = Body(server.Get("/api/users"));
   EXPECT_EQ(users["users"].size(), 2u) << users.dump();  // bootstrap admin + alice
   json failed = Body(server.Get("/api/admin/audit?action=sign_in_failed"));
-  ASSERT_EQ(failed["entries"].size(), 1u);
+  ASSERT_EQ(failed["entries"].size(), 2u);  // the foreign browser and the replay
   EXPECT_EQ(failed["entries"][0]["params"]["method"], "oidc");
+  EXPECT_EQ(failed["entries"][1]["params"]["method"], "oidc");
 }
 
 }  // namespace

@@ -17,6 +17,25 @@
 namespace da::server {
 namespace {
 
+/// Holds the state of the OIDC login started in this browser (Path=/auth/oidc, 10 minutes).
+constexpr char kOidcStateCookie[] = "da_oidc_state";
+
+/// The raw value of query parameter `name` in `url` ("" when absent). State values are
+/// URL-safe base64/hex, so no decoding is needed.
+std::string QueryParam(const std::string& url, const std::string& name) {
+  const size_t q = url.find('?');
+  if (q == std::string::npos) return "";
+  size_t pos = q + 1;
+  while (pos < url.size()) {
+    size_t end = url.find('&', pos);
+    if (end == std::string::npos) end = url.size();
+    const std::string pair = url.substr(pos, end - pos);
+    if (pair.compare(0, name.size() + 1, name + "=") == 0) return pair.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
 /// Magic link lifetime: DA_MAGIC_LINK_TTL_SEC (default 900 = 15 minutes).
 int64_t MagicLinkTtlSeconds() {
   const char* v = std::getenv("DA_MAGIC_LINK_TTL_SEC");
@@ -135,6 +154,11 @@ void RegisterOidcRoutes(Router& r, AppContext& ctx) {
           res.status = 302;
           res.set_header("Cache-Control", "no-store");
           res.set_header("Location", *url);
+          // Binds the login to this browser: the callback must come back with the same state
+          // in this cookie, so nobody can make a victim's browser finish their login (login CSRF).
+          res.set_header("Set-Cookie", std::string(kOidcStateCookie) + "=" + QueryParam(*url, "state") +
+                                           "; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=600" +
+                                           (RequestIsHttps(req) ? "; Secure" : ""));
         });
 
   r.Get("/auth/oidc/callback", AccessLevel::kPublic,
@@ -143,6 +167,13 @@ void RegisterOidcRoutes(Router& r, AppContext& ctx) {
             return WriteError(res, NotFound("single sign-on is not configured (DA_OIDC_ISSUER)"), rc.request_id);
           }
           if (SignInRateLimited(ctx, rc, res)) return;
+          const std::string state = req.get_param_value("state");
+          if (state.empty() || CookieValue(req, kOidcStateCookie) != state) {
+            AuditRequest(*ctx.db, rc, "sign_in_failed", "",
+                         {{"method", "oidc"}, {"reason", "state not started in this browser"}}, "refused");
+            return RedirectToLogin(res, "oidc_failed");
+          }
+          res.set_header("Set-Cookie", std::string(kOidcStateCookie) + "=; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=0");
           auto login = ctx.oidc->CompleteLogin(req.get_param_value("code"), req.get_param_value("state"));
           if (!login.ok()) {
             spdlog::warn("[{}] OIDC sign-in refused: {}", rc.request_id, login.status().message());
