@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what da needs on a Debian 12 machine, doing nothing that is already done:
 #  - Debian packages (apt-get only for the missing ones),
+#  - the web UI test's npm packages (tests/ui, npm ci when its lockfile changed),
 #  - DuckDB 1.4.4 (libduckdb.so + duckdb.h) and vega-datasets 3.2.1 via `npm pack` into .deps/.
 # Usage: scripts/bootstrap.sh [--datasets]
 set -euo pipefail
@@ -11,7 +12,7 @@ DEPS=$ROOT/.deps
 APT_PACKAGES=(cmake g++ make pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev curl
-  libboost1.81-dev)
+  libboost1.81-dev chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -51,6 +52,13 @@ cmp -s "$DEPS/duckdb-lib/package/libduckdb.so" "$DEPS/duckdb/lib/libduckdb.so" |
   cp "$DEPS/duckdb-lib/package/libduckdb.so" "$DEPS/duckdb/lib/libduckdb.so"
 cmp -s "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h" ||
   cp "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h"
+
+# The web UI test's npm packages (playwright-core drives the Debian chromium above).
+# The stamp is a copy of the lockfile the packages were installed from.
+if ! cmp -s tests/ui/package-lock.json tests/ui/node_modules/.da-installed-lock; then
+  echo "bootstrap: npm ci in tests/ui"
+  (cd tests/ui && npm ci --silent --no-audit --no-fund && cp package-lock.json node_modules/.da-installed-lock)
+fi
 
 if [ "${1:-}" = "--datasets" ] || [ -n "${DA_FETCH_DATASETS:-}" ]; then
   fetch "vega-datasets@3.2.1" vega-datasets package/data

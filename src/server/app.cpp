@@ -84,7 +84,8 @@ void ServerApp::RegisterRoutes() {
   RegisterRunRoutes(*router_, ctx_);
   RegisterQueryRoutes(*router_, ctx_);
   RegisterCatalogV2Routes(*router_, ctx_);
-  RegisterOpsRoutes(*router_, ctx_);  // last: it describes every route registered before it
+  RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
+  RegisterUiRoutes(*router_, ctx_);   // web pages and assets, not part of the API description
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);

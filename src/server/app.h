@@ -81,5 +81,7 @@ void RegisterRunRoutes(Router& r, AppContext& ctx);        ///< routes/run_route
 void RegisterQueryRoutes(Router& r, AppContext& ctx);      ///< routes/query_routes.cpp
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v2_routes.cpp
 void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
+/// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets.
+void RegisterUiRoutes(Router& r, AppContext& ctx);
 
 }  // namespace da::server
