@@ -85,7 +85,7 @@ void ServerApp::RegisterRoutes() {
   RegisterQueryRoutes(*router_, ctx_);
   RegisterCatalogV2Routes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
-  RegisterUiRoutes(*router_, ctx_);   // web pages and assets, not part of the API description
+  RegisterUiRoutes(http_);  // web pages and assets: not API routes, so not on the router
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);

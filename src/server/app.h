@@ -81,7 +81,8 @@ void RegisterRunRoutes(Router& r, AppContext& ctx);        ///< routes/run_route
 void RegisterQueryRoutes(Router& r, AppContext& ctx);      ///< routes/query_routes.cpp
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v2_routes.cpp
 void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
-/// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets.
-void RegisterUiRoutes(Router& r, AppContext& ctx);
+/// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
+/// HttpServer directly (public, not API routes). Register after every API route.
+void RegisterUiRoutes(HttpServer& http);
 
 }  // namespace da::server

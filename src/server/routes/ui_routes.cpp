@@ -1,9 +1,12 @@
 // The web UI: embedded static assets under /ui/... and the single-page app's page paths, which
 // all answer ui/index.html (the page script renders the page for location.pathname).
+// Registered on the HttpServer itself, not the Router: they are not API routes (no auth, not in
+// the OpenAPI description or the API's request metrics).
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "common/hash.h"
 #include "server/app.h"
 #include "server/ui_assets.h"
 
@@ -61,35 +64,34 @@ void ServeAsset(const UiAsset& asset, const httplib::Request& req, httplib::Resp
 
 }  // namespace
 
-void RegisterUiRoutes(Router& r, AppContext&) {
-  r.Get(R"(/ui/(.+))", AccessLevel::kPublic,
-        [](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          const std::string path = req.matches[1];
-          auto it = AssetIndex().find(path);
-          if (it == AssetIndex().end() || path == "index.html") {
-            return WriteError(res, NotFound("no UI asset '" + path.substr(0, 200) + "'"),
-                              rc.request_id);
-          }
-          ServeAsset(*it->second, req, res);
-        });
+void RegisterUiRoutes(HttpServer& http) {
+  http.Get(R"(/ui/(.+))", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string path = req.matches[1];
+    auto it = AssetIndex().find(path);
+    if (it == AssetIndex().end() || path == "index.html") {
+      std::string request_id = RandomHex(6);
+      res.set_header("X-Request-ID", request_id);
+      return WriteError(res, NotFound("no UI asset '" + path.substr(0, 200) + "'"), request_id);
+    }
+    ServeAsset(*it->second, req, res);
+  });
   for (const char* pattern : kPagePatterns) {
-    r.Get(pattern, AccessLevel::kPublic,
-          [](const RequestContext&, const httplib::Request& req, httplib::Response& res) {
-            auto it = AssetIndex().find("index.html");
-            if (it == AssetIndex().end()) {
-              res.status = 500;
-              res.set_content("the UI was not embedded in this build", "text/plain");
-              return;
-            }
-            // The pages load only same-origin scripts and styles; nothing may frame them.
-            res.set_header("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                           "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
-                           "base-uri 'none'; form-action 'self'");
-            res.set_header("Referrer-Policy", "same-origin");
-            res.set_header("X-Frame-Options", "DENY");
-            ServeAsset(*it->second, req, res);
-          });
+    http.Get(pattern, [](const httplib::Request& req, httplib::Response& res) {
+      auto it = AssetIndex().find("index.html");
+      if (it == AssetIndex().end()) {
+        res.status = 500;
+        res.set_content("the UI was not embedded in this build", "text/plain");
+        return;
+      }
+      // The pages load only same-origin scripts and styles; nothing may frame them.
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+                     "base-uri 'none'; form-action 'self'");
+      res.set_header("Referrer-Policy", "same-origin");
+      res.set_header("X-Frame-Options", "DENY");
+      ServeAsset(*it->second, req, res);
+    });
   }
 }
 
