@@ -283,6 +283,7 @@ void AddAdminCommands(CLI::App& app, int* exit_code) {
     cmd->callback([flags, exit_code]() { *exit_code = RunAdminSync(*flags); });
   }
   AddRunCommands(admin, exit_code);
+  AddAccessAdminCommands(admin, exit_code);
 }
 
 }  // namespace da::cli

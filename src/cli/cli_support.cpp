@@ -17,6 +17,17 @@ Result<client::HttpClient> MakeClient() {
   return client::HttpClient({config.server, config.token});
 }
 
+Result<nlohmann::json> CallJson(const client::HttpClient& http, const std::string& method,
+                                const std::string& path, const nlohmann::json* body) {
+  DA_ASSIGN_OR_RETURN(client::HttpResponse r, http.Send(method, path, body));
+  const std::string what = method + " " + http.base_url() + path;
+  if (r.status < 200 || r.status >= 300) return client::StatusFromHttpError(r.status, r.body, what);
+  if (r.body.empty()) return nlohmann::json(nullptr);
+  auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+  if (parsed.is_discarded()) return Internal(what + " answered with a body that is not JSON");
+  return parsed;
+}
+
 Status WithLoginHint(Status st) {
   if (st.code() == StatusCode::kUnauthenticated) return {st.code(), st.message() + "; run `da login`"};
   return st;

@@ -16,6 +16,11 @@ void Fail(const Status& st, int* exit_code);
 /// An HTTP client for the server and token saved by `da login` (or DA_SERVER / DA_TOKEN).
 Result<client::HttpClient> MakeClient();
 
+/// `method path` with an optional JSON body; the parsed 2xx body (null when empty), else
+/// StatusFromHttpError (for methods HttpClient has no helper for, e.g. PATCH).
+Result<nlohmann::json> CallJson(const client::HttpClient& http, const std::string& method,
+                                const std::string& path, const nlohmann::json* body = nullptr);
+
 /// Adds a `da login` hint to authentication failures; other statuses pass unchanged.
 Status WithLoginHint(Status st);
 

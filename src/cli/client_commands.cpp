@@ -1,4 +1,4 @@
-// da login | sync (alias pull) | query — the analyst side (src/client).
+// da sync (alias pull) | query — the analyst side (src/client). `da login` is in auth_commands.cpp.
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,49 +61,6 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_{};
   bool drawn_ = false;
 };
-
-// ---------------------------------------------------------------------------- login
-
-struct LoginFlags {
-  std::string server;
-  std::string token;
-};
-
-Status RunLogin(const LoginFlags& flags) {
-  DA_ASSIGN_OR_RETURN(client::ClientConfig current, client::LoadClientConfig());
-  client::ClientConfig config;
-  config.server = flags.server.empty() ? current.server : flags.server;
-  while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
-  config.token = flags.token;
-  if (config.token.empty()) {
-    // Keeps the token out of shell history: `da login --server URL < token.txt` or a prompt.
-    if (::isatty(STDIN_FILENO)) std::fputs("Token: ", stderr);
-    std::getline(std::cin, config.token);
-    while (!config.token.empty() && (config.token.back() == '\r' || config.token.back() == ' ')) {
-      config.token.pop_back();
-    }
-  }
-  if (config.token.empty()) return InvalidArgument("no token given (use --token or stdin)");
-
-  client::HttpClient http({config.server, config.token});
-  auto check = http.GetJson("/api/catalog/tables");
-  if (!check.ok()) {
-    if (check.status().code() == StatusCode::kUnauthenticated) {
-      return Unauthenticated("token rejected by server " + config.server);
-    }
-    return check.status();
-  }
-  DA_ASSIGN_OR_RETURN(auto path, client::SaveClientConfig(config));
-  size_t n_tables = check->contains("tables") && (*check)["tables"].is_array()
-                        ? (*check)["tables"].size()
-                        : 0;
-  std::printf("Logged in to %s (%zu tables visible); config saved to %s\n", config.server.c_str(),
-              n_tables, path.c_str());
-  if (std::getenv("DA_SERVER") != nullptr || std::getenv("DA_TOKEN") != nullptr) {
-    std::fprintf(stderr, "note: DA_SERVER / DA_TOKEN are set and override the saved config\n");
-  }
-  return Status::Ok();
-}
 
 // ---------------------------------------------------------------------------- sync
 
@@ -226,16 +183,6 @@ Status RunQuery(const QueryFlags& flags) {
 }  // namespace
 
 void AddClientCommands(CLI::App& app, int* exit_code) {
-  {
-    auto flags = std::make_shared<LoginFlags>();
-    auto* cmd = app.add_subcommand("login", "Save the server URL and access token after checking them");
-    cmd->add_option("--server", flags->server, "Server URL (default: saved config, else http://127.0.0.1:8000)");
-    cmd->add_option("--token", flags->token, "Personal access token (default: read from stdin)");
-    cmd->callback([flags, exit_code]() {
-      Status st = RunLogin(*flags);
-      if (!st.ok()) Fail(st, exit_code);
-    });
-  }
   {
     auto flags = std::make_shared<SyncFlags>();
     auto* cmd = app.add_subcommand("sync", "Download changed tables and rebuild the local views");

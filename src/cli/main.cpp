@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   da::cli::AddServeCommand(app, &exit_code);
   da::cli::AddExtractCommand(app, &exit_code);
   da::cli::AddClientCommands(app, &exit_code);
+  da::cli::AddAuthCommands(app, &exit_code);
   da::cli::AddAdminCommands(app, &exit_code);
   da::cli::AddCatalogCommands(app, &exit_code);
   da::cli::AddConnectorCommands(app, &exit_code);

@@ -401,7 +401,9 @@ Result<PullReport> Pull(const HttpClient& client, const Workspace& ws,
     out.id = id;
     out.name = name;
     out.action = options.dry_run ? TableAction::kWouldRemove : TableAction::kRemoved;
-    out.detail = remote.contains(id) ? "now queried remotely" : "no longer available";
+    out.detail = remote.contains(id)
+                     ? "now queried remotely"
+                     : "no longer available to you: access revoked or table unregistered";
     report.tables.push_back(std::move(out));
   }
   report.removed = static_cast<int>(to_remove.size());

@@ -381,7 +381,7 @@ TEST_F(PullerTest, TableRemovedFromManifestIsRemovedLocally) {
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->action, TableAction::kRemoved);
   EXPECT_EQ(o->name, "flights");
-  EXPECT_EQ(o->detail, "no longer available");
+  EXPECT_EQ(o->detail, "no longer available to you: access revoked or table unregistered");
   EXPECT_FALSE(std::filesystem::exists(ws_.ParquetPath("flights")));
   EXPECT_EQ(CountRows(ws_.DbPath(), "flights"), -1);
   EXPECT_EQ(CountRows(ws_.DbPath(), "orders"), 100);

@@ -1,6 +1,9 @@
 #include "server/app.h"
 
 #include <cstdio>
+#include <cstdlib>
+
+#include "auth/password.h"
 
 #include "common/fs_util.h"
 #include "common/hash.h"
@@ -36,6 +39,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
       });
   ctx.sync_state = std::make_unique<state::SyncStateRepo>(*ctx.db);
   ctx.users = std::make_unique<state::UserRepo>(*ctx.db);
+  ctx.groups = std::make_unique<state::GroupRepo>(*ctx.db, *ctx.users);
+  ctx.access.Bind(ctx.db.get(), ctx.groups.get());
+  DA_ASSIGN_OR_RETURN(auth::RateLimitConfig limit, auth::RateLimitFromEnv());
+  ctx.sign_in_limiter = std::make_unique<auth::RateLimiter>(limit);
   ctx.orchestrator = std::make_unique<orchestrator::Orchestrator>(
       config.ExtractsDir(), config.AnalyticsDir() / "server.duckdb");
   ctx.sync = std::make_unique<sync::SyncService>(config, *ctx.db, *ctx.registry,
@@ -61,8 +68,20 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
 Status ServerApp::BootstrapAdmin() {
   DA_ASSIGN_OR_RETURN(int64_t n, ctx_.users->CountUsers());
   if (n > 0) return Status::Ok();
-  DA_ASSIGN_OR_RETURN(state::User admin, ctx_.users->CreateUser("admin@localhost", "admin", true));
-  DA_ASSIGN_OR_RETURN(state::IssuedToken token, ctx_.users->CreateToken(admin.id, "bootstrap"));
+  // A real Admin user (member of the Admin group); DA_BOOTSTRAP_ADMIN_EMAIL / _PASSWORD let a
+  // first start give it a real address and a password (else: set one with the token).
+  const char* email_env = std::getenv("DA_BOOTSTRAP_ADMIN_EMAIL");
+  const char* password_env = std::getenv("DA_BOOTSTRAP_ADMIN_PASSWORD");
+  std::string email = email_env != nullptr && *email_env ? email_env : "admin@localhost";
+  std::string password_hash;
+  if (password_env != nullptr && *password_env) {
+    DA_RETURN_IF_ERROR(auth::CheckPasswordPolicy(password_env).WithContext("DA_BOOTSTRAP_ADMIN_PASSWORD"));
+    DA_ASSIGN_OR_RETURN(password_hash, auth::HashPassword(password_env));
+  }
+  DA_ASSIGN_OR_RETURN(state::User admin, ctx_.users->CreateUser(email, "admin", true));
+  if (!password_hash.empty()) DA_RETURN_IF_ERROR(ctx_.users->SetPasswordHash(admin.id, password_hash));
+  DA_ASSIGN_OR_RETURN(state::IssuedToken token,
+                      ctx_.users->CreateToken(admin.id, "bootstrap", 0, state::kTokenKindBootstrap));
   auto path = ctx_.config.StateDir() / "bootstrap-token";
   DA_RETURN_IF_ERROR(WriteFileAtomic(path, token.token + "\n", 0600));
   state::Audit(*ctx_.db, admin.id, "bootstrap_admin_created", admin.id, "{}");
@@ -73,8 +92,8 @@ Status ServerApp::BootstrapAdmin() {
 }
 
 void ServerApp::RegisterRoutes() {
-  router_ = std::make_unique<Router>(http_, [this](const std::string& token) {
-    return ctx_.users->Authenticate(token);
+  router_ = std::make_unique<Router>(http_, [this](const std::string& token, const std::string& ip) {
+    return ctx_.users->Authenticate(token, ip);
   });
   RegisterHealthRoutes(*router_, ctx_);
   RegisterRegistryRoutes(*router_, ctx_);
@@ -84,6 +103,8 @@ void ServerApp::RegisterRoutes() {
   RegisterRunRoutes(*router_, ctx_);
   RegisterQueryRoutes(*router_, ctx_);
   RegisterCatalogV2Routes(*router_, ctx_);
+  RegisterAccessRoutes(*router_, ctx_);
+  RegisterAuthRoutes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
   RegisterUiRoutes(http_);  // web pages and assets: not API routes, so not on the router
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

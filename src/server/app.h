@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include "auth/access.h"
+#include "auth/rate_limit.h"
 #include "common/config.h"
 #include "common/status.h"
 #include "orchestrator/orchestrator.h"
@@ -15,6 +16,7 @@
 #include "state/registry.h"
 #include "state/state_db.h"
 #include "state/sync_state.h"
+#include "state/groups.h"
 #include "state/users.h"
 #include "server/data_files.h"
 #include "sync/scheduler.h"
@@ -29,6 +31,9 @@ struct AppContext {
   std::unique_ptr<state::Registry> registry;
   std::unique_ptr<state::SyncStateRepo> sync_state;
   std::unique_ptr<state::UserRepo> users;
+  std::unique_ptr<state::GroupRepo> groups;
+  /// Per-IP limit on sign-in endpoints (DA_AUTH_RATE_LIMIT).
+  std::unique_ptr<auth::RateLimiter> sign_in_limiter;
   std::unique_ptr<orchestrator::Orchestrator> orchestrator;
   std::unique_ptr<sync::SyncService> sync;
   /// Starts due scheduled tables every config.scheduler_tick_sec (declared after `sync`, so it
@@ -81,6 +86,8 @@ void RegisterRunRoutes(Router& r, AppContext& ctx);        ///< routes/run_route
 void RegisterQueryRoutes(Router& r, AppContext& ctx);      ///< routes/query_routes.cpp
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v2_routes.cpp
 void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
+void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.cpp (users, groups, grants, me, audit)
+void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
 /// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
 /// HttpServer directly (public, not API routes). Register after every API route.
 void RegisterUiRoutes(HttpServer& http);

@@ -647,6 +647,9 @@ HttpServer& HttpServer::Put(const std::string& p, Handler h) {
 HttpServer& HttpServer::Delete(const std::string& p, Handler h) {
   return AddRoute(*this, impl_->routes, "DELETE", p, std::move(h));
 }
+HttpServer& HttpServer::Patch(const std::string& p, Handler h) {
+  return AddRoute(*this, impl_->routes, "PATCH", p, std::move(h));
+}
 
 HttpServer& HttpServer::set_error_handler(Handler handler) {
   impl_->error_handler = std::move(handler);

@@ -48,6 +48,7 @@ class HttpServer {
   HttpServer& Post(const std::string& pattern, Handler handler);
   HttpServer& Put(const std::string& pattern, Handler handler);
   HttpServer& Delete(const std::string& pattern, Handler handler);
+  HttpServer& Patch(const std::string& pattern, Handler handler);
 
   /// Called for every response with status >= 400 and an empty body (including 404 for no
   /// route, 413 and 416) before it is written; it may set the body and headers.

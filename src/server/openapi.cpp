@@ -438,6 +438,7 @@ std::vector<EndpointDoc> MakeEndpoints() {
                 {"truncated", Bool("more rows than limit")}})),
         Err(400, "invalid or refused SQL (DuckDB's message)"), k401,
         Err(403, "a table the caller may not see"), Err(504, "query time limit exceeded")}});
+  AppendAuthEndpoints(&e);
   return e;
 }
 

@@ -46,6 +46,9 @@ struct EndpointDoc {
   bool request_body_required = true;  ///< false when an absent body has a meaning
 };
 
+/// Appends the access-control and sign-in endpoints (auth_openapi.cpp).
+void AppendAuthEndpoints(std::vector<EndpointDoc>* endpoints);
+
 /// Every endpoint da serves, in /docs order.
 const std::vector<EndpointDoc>& ApiEndpoints();
 

@@ -88,6 +88,10 @@ std::string RequestIdFor(const httplib::Request& req) {
   return ok ? id : NewRequestId();
 }
 
+bool IsStateChanging(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 std::string BearerToken(const httplib::Request& req) {
   std::string h = req.get_header_value("Authorization");
   const std::string prefix = "Bearer ";
@@ -97,6 +101,58 @@ std::string BearerToken(const httplib::Request& req) {
   return "";
 }
 }  // namespace
+
+std::string CookieValue(const httplib::Request& req, const std::string& name) {
+  size_t n = req.get_header_value_count("Cookie");
+  for (size_t i = 0; i < n; ++i) {
+    std::string h = req.get_header_value("Cookie", i);
+    size_t pos = 0;
+    while (pos < h.size()) {
+      size_t end = h.find(';', pos);
+      if (end == std::string::npos) end = h.size();
+      std::string part = h.substr(pos, end - pos);
+      size_t b = part.find_first_not_of(' ');
+      if (b != std::string::npos) part = part.substr(b);
+      size_t eq = part.find('=');
+      if (eq != std::string::npos && part.compare(0, eq, name) == 0 && eq == name.size()) {
+        return part.substr(eq + 1);
+      }
+      pos = end + 1;
+    }
+  }
+  return "";
+}
+
+std::multimap<std::string, std::string> FormFields(const httplib::Request& req) {
+  std::multimap<std::string, std::string> out;
+  std::string type = req.get_header_value("Content-Type");
+  if (type.rfind("application/x-www-form-urlencoded", 0) != 0) return out;
+  httplib::Params params;
+  httplib::detail::parse_query_text(req.body, params);
+  for (auto& [k, v] : params) out.emplace(k, v);
+  return out;
+}
+
+bool CsrfOk(const httplib::Request& req) {
+  std::string cookie = CookieValue(req, kCsrfCookie);
+  if (cookie.empty()) return false;
+  std::string sent = req.get_header_value("X-CSRF-Token");
+  if (sent.empty()) {
+    auto fields = FormFields(req);
+    auto it = fields.find("csrf_token");
+    if (it != fields.end()) sent = it->second;
+  }
+  // Constant-time compare of equal-length strings.
+  if (sent.size() != cookie.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < sent.size(); ++i) diff |= static_cast<unsigned char>(sent[i] ^ cookie[i]);
+  return diff == 0;
+}
+
+bool RequestIsHttps(const httplib::Request& req) {
+  std::string proto = req.get_header_value("X-Forwarded-Proto");
+  return strncasecmp(proto.c_str(), "https", 5) == 0 && proto.size() == 5;
+}
 
 HttpServer::Handler Router::Wrap(const std::string& method, const std::string& pattern,
                                       AccessLevel access, Handler handler) {
@@ -126,19 +182,35 @@ HttpServer::Handler Router::Wrap(const std::string& method, const std::string& p
     ctx.request_id = RequestIdFor(req);
     res.set_header("X-Request-ID", ctx.request_id);
     try {
+      ctx.client_ip = req.remote_addr;
       std::string token = BearerToken(req);
+      bool via_cookie = false;
+      if (token.empty()) {
+        token = CookieValue(req, kSessionCookie);
+        via_cookie = !token.empty();
+      }
       if (!token.empty()) {
-        auto who = authenticator_(token);
+        auto who = authenticator_(token, ctx.client_ip);
         if (who.ok()) {
           ctx.principal = *who;
           ctx.authenticated = true;
+          ctx.via_cookie = via_cookie;
         } else if (access != AccessLevel::kPublic) {
-          WriteError(res, who.status(), ctx.request_id);
+          WriteError(res, via_cookie ? Unauthenticated("session expired; sign in again")
+                                     : who.status(),
+                     ctx.request_id);
           return;
         }
       }
       if (access != AccessLevel::kPublic && !ctx.authenticated) {
         WriteError(res, Unauthenticated("missing bearer token (Authorization: Bearer <token>)"),
+                   ctx.request_id);
+        return;
+      }
+      if (access != AccessLevel::kPublic && ctx.via_cookie && IsStateChanging(req.method) &&
+          !CsrfOk(req)) {
+        WriteError(res, 403, "csrf_failed",
+                   "missing or wrong CSRF token (send the da_csrf cookie value as X-CSRF-Token)",
                    ctx.request_id);
         return;
       }
@@ -165,6 +237,9 @@ void Router::Put(const std::string& p, AccessLevel a, Handler h) {
 }
 void Router::Delete(const std::string& p, AccessLevel a, Handler h) {
   server_.Delete(p, Wrap("DELETE", p, a, std::move(h)));
+}
+void Router::Patch(const std::string& p, AccessLevel a, Handler h) {
+  server_.Patch(p, Wrap("PATCH", p, a, std::move(h)));
 }
 
 }  // namespace da::server

@@ -2,6 +2,11 @@
 /// The HTTP layer over HttpServer (handlers see cpp-httplib's Request/Response): routes with an access level, request ids, bearer-token
 /// authentication, JSON error bodies and a last-resort catch per request.
 ///
+/// Credentials: `Authorization: Bearer <token>` or, without it, the `da_session` cookie. A
+/// cookie-authenticated POST/PUT/PATCH/DELETE on a non-public route must carry the CSRF token
+/// (CsrfOk) or gets 403 `csrf_failed`. No or bad credentials on a non-public route → 401;
+/// a non-admin on an admin route → 403.
+///
 /// Error body (decisions.md §11): {"error": {"code": "...", "message": "...", "request_id": "..."}}.
 ///
 /// Every routed request is counted in the router's MetricsRegistry (see metrics.h):
@@ -13,6 +18,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,12 +40,30 @@ struct RequestContext {
   std::string request_id;
   state::Principal principal;  ///< empty for public routes without credentials
   bool authenticated = false;
+  bool via_cookie = false;  ///< authenticated by the `da_session` cookie (not a bearer token)
+  std::string client_ip;    ///< the peer address (the socket's, proxies are not trusted)
 };
+
+/// Browser session cookie (an opaque session token) and the CSRF double-submit cookie.
+inline constexpr const char* kSessionCookie = "da_session";
+inline constexpr const char* kCsrfCookie = "da_csrf";
+
+/// The value of cookie `name` in the request's Cookie header(s); "" when absent.
+std::string CookieValue(const httplib::Request& req, const std::string& name);
+/// True when the `X-CSRF-Token` header (or the form field `csrf_token` of a
+/// form-urlencoded body) equals the non-empty `da_csrf` cookie.
+bool CsrfOk(const httplib::Request& req);
+/// True when the request came over TLS as far as we can tell (`X-Forwarded-Proto: https`).
+bool RequestIsHttps(const httplib::Request& req);
+/// The fields of an application/x-www-form-urlencoded body (empty for other bodies).
+std::multimap<std::string, std::string> FormFields(const httplib::Request& req);
 
 using Handler =
     std::function<void(const RequestContext&, const httplib::Request&, httplib::Response&)>;
-/// Resolves a bearer token to a principal (unauthenticated on failure).
-using Authenticator = std::function<Result<state::Principal>(const std::string& token)>;
+/// Resolves a bearer token (or session cookie) to a principal (unauthenticated on failure);
+/// `client_ip` is recorded as the token's last use address.
+using Authenticator = std::function<Result<state::Principal>(const std::string& token,
+                                                             const std::string& client_ip)>;
 
 /// A registered route, kept for introspection (OpenAPI, /docs, metrics labels).
 struct RouteInfo {
@@ -58,6 +82,7 @@ class Router {
   void Post(const std::string& pattern, AccessLevel access, Handler handler);
   void Put(const std::string& pattern, AccessLevel access, Handler handler);
   void Delete(const std::string& pattern, AccessLevel access, Handler handler);
+  void Patch(const std::string& pattern, AccessLevel access, Handler handler);
   /// Routes in registration order. Complete once the server starts; not changed afterwards.
   const std::vector<RouteInfo>& routes() const { return routes_; }
   /// The registry holding the HTTP request metrics; /metrics renders it (thread-safe).

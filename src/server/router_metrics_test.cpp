@@ -13,8 +13,8 @@ namespace {
 class RouterMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_ = std::make_unique<Router>(server_, [](const std::string& token) -> Result<state::Principal> {
-      if (token == "good") return state::Principal{"u1", "u@x", false, "t1"};
+    router_ = std::make_unique<Router>(server_, [](const std::string& token, const std::string&) -> Result<state::Principal> {
+      if (token == "good") return state::Principal{"u1", "u@x", false, "t1", "pat", ""};
       return Unauthenticated("invalid token");
     });
     router_->Get(R"(/items/([^/]+))", AccessLevel::kAuthenticated,

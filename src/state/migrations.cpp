@@ -123,6 +123,51 @@ const std::vector<Migration>& Migrations() {
            // The extraction's schema_change JSON ({added, removed, retyped}); NULL = none.
            "ALTER TABLE sync_history ADD COLUMN schema_change VARCHAR",
        }},
+      {5,
+       "groups, memberships, grants, passwords, token kinds, magic links",
+       {
+           // argon2id string (libsodium crypto_pwhash_str); NULL = no password sign-in.
+           "ALTER TABLE users ADD COLUMN password_hash VARCHAR",
+           // kind: pat | session | bootstrap; last_used_ip: the client address of the last use.
+           "ALTER TABLE access_tokens ADD COLUMN kind VARCHAR DEFAULT 'pat'",
+           "ALTER TABLE access_tokens ADD COLUMN last_used_ip VARCHAR",
+           "UPDATE access_tokens SET kind = 'bootstrap' WHERE name = 'bootstrap'",
+           // System groups have fixed ids `admin` and `everyone`; `name` is unique (case-folded
+           // by GroupRepo under the DB mutex).
+           "CREATE TABLE user_groups ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  name VARCHAR NOT NULL,"
+           "  description VARCHAR,"
+           "  is_system BOOLEAN NOT NULL DEFAULT FALSE,"
+           "  created_at TIMESTAMP)",
+           "INSERT INTO user_groups VALUES ('admin', 'Admin', 'Full access to every table and "
+           "the admin API', TRUE, now()::TIMESTAMP)",
+           "INSERT INTO user_groups VALUES ('everyone', 'Everyone', 'Every active user "
+           "(implicit membership)', TRUE, now()::TIMESTAMP)",
+           // Everyone's membership is implicit and never stored.
+           "CREATE TABLE group_members ("
+           "  group_id VARCHAR NOT NULL,"
+           "  user_id VARCHAR NOT NULL,"
+           "  added_at TIMESTAMP,"
+           "  PRIMARY KEY (group_id, user_id))",
+           "INSERT INTO group_members SELECT 'admin', id, now()::TIMESTAMP FROM users WHERE is_admin",
+           // resource_type: table (resource_id = table_registry.id).
+           "CREATE TABLE resource_grants ("
+           "  id VARCHAR PRIMARY KEY,"
+           "  group_id VARCHAR NOT NULL,"
+           "  resource_type VARCHAR NOT NULL,"
+           "  resource_id VARCHAR NOT NULL,"
+           "  created_by VARCHAR,"
+           "  created_at TIMESTAMP)",
+           // One-time sign-in links: only sha256(token) is stored.
+           "CREATE TABLE magic_links ("
+           "  token_hash VARCHAR PRIMARY KEY,"
+           "  user_id VARCHAR NOT NULL,"
+           "  next VARCHAR,"
+           "  created_at TIMESTAMP NOT NULL,"
+           "  expires_at TIMESTAMP NOT NULL,"
+           "  used_at TIMESTAMP)",
+       }},
   };
   return kMigrations;
 }

@@ -18,7 +18,8 @@ constexpr size_t kMaxEmailChars = 320;
 constexpr size_t kMaxTokenNameChars = 256;
 constexpr const char* kBadToken = "invalid or expired token";
 
-constexpr const char* kUserColumns = "id, email, name, active, is_admin, epoch_us(created_at)";
+constexpr const char* kUserColumns =
+    "id, email, name, active, is_admin, epoch_us(created_at), password_hash IS NOT NULL";
 
 std::string NormalizeEmail(const std::string& email) {
   size_t b = email.find_first_not_of(" \t\r\n");
@@ -51,6 +52,7 @@ User RowToUser(const db::QueryResult& r, size_t row) {
   u.active = r.GetBool(3, row);
   u.is_admin = r.GetBool(4, row);
   u.created_at = internal::IsoCell(r, 5, row);
+  u.has_password = r.GetBool(6, row);
   return u;
 }
 
@@ -100,10 +102,19 @@ Result<User> UserRepo::CreateUser(const std::string& email, const std::string& n
   return db_.With([&](db::Connection& c) -> Result<User> {
     DA_ASSIGN_OR_RETURN(std::optional<User> existing, FindOne(c, "email = $1", u.email));
     if (existing) return AlreadyExists("a user with email '" + u.email + "' already exists");
-    DA_RETURN_IF_ERROR(
-        c.Execute("INSERT INTO users (id, email, name, active, is_admin, created_at, updated_at) "
-                  "VALUES ($1, $2, $3, TRUE, $4, make_timestamp($5), make_timestamp($5))",
-                  {u.id, u.email, u.name, u.is_admin, now}));
+    Status txn = internal::InTransaction(c, [&]() -> Status {
+      DA_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO users (id, email, name, active, is_admin, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, TRUE, $4, make_timestamp($5), make_timestamp($5))",
+                    {u.id, u.email, u.name, u.is_admin, now}));
+      if (!u.is_admin) return Status::Ok();
+      return c.Execute(
+          "INSERT INTO group_members (group_id, user_id, added_at) "
+          "VALUES ('admin', $1, make_timestamp($2))",
+          {u.id, now});
+    });
+    if (!txn.ok()) return txn;
+    db_.MarkWritten();
     return u;
   });
 }
@@ -133,7 +144,7 @@ namespace {
 
 /// Issues a token for `user_id`; `expires_at_micros` 0 = never expires.
 Result<IssuedToken> IssueToken(StateDb& db, const std::string& user_id, const std::string& name,
-                               int64_t expires_at_micros) {
+                               int64_t expires_at_micros, const std::string& kind) {
   if (HasControl(name) || name.size() > kMaxTokenNameChars) {
     return InvalidArgument("token name contains control characters or is longer than " +
                            std::to_string(kMaxTokenNameChars) + " bytes");
@@ -144,14 +155,18 @@ Result<IssuedToken> IssueToken(StateDb& db, const std::string& user_id, const st
   t.prefix = t.token.substr(3, 8);
   int64_t now = NowMicros();
   db::Value expires = std::monostate{};
-  if (expires_at_micros > 0) expires = expires_at_micros;
+  if (expires_at_micros > 0) {
+    expires = expires_at_micros;
+    t.expires_at = IsoFromMicros(expires_at_micros);
+  }
   return db.With([&](db::Connection& c) -> Result<IssuedToken> {
     DA_ASSIGN_OR_RETURN(std::optional<User> user, FindOne(c, "id = $1", user_id));
     if (!user) return NotFound("user '" + user_id + "' not found");
     DA_RETURN_IF_ERROR(
         c.Execute("INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, "
-                  "expires_at) VALUES ($1, $2, $3, $4, $5, make_timestamp($6), make_timestamp($7))",
-                  {t.id, user_id, name, Sha256Hex(t.token), t.prefix, now, expires}));
+                  "expires_at, kind) VALUES ($1, $2, $3, $4, $5, make_timestamp($6), "
+                  "make_timestamp($7), $8)",
+                  {t.id, user_id, name, Sha256Hex(t.token), t.prefix, now, expires, kind}));
     return t;
   });
 }
@@ -159,7 +174,19 @@ Result<IssuedToken> IssueToken(StateDb& db, const std::string& user_id, const st
 }  // namespace
 
 Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std::string& name) {
-  return IssueToken(db_, user_id, name, 0);
+  return IssueToken(db_, user_id, name, 0, kTokenKindPat);
+}
+
+Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std::string& name,
+                                          int64_t ttl_seconds, const std::string& kind) {
+  if (ttl_seconds < 0) {
+    return InvalidArgument("token ttl " + std::to_string(ttl_seconds) + "s must not be negative");
+  }
+  if (kind != kTokenKindPat && kind != kTokenKindSession && kind != kTokenKindBootstrap) {
+    return InvalidArgument("unknown token kind '" + kind + "'");
+  }
+  return IssueToken(db_, user_id, name, ttl_seconds == 0 ? 0 : NowMicros() + ttl_seconds * 1000000,
+                    kind);
 }
 
 Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std::string& name,
@@ -167,10 +194,10 @@ Result<IssuedToken> UserRepo::CreateToken(const std::string& user_id, const std:
   if (ttl_seconds <= 0) {
     return InvalidArgument("token ttl " + std::to_string(ttl_seconds) + "s must be positive");
   }
-  return IssueToken(db_, user_id, name, NowMicros() + ttl_seconds * 1000000);
+  return IssueToken(db_, user_id, name, NowMicros() + ttl_seconds * 1000000, kTokenKindPat);
 }
 
-Result<Principal> UserRepo::Authenticate(const std::string& token) {
+Result<Principal> UserRepo::Authenticate(const std::string& token, const std::string& client_ip) {
   if (!IsWellFormedToken(token)) return Unauthenticated(kBadToken);
   std::string hash = Sha256Hex(token);
   int64_t now = NowMicros();
@@ -199,8 +226,10 @@ Result<Principal> UserRepo::Authenticate(const std::string& token) {
     }
     if (touch_token_id) {
       Status touched = db_.With([&](db::Connection& c) {
-        return c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1) WHERE id = $2",
-                         {now, *touch_token_id});
+        return c.Execute(
+            "UPDATE access_tokens SET last_used_at = make_timestamp($1), last_used_ip = $3 "
+            "WHERE id = $2",
+            {now, *touch_token_id, client_ip});
       });
       if (!touched.ok())
         spdlog::warn("token {}: last_used_at not updated: {}", *touch_token_id, touched.message());
@@ -212,7 +241,7 @@ Result<Principal> UserRepo::Authenticate(const std::string& token) {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT t.id, t.user_id, epoch_us(t.expires_at), t.revoked_at IS NOT NULL, "
-                "u.email, u.is_admin, u.active "
+                "u.email, u.is_admin, u.active, coalesce(t.kind, 'pat'), coalesce(u.name, '') "
                 "FROM access_tokens t JOIN users u ON u.id = t.user_id "
                 "WHERE t.token_hash = $1",
                 {hash}));
@@ -226,10 +255,13 @@ Result<Principal> UserRepo::Authenticate(const std::string& token) {
     p.user_id = r.GetString(1, 0);
     p.email = r.GetString(4, 0);
     p.is_admin = r.GetBool(5, 0);
+    p.token_kind = r.GetString(7, 0);
+    p.name = r.GetString(8, 0);
     entry.expires_at_us = r.IsNull(2, 0) ? 0 : r.GetInt64(2, 0);
     Status touched =
-        c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1) WHERE id = $2",
-                  {now, p.token_id});
+        c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1), last_used_ip = $3 "
+                  "WHERE id = $2",
+                  {now, p.token_id, client_ip});
     // Bookkeeping only: a failed last_used_at write must not lock the caller out.
     if (!touched.ok())
       spdlog::warn("token {}: last_used_at not updated: {}", p.token_id, touched.message());
@@ -261,6 +293,115 @@ Status UserRepo::RevokeToken(const std::string& token_id) {
         {NowMicros(), token_id}));
     ForgetCachedTokens();  // under the DB mutex: no Authenticate can re-cache the old state
     return Status::Ok();
+  });
+}
+
+Result<std::vector<TokenInfo>> UserRepo::ListTokens(const std::string& user_id,
+                                                    const std::string& kind) {
+  return db_.With([&](db::Connection& c) -> Result<std::vector<TokenInfo>> {
+    DA_ASSIGN_OR_RETURN(
+        db::QueryResult r,
+        c.Query("SELECT id, coalesce(name, ''), prefix, coalesce(kind, 'pat'), epoch_us(created_at), "
+                "epoch_us(expires_at), epoch_us(last_used_at), coalesce(last_used_ip, ''), "
+                "revoked_at IS NOT NULL FROM access_tokens WHERE user_id = $1 AND "
+                "coalesce(kind, 'pat') = $2 ORDER BY created_at DESC, id",
+                {user_id, kind}));
+    std::vector<TokenInfo> out;
+    for (size_t i = 0; i < r.RowCount(); ++i) {
+      TokenInfo t;
+      t.id = r.GetString(0, i);
+      t.name = r.GetString(1, i);
+      t.prefix = r.GetString(2, i);
+      t.kind = r.GetString(3, i);
+      t.created_at = internal::IsoCell(r, 4, i);
+      t.expires_at = internal::IsoCell(r, 5, i);
+      t.last_used_at = internal::IsoCell(r, 6, i);
+      t.last_used_ip = r.GetString(7, i);
+      t.revoked = r.GetBool(8, i);
+      out.push_back(std::move(t));
+    }
+    return out;
+  });
+}
+
+Status UserRepo::RevokeOwnToken(const std::string& user_id, const std::string& token_id) {
+  return db_.With([&](db::Connection& c) -> Status {
+    DA_ASSIGN_OR_RETURN(
+        db::QueryResult r,
+        c.Query("SELECT count(*) FROM access_tokens WHERE id = $1 AND user_id = $2",
+                {token_id, user_id}));
+    if (r.GetInt64(0, 0) == 0) return NotFound("token '" + token_id + "' not found");
+    DA_RETURN_IF_ERROR(c.Execute(
+        "UPDATE access_tokens SET revoked_at = make_timestamp($1) "
+        "WHERE id = $2 AND revoked_at IS NULL",
+        {NowMicros(), token_id}));
+    ForgetCachedTokens();
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<User>> UserRepo::ListUsers() {
+  return db_.With([&](db::Connection& c) -> Result<std::vector<User>> {
+    DA_ASSIGN_OR_RETURN(db::QueryResult r,
+                        c.Query(std::string("SELECT ") + kUserColumns + " FROM users ORDER BY email"));
+    std::vector<User> out;
+    for (size_t i = 0; i < r.RowCount(); ++i) out.push_back(RowToUser(r, i));
+    return out;
+  });
+}
+
+Result<User> UserRepo::UpdateUser(const std::string& actor_id, const std::string& user_id,
+                                  const std::optional<std::string>& name,
+                                  std::optional<bool> active) {
+  if (name && HasControl(*name)) return InvalidArgument("user name contains control characters");
+  return db_.With([&](db::Connection& c) -> Result<User> {
+    DA_ASSIGN_OR_RETURN(std::optional<User> u, FindOne(c, "id = $1", user_id));
+    if (!u) return NotFound("user '" + user_id + "' not found");
+    if (active && !*active && u->active) {
+      if (user_id == actor_id) return FailedPrecondition("you cannot deactivate yourself");
+      if (u->is_admin) {
+        DA_ASSIGN_OR_RETURN(
+            db::QueryResult n,
+            c.Query("SELECT count(*) FROM users WHERE is_admin AND active AND id <> $1", {user_id}));
+        if (n.GetInt64(0, 0) == 0) {
+          return FailedPrecondition("'" + u->email + "' is the last active admin");
+        }
+      }
+    }
+    if (name) u->name = *name;
+    if (active) u->active = *active;
+    DA_RETURN_IF_ERROR(c.Execute(
+        "UPDATE users SET name = $1, active = $2, updated_at = make_timestamp($3) WHERE id = $4",
+        {u->name, u->active, NowMicros(), user_id}));
+    db_.MarkWritten();
+    ForgetCachedTokens();
+    return *u;
+  });
+}
+
+Status UserRepo::SetPasswordHash(const std::string& user_id, const std::string& hash) {
+  return db_.With([&](db::Connection& c) -> Status {
+    DA_ASSIGN_OR_RETURN(
+        db::QueryResult r,
+        c.Query("UPDATE users SET password_hash = $1, updated_at = make_timestamp($2) WHERE id = $3",
+                {hash, NowMicros(), user_id}));
+    if (r.RowsChanged() == 0) return NotFound("user '" + user_id + "' not found");
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<std::pair<User, std::string>>> UserRepo::PasswordHashFor(
+    const std::string& email) {
+  std::string normalized = NormalizeEmail(email);
+  using Out = std::optional<std::pair<User, std::string>>;
+  return db_.With([&](db::Connection& c) -> Result<Out> {
+    DA_ASSIGN_OR_RETURN(
+        db::QueryResult r,
+        c.Query(std::string("SELECT ") + kUserColumns +
+                    ", coalesce(password_hash, '') FROM users WHERE email = $1",
+                {normalized}));
+    if (r.RowCount() == 0) return Out();
+    return Out(std::make_pair(RowToUser(r, 0), r.GetString(7, 0)));
   });
 }
 

@@ -20,8 +20,27 @@ struct User {
   std::string email;
   std::string name;
   bool active = true;
-  bool is_admin = false;
+  bool is_admin = false;  ///< member of the system group Admin (kept in step by GroupRepo)
   std::string created_at;
+  bool has_password = false;
+};
+
+/// Kinds of access token (access_tokens.kind).
+inline constexpr const char* kTokenKindPat = "pat";              ///< personal access token
+inline constexpr const char* kTokenKindSession = "session";      ///< password/browser sign-in
+inline constexpr const char* kTokenKindBootstrap = "bootstrap";  ///< first-start admin token
+
+/// A token as listed to its owner (never the plaintext or hash).
+struct TokenInfo {
+  std::string id;
+  std::string name;
+  std::string prefix;
+  std::string kind;
+  std::string created_at;
+  std::string expires_at;    ///< "" = never
+  std::string last_used_at;  ///< "" = never used
+  std::string last_used_ip;
+  bool revoked = false;
 };
 
 /// The authenticated caller of a request.
@@ -30,12 +49,15 @@ struct Principal {
   std::string email;
   bool is_admin = false;
   std::string token_id;
+  std::string token_kind;  ///< kTokenKind*; PATs cannot mint PATs
+  std::string name;
 };
 
 struct IssuedToken {
   std::string id;
   std::string prefix;  ///< first 8 chars of the token, shown in listings
   std::string token;   ///< the plaintext: returned once, never stored
+  std::string expires_at;  ///< ISO-8601 UTC; "" = never
 };
 
 /// Users and their personal access tokens. Thread-safe: every call goes through StateDb::With.
@@ -67,9 +89,30 @@ class UserRepo {
   /// Like CreateToken, expiring `ttl_seconds` (> 0, else invalid_argument) from now.
   Result<IssuedToken> CreateToken(const std::string& user_id, const std::string& name,
                                   int64_t ttl_seconds);
+  /// Like CreateToken with an explicit kind (kTokenKind*); `ttl_seconds` 0 = never expires,
+  /// < 0 → invalid_argument.
+  Result<IssuedToken> CreateToken(const std::string& user_id, const std::string& name,
+                                  int64_t ttl_seconds, const std::string& kind);
   /// Resolves a plaintext token to its active user: unauthenticated when unknown, revoked,
-  /// expired or the user is inactive. Updates last_used_at.
-  Result<Principal> Authenticate(const std::string& token);
+  /// expired or the user is inactive. Updates last_used_at and last_used_ip (`client_ip`).
+  Result<Principal> Authenticate(const std::string& token, const std::string& client_ip = "");
+  /// The user's tokens of `kind` (newest first), revoked ones included.
+  Result<std::vector<TokenInfo>> ListTokens(const std::string& user_id, const std::string& kind);
+  /// Revokes the user's own token; not_found when the id is unknown or someone else's.
+  Status RevokeOwnToken(const std::string& user_id, const std::string& token_id);
+
+  /// Every user, ordered by email.
+  Result<std::vector<User>> ListUsers();
+  /// Changes name and/or active. Guards (failed_precondition): nobody deactivates themselves
+  /// (`actor_id`), the last active admin cannot be deactivated. not_found when unknown.
+  Result<User> UpdateUser(const std::string& actor_id, const std::string& user_id,
+                          const std::optional<std::string>& name, std::optional<bool> active);
+  /// Stores a password hash (already computed by auth::HashPassword). not_found when unknown.
+  Status SetPasswordHash(const std::string& user_id, const std::string& hash);
+  /// The user with `email` and their password hash ("" when none); nullopt when unknown.
+  Result<std::optional<std::pair<User, std::string>>> PasswordHashFor(const std::string& email);
+  /// Drops every cached principal (after a change of admin membership or a user).
+  void ForgetCachedTokens();
 
   /// Marks a token revoked (idempotent: revoking twice is ok). not_found for an unknown id.
   Status RevokeToken(const std::string& token_id);
@@ -84,8 +127,6 @@ class UserRepo {
     int64_t expires_at_us = 0;  ///< 0 = never
     int64_t last_used_written_us = 0;
   };
-  void ForgetCachedTokens();
-
   StateDb& db_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, CachedToken> token_cache_;  ///< sha256 hex → principal

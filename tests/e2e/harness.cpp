@@ -134,6 +134,20 @@ httplib::Result ServerProcess::Delete(const std::string& path, const std::string
   return client_->Delete(path.c_str(), Auth(token));
 }
 
+httplib::Result ServerProcess::Patch(const std::string& path, const std::string& body,
+                                    const std::string* token) {
+  return client_->Patch(path.c_str(), Auth(token), body, "application/json");
+}
+httplib::Result ServerProcess::Send(const std::string& method, const std::string& path,
+                                   const std::string& body, const httplib::Headers& headers,
+                                   const std::string& content_type) {
+  if (method == "GET") return client_->Get(path.c_str(), headers);
+  if (method == "DELETE") return client_->Delete(path.c_str(), headers, body, content_type);
+  if (method == "PATCH") return client_->Patch(path.c_str(), headers, body, content_type);
+  if (method == "PUT") return client_->Put(path.c_str(), headers, body, content_type);
+  return client_->Post(path.c_str(), headers, body, content_type);
+}
+
 void ServerProcess::WaitUnlocked() {
   auto deadline = Clock::now() + std::chrono::seconds(300);
   while (Clock::now() < deadline) {

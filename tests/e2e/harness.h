@@ -53,6 +53,12 @@ class ServerProcess {
   httplib::Result Put(const std::string& path, const std::string& body,
                       const std::string* token = nullptr);
   httplib::Result Delete(const std::string& path, const std::string* token = nullptr);
+  httplib::Result Patch(const std::string& path, const std::string& body,
+                        const std::string* token = nullptr);
+  /// Any method with explicit headers (no token added): cookie and CSRF tests.
+  httplib::Result Send(const std::string& method, const std::string& path,
+                       const std::string& body, const httplib::Headers& headers,
+                       const std::string& content_type = "application/json");
 
   /// Triggers a sync of `ids` (empty = all) and waits until the lock is released.
   nlohmann::json SyncAndWait(const std::vector<std::string>& ids = {});

@@ -5,6 +5,7 @@
 #include "connectors/builtin.h"
 #include "kit/runtime.h"
 #include "server/app.h"
+#include "server/routes/auth_json.h"
 
 namespace da::server {
 namespace {
@@ -47,6 +48,8 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            auto t = ctx.registry->Register(*body, rc.principal.email);
            if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+           AuditRequest(*ctx.db, rc, "registry_table_registered", t->id,
+                        {{"name", t->name}, {"source_type", t->source_type}});
            WriteJson(res, 201, WithState(ctx, *t));
          });
 
@@ -94,6 +97,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
           if (!before.ok()) return WriteError(res, before.status(), rc.request_id);
           auto t = ctx.registry->Update(req.matches[1], *body, rc.principal.email);
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+          AuditRequest(*ctx.db, rc, "registry_table_updated", t->id, {{"fields", *body}});
           // A renamed table or changed description republishes its source's views.
           if (t->name != before->name || t->description != before->description) {
             Status st = RepublishSource(ctx, t->source_type);
@@ -111,6 +115,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
              }
              auto t = ctx.registry->Unregister(req.matches[1], rc.principal.email);
              if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
+             AuditRequest(*ctx.db, rc, "registry_table_unregistered", t->id, {{"name", t->name}});
              Status st = RemoveIfExists(ctx.ParquetPath(*t));
              if (st.ok()) st = RemoveTreeIfExists(ctx.PartitionDir(*t));
              if (st.ok()) st = RepublishSource(ctx, t->source_type);

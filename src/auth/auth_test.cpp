@@ -1,0 +1,49 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "auth/password.h"
+#include "auth/rate_limit.h"
+
+namespace da::auth {
+namespace {
+
+TEST(Password, HashVerifyAndPolicy) {
+  EXPECT_EQ(CheckPasswordPolicy("short").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckPasswordPolicy(std::string(1025, 'x')).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckPasswordPolicy("twelve chars").ok());
+  auto hash = HashPassword("correct horse battery");
+  ASSERT_TRUE(hash.ok());
+  EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u) << *hash;
+  EXPECT_TRUE(VerifyPassword("correct horse battery", *hash));
+  EXPECT_FALSE(VerifyPassword("correct horse batterY", *hash));
+  EXPECT_FALSE(VerifyPassword("correct horse battery", ""));  // no hash: never matches
+  EXPECT_NE(*HashPassword("correct horse battery"), *hash);    // salted
+}
+
+TEST(RateLimit, ParsesTheSetting) {
+  EXPECT_EQ(ParseRateLimit("5/30")->attempts, 5);
+  EXPECT_EQ(ParseRateLimit("5/30")->window_seconds, 30);
+  EXPECT_EQ(ParseRateLimit("off")->attempts, 0);
+  for (const char* bad : {"", "5", "/30", "5/", "0/30", "5/0", "-1/3", "a/b"}) {
+    EXPECT_EQ(ParseRateLimit(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(RateLimit, CountsPerKeyAndResetsAfterTheWindow) {
+  RateLimiter limiter({2, 1});
+  EXPECT_EQ(limiter.Hit("a"), 0);
+  EXPECT_EQ(limiter.Hit("a"), 0);
+  int64_t wait = limiter.Hit("a");
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, 2);
+  EXPECT_EQ(limiter.Hit("b"), 0);  // another client is not affected
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  EXPECT_EQ(limiter.Hit("a"), 0);
+  RateLimiter off({0, 60});
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(off.Hit("a"), 0);
+}
+
+}  // namespace
+}  // namespace da::auth
