@@ -115,7 +115,7 @@ export function field(label, input, hint) {
 export function showFormError(err, fields, alertBox) {
   for (const f of Object.values(fields)) f.setError('');
   alertBox.replaceChildren();
-  const m = /^([a-z_]+)\b/.exec(err.message || '');
+  const m = /^[`'"]?([a-z_]+)\b/.exec(err.message || '');  // "name is ..." or "'name' is required"
   const f = m && fields[m[1]];
   if (f && (err.status === 422 || err.status === 409 || err.status === 400)) {
     f.setError(err.message);

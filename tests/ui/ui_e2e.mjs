@@ -129,10 +129,10 @@ try {
       const set = await apiAsAdmin('POST', `/api/users/${admin.id}/set-password`, {password: 'correct horse battery staple 9'});
       assert.ok(set.status < 300, JSON.stringify(set.body));
       await page.getByLabel('Email').first().fill('admin@localhost');
-      await page.getByLabel('Password').fill('wrong password 123');
+      await page.getByLabel('Password', {exact: true}).fill('wrong password 123');
       await page.getByRole('button', {name: 'Sign in', exact: true}).click();
       await page.getByText('Wrong email or password.').waitFor();
-      await page.getByLabel('Password').fill('correct horse battery staple 9');
+      await page.getByLabel('Password', {exact: true}).fill('correct horse battery staple 9');
       await page.getByRole('button', {name: 'Sign in', exact: true}).click();
       await page.waitForURL(/\/catalog$/);
       await waitReady('/catalog');
@@ -253,7 +253,7 @@ try {
       await user.getByLabel('Email').fill('analyst@example.com');
       await user.getByLabel('Name').fill('Ana Lyst');
       await user.getByRole('button', {name: 'Create user'}).click();
-      await page.getByRole('cell', {name: 'analyst@example.com'}).waitFor();
+      await page.getByRole('cell', {name: 'analyst@example.com', exact: true}).first().waitFor();
       const grp = page.getByRole('form', {name: 'Create a group'});
       await grp.getByLabel('Group name').fill('');
       await grp.getByRole('button', {name: 'Create group'}).click();
@@ -277,6 +277,33 @@ try {
       await shot('admin-access');
     });
 
+    await step('an analyst signs in with a password and sees only granted tables, no admin pages', async () => {
+      await apiAsAdmin('POST', '/api/admin/register-table', {name: 'hidden_cars', source_type: 'files',
+        source_table: path.join(datasets, 'cars.json')});
+      const users = await apiAsAdmin('GET', '/api/users');
+      const analyst = users.body.users.find(u => u.email === 'analyst@example.com');
+      const set = await apiAsAdmin('POST', `/api/users/${analyst.id}/set-password`, {password: 'analyst password 123'});
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+      const ctx2 = await browser.newContext({baseURL: server.url, viewport: {width: 1280, height: 900}});
+      const p2 = await ctx2.newPage();
+      try {
+        await p2.goto('/login?next=/catalog');
+        await p2.getByLabel('Email').first().fill('analyst@example.com');
+        await p2.getByLabel('Password', {exact: true}).fill('analyst password 123');
+        await p2.getByRole('button', {name: 'Sign in', exact: true}).click();
+        await p2.waitForURL(/\/catalog$/);
+        await p2.waitForFunction(() => document.getElementById('main').dataset.ready === '/catalog');
+        await p2.getByRole('link', {name: 'seattle_weather'}).waitFor();
+        assert.equal(await p2.getByRole('link', {name: 'hidden_cars'}).count(), 0);
+        assert.equal(await p2.getByRole('link', {name: 'Admin · tables'}).count(), 0);
+        await p2.screenshot({path: path.join(shots, 'catalog-analyst.png'), fullPage: true});
+        await p2.goto('/admin/tables');
+        await p2.getByRole('heading', {name: 'Admins only'}).waitFor();
+      } finally {
+        await ctx2.close();
+      }
+    });
+
     await step('create a token (shown once), use it, revoke it', async () => {
       await open('/tokens');
       const form = page.getByRole('form', {name: 'Create a token'});
@@ -286,10 +313,10 @@ try {
       assert.ok(secret.length > 16);
       const ok = await fetch(`${server.url}/api/v2/catalog`, {headers: {Authorization: `Bearer ${secret}`}});
       assert.equal(ok.status, 200);
-      await page.getByRole('cell', {name: 'laptop'}).waitFor();
+      await page.getByRole('cell', {name: 'laptop', exact: true}).waitFor();
       await shot('tokens');
       await page.getByRole('button', {name: 'Revoke laptop'}).click();
-      await page.getByRole('cell', {name: 'laptop'}).waitFor({state: 'detached'});
+      await page.getByRole('cell', {name: 'laptop', exact: true}).waitFor({state: 'detached'});
       const revoked = await fetch(`${server.url}/api/v2/catalog`, {headers: {Authorization: `Bearer ${secret}`}});
       assert.equal(revoked.status, 401);
     });

@@ -65,9 +65,10 @@ export default async function adminAccess(view) {
     groupsBox.replaceChildren(dataTable([
       {label: 'Group', render: g => g.name},
       {label: 'Description', cls: 'hide-narrow', render: g => g.description || ''},
+      {label: 'Members', num: true, render: g => g.member_count ?? ''},
       {label: '', render: g => h('div', {class: 'row'},
         h('button', {type: 'button', class: 'secondary', 'aria-label': `Members of ${g.name}`, onclick: act(() => showMembers(g))}, 'Members'),
-        h('button', {type: 'button', class: 'danger', 'aria-label': `Delete group ${g.name}`, onclick: act(async () => {
+        g.is_system ? null : h('button', {type: 'button', class: 'danger', 'aria-label': `Delete group ${g.name}`, onclick: act(async () => {
           if (!confirm(`Delete group ${g.name}?`)) return;
           await del(`/api/admin/groups/${encodeURIComponent(g.id)}`); toast(`Deleted ${g.name}`); await reload();
         })}, 'Delete'))},

@@ -29,8 +29,9 @@ export default async function tokens(view) {
       catch (e) { alert.replaceChildren(errorBox(e)); }
     }}, 'Revoke')},
   ], items, {empty: 'You have no tokens.'}));
-  const refresh = async () => { const d = await get('/auth/tokens'); draw(d.tokens || d); };
-  draw(data.tokens || data);
+  const active = (d) => (d.tokens || d).filter(t => !t.revoked);
+  const refresh = async () => draw(active(await get('/auth/tokens')));
+  draw(active(data));
 
   const fields = {
     name: field('Token name', h('input', {name: 'name', id: 'token-name', required: true}), 'What it is for, e.g. laptop.'),
