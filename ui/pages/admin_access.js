@@ -15,7 +15,7 @@ function simpleForm(label, spec, submitText, onSubmit) {
                             : h('input', {name, id: s.id, ...s.attrs});
     fields[name] = field(s.label, input, s.hint);
   }
-  const form = h('form', {class: 'stack card', novalidate: true, 'aria-label': label}, alert,
+  const form = h('form', {class: 'stack card', novalidate: true, 'aria-label': label}, h('h3', {}, label), alert,
     Object.values(fields).map(f => f.wrap), h('button', {type: 'submit'}, submitText));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
