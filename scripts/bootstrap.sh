@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what da needs on a Debian 12 machine, doing nothing that is already done:
 #  - Debian packages (apt-get only for the missing ones),
-#  - the web UI test's npm packages (tests/ui, npm ci when its lockfile changed),
+#  - npm packages of the test emulators and the web UI test (tests/emulators/*, tests/ui: `npm ci`),
 #  - DuckDB 1.4.4 (libduckdb.so + duckdb.h) and vega-datasets 3.2.1 via `npm pack` into .deps/.
 # Usage: scripts/bootstrap.sh [--datasets]
 set -euo pipefail
@@ -53,12 +53,16 @@ cmp -s "$DEPS/duckdb-lib/package/libduckdb.so" "$DEPS/duckdb/lib/libduckdb.so" |
 cmp -s "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h" ||
   cp "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h"
 
-# The web UI test's npm packages (playwright-core drives the Debian chromium above).
-# The stamp is a copy of the lockfile the packages were installed from.
-if ! cmp -s tests/ui/package-lock.json tests/ui/node_modules/.da-installed-lock; then
-  echo "bootstrap: npm ci in tests/ui"
-  (cd tests/ui && npm ci --silent --no-audit --no-fund && cp package-lock.json node_modules/.da-installed-lock)
-fi
+# npm packages of the test emulators (OIDC provider, SMTP server) and of the web UI test
+# (playwright-core, which drives the Debian chromium above): `npm ci` from the committed
+# lockfile, skipped while node_modules matches it.
+for emu in tests/emulators/oidc tests/emulators/smtp tests/ui; do
+  if ! cmp -s "$ROOT/$emu/package-lock.json" "$ROOT/$emu/node_modules/.package-lock.json.installed"; then
+    echo "bootstrap: npm ci in $emu"
+    (cd "$ROOT/$emu" && npm ci --no-audit --no-fund --silent &&
+      cp package-lock.json node_modules/.package-lock.json.installed)
+  fi
+done
 
 if [ "${1:-}" = "--datasets" ] || [ -n "${DA_FETCH_DATASETS:-}" ]; then
   fetch "vega-datasets@3.2.1" vega-datasets package/data

@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <fstream>
@@ -39,10 +42,10 @@ TempDir::~TempDir() {
 }
 
 ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
-                             std::vector<std::string> extra_env) {
+                             std::vector<std::string> extra_env, int port) {
   log_path_ = data_dir.parent_path() / (data_dir.filename().string() + "-server.log");
   std::filesystem::create_directories(data_dir);
-  std::vector<std::string> args = {DA_BINARY, "serve", "--host", "127.0.0.1", "--port", "0",
+  std::vector<std::string> args = {DA_BINARY, "serve", "--host", "127.0.0.1", "--port", std::to_string(port),
                                    "--data-dir", data_dir.string()};
   // Truncated here, before the fork: a restarted server on the same data dir must never be
   // matched against the previous server's "listening on" line.
@@ -189,6 +192,22 @@ CommandResult RunDa(const std::vector<std::string>& args, const std::filesystem:
   out.out = r->stdout_data;
   out.err = err;
   return out;
+}
+
+int FreeLocalPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) ::close(fd);
+  return port;
 }
 
 std::filesystem::path Dataset(const std::string& file) {

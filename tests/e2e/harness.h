@@ -34,7 +34,8 @@ class ServerProcess {
  public:
   /// Starts `da serve --port 0 --data-dir <data_dir>` with `extra_env`; waits for the
   /// "listening on" line and reads the bootstrap token. Aborts the test on failure.
-  ServerProcess(const std::filesystem::path& data_dir, std::vector<std::string> extra_env = {});
+  ServerProcess(const std::filesystem::path& data_dir, std::vector<std::string> extra_env = {},
+                int port = 0);
   ~ServerProcess();
   /// SIGTERM and wait; returns the exit status.
   int Stop();
@@ -77,6 +78,10 @@ class ServerProcess {
 /// Runs `da <args>` with HOME-independent config (DA_CONFIG_DIR=<config_dir>) plus `env`.
 CommandResult RunDa(const std::vector<std::string>& args, const std::filesystem::path& config_dir,
                     const std::vector<std::string>& env = {}, int64_t timeout_ms = 300000);
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (for a server whose URL must be known
+/// before it starts, e.g. an OIDC redirect URI).
+int FreeLocalPort();
 
 /// Path of a vega dataset file (e.g. "flights-3m.parquet").
 std::filesystem::path Dataset(const std::string& file);
