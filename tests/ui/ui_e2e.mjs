@@ -121,6 +121,19 @@ try {
     await shot('login-error');
   });
 
+  const cfg = hasAuth ? await authConfig.json() : {};
+  if (cfg.magic_link || cfg.oidc) {
+    await step('the sign-in page offers the magic link form and the OIDC button /auth/config announces', async () => {
+      if (cfg.magic_link) await page.getByRole('form', {name: 'Email me a sign-in link'}).waitFor();
+      if (cfg.oidc) {
+        const href = await page.getByRole('link', {name: /^Sign in with /}).getAttribute('href');
+        assert.equal(href, '/auth/oidc/login?next=%2Fcatalog');
+      }
+    });
+  } else {
+    skip('magic link form and OIDC button', 'GET /auth/config reports magic_link and oidc false on this server (no SMTP / OIDC configured)');
+  }
+
   if (hasAuth) {
     await step('password sign-in (POST /auth/login) lands on next', async () => {
       const users = await apiAsAdmin('GET', '/api/users');
