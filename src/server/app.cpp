@@ -43,6 +43,12 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
   ctx.access.Bind(ctx.db.get(), ctx.groups.get());
   DA_ASSIGN_OR_RETURN(auth::RateLimitConfig limit, auth::RateLimitFromEnv());
   ctx.sign_in_limiter = std::make_unique<auth::RateLimiter>(limit);
+  DA_ASSIGN_OR_RETURN(ctx.smtp, auth::SmtpConfigFromEnv());
+  DA_ASSIGN_OR_RETURN(std::optional<auth::OidcConfig> oidc, auth::OidcConfigFromEnv());
+  if (oidc) {
+    ctx.oidc_sync_groups = !oidc->groups_claim.empty();
+    ctx.oidc = std::make_unique<auth::OidcClient>(*oidc);
+  }
   ctx.orchestrator = std::make_unique<orchestrator::Orchestrator>(
       config.ExtractsDir(), config.AnalyticsDir() / "server.duckdb");
   ctx.sync = std::make_unique<sync::SyncService>(config, *ctx.db, *ctx.registry,
@@ -105,6 +111,7 @@ void ServerApp::RegisterRoutes() {
   RegisterCatalogV2Routes(*router_, ctx_);
   RegisterAccessRoutes(*router_, ctx_);
   RegisterAuthRoutes(*router_, ctx_);
+  RegisterExternalSignInRoutes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
   RegisterUiRoutes(http_);  // web pages and assets: not API routes, so not on the router
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

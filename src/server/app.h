@@ -7,6 +7,8 @@
 #include <httplib.h>
 
 #include "auth/access.h"
+#include "auth/mailer.h"
+#include "auth/oidc.h"
 #include "auth/rate_limit.h"
 #include "common/config.h"
 #include "common/status.h"
@@ -34,6 +36,12 @@ struct AppContext {
   std::unique_ptr<state::GroupRepo> groups;
   /// Per-IP limit on sign-in endpoints (DA_AUTH_RATE_LIMIT).
   std::unique_ptr<auth::RateLimiter> sign_in_limiter;
+  /// Email magic links (DA_SMTP_URL); nullopt = not configured.
+  std::optional<auth::SmtpConfig> smtp;
+  /// OpenID Connect sign-in (DA_OIDC_*); null = not configured.
+  std::unique_ptr<auth::OidcClient> oidc;
+  /// DA_OIDC_GROUPS_CLAIM is set: memberships follow the claim at each OIDC sign-in.
+  bool oidc_sync_groups = false;
   std::unique_ptr<orchestrator::Orchestrator> orchestrator;
   std::unique_ptr<sync::SyncService> sync;
   /// Starts due scheduled tables every config.scheduler_tick_sec (declared after `sync`, so it
@@ -88,6 +96,7 @@ void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v
 void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
 void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.cpp (users, groups, grants, me, audit)
 void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
+void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)
 /// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
 /// HttpServer directly (public, not API routes). Register after every API route.
 void RegisterUiRoutes(HttpServer& http);

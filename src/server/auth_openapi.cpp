@@ -163,6 +163,27 @@ void AppendAuthEndpoints(std::vector<EndpointDoc>* out) {
                nullptr,
                {Ok(200, "options", Object({{"password", Boolean()}, {"magic_link", Boolean()},
                                            {"oidc", Boolean()}, {"oidc_name", S()}}))}});
+  e.push_back({"POST", "/auth/email/send-link", kPublic, "Sign-in", "Mail a one-time sign-in link",
+               "The same answer whether or not the address belongs to an account. The link "
+               "(DA_PUBLIC_URL or the request Host, /auth/email/verify?token=...) works once, for "
+               "15 minutes (DA_MAGIC_LINK_TTL_SEC). 404 when DA_SMTP_URL is not set. Rate limited per IP.",
+               {}, Object({{"email", S()}, {"next", S("same-origin path to open after sign-in")}}, {"email"}),
+               {Ok(200, "accepted", Object({{"ok", Boolean()}, {"message", S()}})), Err(404, "not configured"), k429}});
+  e.push_back({"GET", "/auth/email/verify", kPublic, "Sign-in", "Open a sign-in link",
+               "Sets the session cookies and redirects (302) to the link's next path; a used, expired "
+               "or unknown link redirects to /login?error=link_invalid_or_expired.",
+               {Query("token", "from the mail")}, nullptr, {{302, "signed in, or back to /login", nullptr, "application/json"}}});
+  e.push_back({"GET", "/auth/oidc/login", kPublic, "Sign-in", "Start single sign-on",
+               "302 to the provider (authorization code with PKCE). 404 when DA_OIDC_ISSUER is not set.",
+               {Query("next", "same-origin path to open after sign-in")}, nullptr,
+               {{302, "to the provider", nullptr, "application/json"}, Err(404, "not configured")}});
+  e.push_back({"GET", "/auth/oidc/callback", kPublic, "Sign-in", "Single sign-on callback",
+               "Checks the ID token (signature against the provider's JWKS, issuer, audience, nonce, "
+               "expiry), finds or creates the user by email, syncs groups from DA_OIDC_GROUPS_CLAIM, "
+               "sets the session cookies and redirects (302) to next; failures redirect to "
+               "/login?error=oidc_failed.",
+               {Query("code", "authorization code"), Query("state", "the login's state")}, nullptr,
+               {{302, "signed in, or back to /login", nullptr, "application/json"}, Err(404, "not configured"), k429}});
   e.push_back({"POST", "/auth/tokens", kAuth, "Sign-in", "Create a personal access token",
                "The token is shown once. A PAT cannot create PATs (403): use a session.", {},
                Object({{"name", S()}, {"expires_in_days", Integer("1..3650; absent = never")}}, {"name"}),

@@ -448,6 +448,8 @@ std::string Lower(std::string s) {
   return s;
 }
 
+}  // namespace
+
 std::string HtmlEscape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
@@ -463,6 +465,8 @@ std::string HtmlEscape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 std::string Anchor(const EndpointDoc& ep) {
   std::string a = Lower(ep.method) + "-";

@@ -46,6 +46,9 @@ struct EndpointDoc {
   bool request_body_required = true;  ///< false when an absent body has a meaning
 };
 
+/// `s` with & < > " ' as HTML entities.
+std::string HtmlEscape(const std::string& s);
+
 /// Appends the access-control and sign-in endpoints (auth_openapi.cpp).
 void AppendAuthEndpoints(std::vector<EndpointDoc>* endpoints);
 

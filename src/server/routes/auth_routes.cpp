@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "common/time_util.h"
 #include "server/app.h"
+#include "server/openapi.h"
 #include "server/routes/auth_json.h"
 #include "server/routes/auth_support.h"
 
@@ -78,8 +79,10 @@ nlohmann::json SessionUserJson(const state::User& u) {
 }
 
 nlohmann::json SignInOptionsJson(const AppContext& ctx) {
-  (void)ctx;
-  return {{"password", true}, {"magic_link", false}, {"oidc", false}, {"oidc_name", ""}};
+  return {{"password", true},
+          {"magic_link", ctx.smtp.has_value()},
+          {"oidc", ctx.oidc != nullptr},
+          {"oidc_name", ctx.oidc ? ctx.oidc->config().display_name : ""}};
 }
 
 namespace {
@@ -158,47 +161,49 @@ std::string UrlEncode(const std::string& s) {
   return out;
 }
 
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
+/// Rate limit, credentials, password check and a new session: the user and session token, or
+/// nullopt after writing the error.
+std::optional<std::pair<state::User, state::IssuedToken>> PasswordSignIn(
+    AppContext& ctx, const RequestContext& rc, const httplib::Request& req, httplib::Response& res,
+    std::string* next) {
+  if (SignInRateLimited(ctx, rc, res)) return std::nullopt;
+  std::string email, password;
+  Status st = ReadCredentials(req, &email, &password, next);
+  if (!st.ok()) {
+    WriteError(res, st, rc.request_id);
+    return std::nullopt;
   }
-  return out;
+  auto user = CheckPassword(ctx, rc, email, password);
+  if (!user.ok()) {
+    WriteError(res, user.status(), rc.request_id);
+    return std::nullopt;
+  }
+  auto token = StartSession(ctx, rc, *user, "password");
+  if (!token.ok()) {
+    WriteError(res, token.status(), rc.request_id);
+    return std::nullopt;
+  }
+  return std::make_pair(*user, *token);
 }
 
 void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
   r.Post("/auth/token", AccessLevel::kPublic,
          [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-           if (SignInRateLimited(ctx, rc, res)) return;
-           std::string email, password, next;
-           Status st = ReadCredentials(req, &email, &password, &next);
-           if (!st.ok()) return WriteError(res, st, rc.request_id);
-           auto user = CheckPassword(ctx, rc, email, password);
-           if (!user.ok()) return WriteError(res, user.status(), rc.request_id);
-           auto token = StartSession(ctx, rc, *user, "password");
-           if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
+           std::string next;
+           auto signed_in = PasswordSignIn(ctx, rc, req, res, &next);
+           if (!signed_in) return;
+           const state::IssuedToken* token = &signed_in->second;
            WriteJson(res, 200, {{"access_token", token->token}, {"token_type", "bearer"},
                                 {"expires_at", token->expires_at}});
          });
 
   r.Post("/auth/login", AccessLevel::kPublic,
          [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-           if (SignInRateLimited(ctx, rc, res)) return;
-           std::string email, password, next;
-           Status st = ReadCredentials(req, &email, &password, &next);
-           if (!st.ok()) return WriteError(res, st, rc.request_id);
-           auto user = CheckPassword(ctx, rc, email, password);
-           if (!user.ok()) return WriteError(res, user.status(), rc.request_id);
-           auto token = StartSession(ctx, rc, *user, "password");
-           if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
-           SetSessionCookies(req, res, token->token, SessionTtlSeconds());
+           std::string next;
+           auto signed_in = PasswordSignIn(ctx, rc, req, res, &next);
+           if (!signed_in) return;
+           const state::User* user = &signed_in->first;
+           SetSessionCookies(req, res, signed_in->second.token, SessionTtlSeconds());
            if (!next.empty()) {  // a plain HTML form post: continue where the user was going
              res.status = 302;
              res.set_header("Location", SameOriginPath(next));

@@ -1,0 +1,198 @@
+// Email magic links and OpenID Connect sign-in (issue 6): /auth/email/send-link,
+// /auth/email/verify, /auth/oidc/login, /auth/oidc/callback. Both end in a browser session
+// (cookies) and a 302 to the `next` path.
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+
+#include "auth/mailer.h"
+#include "auth/oidc.h"
+#include "common/log.h"
+#include "server/app.h"
+#include "server/routes/auth_json.h"
+#include "server/routes/auth_support.h"
+#include "state/magic_links.h"
+
+namespace da::server {
+namespace {
+
+/// Magic link lifetime: DA_MAGIC_LINK_TTL_SEC (default 900 = 15 minutes).
+int64_t MagicLinkTtlSeconds() {
+  const char* v = std::getenv("DA_MAGIC_LINK_TTL_SEC");
+  if (v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    long s = std::strtol(v, &end, 10);
+    if (end != nullptr && *end == '\0' && s > 0 && s <= 86400) return s;
+  }
+  return 900;
+}
+
+/// The public base URL for links in mails: DA_PUBLIC_URL, else the request's Host (https
+/// when X-Forwarded-Proto says so).
+std::string PublicBaseUrl(const httplib::Request& req) {
+  const char* env = std::getenv("DA_PUBLIC_URL");
+  std::string base;
+  if (env != nullptr && *env != '\0') {
+    base = env;
+  } else {
+    std::string host = req.get_header_value("Host");
+    for (char c : host) {
+      if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']')) {
+        host = "localhost";
+        break;
+      }
+    }
+    base = std::string(RequestIsHttps(req) ? "https" : "http") + "://" + host;
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+/// A browser-facing failure: back to the sign-in page with an error code.
+void RedirectToLogin(httplib::Response& res, const std::string& error) {
+  res.status = 302;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Location", "/login?error=" + error);
+}
+
+void FinishBrowserSignIn(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
+                         httplib::Response& res, const state::User& user, const std::string& method,
+                         const std::string& next) {
+  auto token = StartSession(ctx, rc, user, method);
+  if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
+  SetSessionCookies(req, res, token->token, SessionTtlSeconds());
+  res.status = 302;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Location", SameOriginPath(next));
+}
+
+void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
+  r.Post("/auth/email/send-link", AccessLevel::kPublic,
+         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+           if (!ctx.smtp) {
+             return WriteError(res, NotFound("email sign-in is not configured (DA_SMTP_URL)"), rc.request_id);
+           }
+           if (SignInRateLimited(ctx, rc, res)) return;
+           auto body = ParseJsonBody(req);
+           if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
+           if (!body->is_object() || !body->value("email", nlohmann::json()).is_string()) {
+             return WriteError(res, Malformed("body must be {email, next?}"), rc.request_id);
+           }
+           const std::string email = (*body)["email"].get<std::string>();
+           std::string next = body->value("next", nlohmann::json()).is_string()
+                                  ? SameOriginPath((*body)["next"].get<std::string>())
+                                  : "/";
+           auto user = ctx.users->FindByEmail(email);
+           if (!user.ok()) return WriteError(res, user.status(), rc.request_id);
+           const bool known = user->has_value() && (*user)->active;
+           if (known) {
+             auto token = state::CreateMagicLink(*ctx.db, (*user)->id, next, MagicLinkTtlSeconds());
+             if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
+             std::string link = PublicBaseUrl(req) + "/auth/email/verify?token=" + *token;
+             std::string text =
+                 "Hello,\r\n\r\nopen this link to sign in to da (valid for " +
+                 std::to_string(MagicLinkTtlSeconds() / 60) + " minutes, once):\r\n\r\n" + link +
+                 "\r\n\r\nIf you did not ask for it, ignore this mail.\r\n";
+             // Sent off the request thread: the answer takes the same time for unknown addresses.
+             std::thread([config = *ctx.smtp, to = (*user)->email, text]() {
+               Status sent = auth::SendMail(config, to, "Your da sign-in link", text);
+               if (!sent.ok()) spdlog::error("magic link mail to {} failed: {}", to, sent.message());
+             }).detach();
+           }
+           AuditRequest(*ctx.db, rc, "magic_link_requested", known ? (*user)->id : "",
+                        {{"email", email.substr(0, 320)}, {"known", known}});
+           WriteJson(res, 200, {{"ok", true},
+                                {"message", "If the address belongs to an account, a sign-in link is on its way."}});
+         });
+
+  r.Get("/auth/email/verify", AccessLevel::kPublic,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          if (SignInRateLimited(ctx, rc, res)) return;
+          auto grant = state::ConsumeMagicLink(*ctx.db, req.get_param_value("token"));
+          std::optional<state::User> user;
+          if (grant.ok()) {
+            auto found = ctx.users->FindById(grant->user_id);
+            if (found.ok() && found->has_value() && (*found)->active) user = **found;
+          }
+          if (!user) {
+            AuditRequest(*ctx.db, rc, "sign_in_failed", grant.ok() ? grant->user_id : "",
+                         {{"method", "magic_link"}}, "refused");
+            return RedirectToLogin(res, "link_invalid_or_expired");
+          }
+          FinishBrowserSignIn(ctx, rc, req, res, *user, "magic_link", grant->next);
+        });
+}
+
+void RegisterOidcRoutes(Router& r, AppContext& ctx) {
+  r.Get("/auth/oidc/login", AccessLevel::kPublic,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          if (!ctx.oidc) {
+            return WriteError(res, NotFound("single sign-on is not configured (DA_OIDC_ISSUER)"), rc.request_id);
+          }
+          auto url = ctx.oidc->BeginLogin(SameOriginPath(req.get_param_value("next")));
+          if (!url.ok()) return WriteError(res, url.status(), rc.request_id);
+          res.status = 302;
+          res.set_header("Cache-Control", "no-store");
+          res.set_header("Location", *url);
+        });
+
+  r.Get("/auth/oidc/callback", AccessLevel::kPublic,
+        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+          if (!ctx.oidc) {
+            return WriteError(res, NotFound("single sign-on is not configured (DA_OIDC_ISSUER)"), rc.request_id);
+          }
+          if (SignInRateLimited(ctx, rc, res)) return;
+          auto login = ctx.oidc->CompleteLogin(req.get_param_value("code"), req.get_param_value("state"));
+          if (!login.ok()) {
+            spdlog::warn("[{}] OIDC sign-in refused: {}", rc.request_id, login.status().message());
+            AuditRequest(*ctx.db, rc, "sign_in_failed", "",
+                         {{"method", "oidc"}, {"reason", login.status().message()}}, "refused");
+            return RedirectToLogin(res, "oidc_failed");
+          }
+          const auth::OidcIdentity& id = login->identity;
+          if (id.email.empty()) {
+            AuditRequest(*ctx.db, rc, "sign_in_failed", "", {{"method", "oidc"}, {"reason", "no email claim"}},
+                         "refused");
+            return RedirectToLogin(res, "oidc_no_email");
+          }
+          auto found = ctx.users->FindByEmail(id.email);
+          if (!found.ok()) return WriteError(res, found.status(), rc.request_id);
+          state::User user;
+          if (found->has_value()) {
+            user = **found;
+          } else {
+            auto created = ctx.users->CreateUser(id.email, id.name, false);
+            if (!created.ok()) return WriteError(res, created.status(), rc.request_id);
+            user = *created;
+            RequestContext as_user = rc;
+            as_user.principal.user_id = user.id;
+            AuditRequest(*ctx.db, as_user, "user_created", user.id, {{"email", user.email}, {"via", "oidc"}});
+          }
+          if (!user.active) {
+            AuditRequest(*ctx.db, rc, "sign_in_failed", user.id, {{"method", "oidc"}, {"reason", "inactive"}},
+                         "refused");
+            return RedirectToLogin(res, "account_inactive");
+          }
+          if (ctx.oidc_sync_groups) {
+            auto changed = ctx.groups->SyncMemberships(user.id, id.groups);
+            if (!changed.ok()) return WriteError(res, changed.status(), rc.request_id);
+            if (!changed->first.empty() || !changed->second.empty()) {
+              RequestContext as_user = rc;
+              as_user.principal.user_id = user.id;
+              AuditRequest(*ctx.db, as_user, "group_sync", user.id,
+                           {{"joined", changed->first}, {"left", changed->second}});
+            }
+          }
+          FinishBrowserSignIn(ctx, rc, req, res, user, "oidc", login->next);
+        });
+}
+
+}  // namespace
+
+void RegisterExternalSignInRoutes(Router& r, AppContext& ctx) {
+  RegisterMagicLinkRoutes(r, ctx);
+  RegisterOidcRoutes(r, ctx);
+}
+
+}  // namespace da::server
