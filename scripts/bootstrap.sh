@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what da needs on a Debian 12 machine, doing nothing that is already done:
 #  - Debian packages (apt-get only for the missing ones),
-#  - npm packages of the test emulators (tests/emulators/*/package-lock.json, `npm ci`),
+#  - npm packages of the test emulators and the web UI test (tests/emulators/*, tests/ui: `npm ci`),
 #  - DuckDB 1.4.4 (libduckdb.so + duckdb.h) and vega-datasets 3.2.1 via `npm pack` into .deps/.
 # Usage: scripts/bootstrap.sh [--datasets]
 set -euo pipefail
@@ -12,7 +12,7 @@ DEPS=$ROOT/.deps
 APT_PACKAGES=(cmake g++ make pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev curl
-  libboost1.81-dev openssl)
+  libboost1.81-dev openssl chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -53,9 +53,10 @@ cmp -s "$DEPS/duckdb-lib/package/libduckdb.so" "$DEPS/duckdb/lib/libduckdb.so" |
 cmp -s "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h" ||
   cp "$DEPS/duckdb-header/package/src/duckdb/src/include/duckdb.h" "$DEPS/duckdb/include/duckdb.h"
 
-# npm packages of the test emulators (OIDC provider, SMTP server): `npm ci` from the committed
+# npm packages of the test emulators (OIDC provider, SMTP server) and of the web UI test
+# (playwright-core, which drives the Debian chromium above): `npm ci` from the committed
 # lockfile, skipped while node_modules matches it.
-for emu in tests/emulators/oidc tests/emulators/smtp; do
+for emu in tests/emulators/oidc tests/emulators/smtp tests/ui; do
   if ! cmp -s "$ROOT/$emu/package-lock.json" "$ROOT/$emu/node_modules/.package-lock.json.installed"; then
     echo "bootstrap: npm ci in $emu"
     (cd "$ROOT/$emu" && npm ci --no-audit --no-fund --silent &&

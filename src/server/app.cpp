@@ -113,7 +113,8 @@ void ServerApp::RegisterRoutes() {
   RegisterAccessRoutes(*router_, ctx_);
   RegisterAuthRoutes(*router_, ctx_);
   RegisterExternalSignInRoutes(*router_, ctx_);
-  RegisterOpsRoutes(*router_, ctx_);  // last: it describes every route registered before it
+  RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
+  RegisterUiRoutes(http_);  // web pages and assets: not API routes, so not on the router
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);

@@ -98,5 +98,8 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_route
 void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.cpp (users, groups, grants, me, audit)
 void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
 void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)
+/// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
+/// HttpServer directly (public, not API routes). Register after every API route.
+void RegisterUiRoutes(HttpServer& http);
 
 }  // namespace da::server

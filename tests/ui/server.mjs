@@ -1,0 +1,42 @@
+// Starts a real `da serve` on a free port with a temporary data dir (like tests/e2e/harness.cpp):
+// its own process group, waits (bounded) for the "listening on" line, reads the bootstrap token.
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** @returns {Promise<{url, port, token, dir, output(): string, stop(): Promise<void>}>} */
+export async function startServer(binary, extraEnv = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'da-ui-'));
+  const dataDir = path.join(dir, 'data');
+  let output = '';
+  const child = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...extraEnv},
+  });
+  child.stdout.on('data', d => { output += d; });
+  child.stderr.on('data', d => { output += d; });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const stop = async () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 200 && !exited; i++) await new Promise(r => setTimeout(r, 100));
+      if (!exited) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
+    }
+    fs.rmSync(dir, {recursive: true, force: true});
+  };
+  const deadline = Date.now() + 60000;
+  let port = 0;
+  while (Date.now() < deadline) {
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+    if (m) { port = Number(m[1]); break; }
+    if (exited) break;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  if (!port) {
+    await stop();
+    throw new Error(`da serve did not start:\n${output}`);
+  }
+  const token = fs.readFileSync(path.join(dataDir, 'state', 'bootstrap-token'), 'utf8').trim();
+  return {url: `http://127.0.0.1:${port}`, port, token, dir, output: () => output, stop};
+}

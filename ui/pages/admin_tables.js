@@ -1,0 +1,159 @@
+// Admin · tables: the registry with sync status and last error; register, edit, unregister
+// (validation messages from the API's 422/409 bodies shown under their field); sync one table;
+// discover a source's tables and register a selection after a dry-run plan.
+import {get, post, put, del, ApiError} from '../api.js';
+import {h, badge, dataTable, errorBox, field, fmtNum, fmtTime, setTitle, showFormError, toast} from '../dom.js';
+import {navigate} from '../app.js';
+
+const FIELDS = [
+  {name: 'name', label: 'View name', required: true, hint: 'Letters, digits and _; starts with a letter or _.'},
+  {name: 'id', label: 'Id', hint: 'Optional; default: the name in lower case.', createOnly: true},
+  {name: 'source_type', label: 'Source type', required: true, value: 'files', hint: 'A connector, e.g. files.'},
+  {name: 'source_table', label: 'Source table', hint: 'For files: a path or glob of CSV/JSON/Parquet files.'},
+  {name: 'description', label: 'Description', textarea: true},
+  {name: 'query_mode', label: 'Query mode', options: ['local', 'materialized', 'remote']},
+  {name: 'sync_strategy', label: 'Sync strategy', options: ['full_refresh', 'incremental', 'partitioned']},
+  {name: 'sync_schedule', label: 'Sync schedule', hint: "Empty = manual; e.g. 'every 15m', 'daily 03:00', '30 2 * * mon-fri'."},
+  {name: 'primary_key', label: 'Primary key', hint: 'Column names, comma-separated.'},
+];
+
+/** The register/edit form; `record` = null registers a new table. */
+function tableForm(record, onDone) {
+  const fields = {};
+  const alert = h('div');
+  const inputs = FIELDS.filter(f => !(record && f.createOnly)).map(f => {
+    let input;
+    const value = record ? (Array.isArray(record[f.name]) ? record[f.name].join(', ') : record[f.name] ?? '') : (f.value || '');
+    const id = `${record ? 'edit' : 'reg'}-${f.name}`;
+    if (f.options) input = h('select', {name: f.name, id}, f.options.map(o => h('option', {value: o, selected: o === value}, o)));
+    else if (f.textarea) input = h('textarea', {name: f.name, id, rows: 2}, value);
+    else input = h('input', {name: f.name, id, value, required: f.required && !record});
+    fields[f.name] = field(f.label, input, f.hint);
+    return fields[f.name].wrap;
+  });
+  const form = h('form', {class: 'stack card', novalidate: true, 'aria-label': record ? `Edit ${record.id}` : 'Register a table'},
+    alert, inputs, h('div', {class: 'row'}, h('button', {type: 'submit'}, record ? 'Save changes' : 'Register table'),
+      record ? h('button', {type: 'button', class: 'secondary', onclick: () => onDone(null)}, 'Cancel') : null));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    for (const [name, f] of Object.entries(fields)) {
+      let v = f.input.value.trim();
+      const before = record ? (Array.isArray(record[name]) ? record[name].join(', ') : record[name] ?? '') : '';
+      if (record && v === String(before)) continue;
+      if (!record && v === '') continue;
+      if (name === 'primary_key') v = v ? v.split(',').map(s => s.trim()).filter(Boolean) : null;
+      body[name] = v === '' ? null : v;
+    }
+    try {
+      const saved = record ? await put(`/api/admin/registry/${encodeURIComponent(record.id)}`, {...body, version: record.version})
+                           : await post('/api/admin/register-table', body);
+      toast(record ? `Saved ${saved.id}` : `Registered ${saved.id}`);
+      for (const f of Object.values(fields)) f.setError('');
+      alert.replaceChildren();
+      if (!record) form.reset();
+      onDone(saved);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      showFormError(e, fields, alert);
+    }
+  });
+  return form;
+}
+
+export default async function adminTables(view) {
+  setTitle('Admin · tables');
+  const alert = h('div');
+  const list = h('div');
+  const editor = h('div');
+  view.append(h('h1', {}, 'Admin · tables'), alert, list, editor);
+
+  async function refresh() {
+    const reg = await get('/api/admin/registry');
+    list.replaceChildren(dataTable([
+      {label: 'Id', render: t => h('a', {href: `/catalog/${encodeURIComponent(t.id)}`}, t.id)},
+      {label: 'Source', cls: 'hide-narrow', render: t => `${t.source_type}: ${t.source_table || ''}`},
+      {label: 'Status', render: t => badge(t.sync_state ? t.sync_state.status : 'never_synced')},
+      {label: 'Rows', num: true, render: t => fmtNum(t.sync_state && t.sync_state.rows)},
+      {label: 'Last sync', render: t => fmtTime(t.sync_state && t.sync_state.last_sync)},
+      {label: 'Last error', render: t => (t.sync_state && t.sync_state.error) || ''},
+      {label: 'Schedule', cls: 'hide-narrow', render: t => t.sync_schedule || 'manual'},
+      {label: 'Actions', render: t => h('div', {class: 'row'},
+        h('button', {type: 'button', class: 'secondary', 'aria-label': `Sync ${t.id}`, onclick: () => syncOne(t.id)}, 'Sync'),
+        h('button', {type: 'button', class: 'secondary', 'aria-label': `Edit ${t.id}`, onclick: () => edit(t)}, 'Edit'),
+        h('button', {type: 'button', class: 'danger', 'aria-label': `Unregister ${t.id}`, onclick: () => unregister(t.id)}, 'Unregister'))},
+    ], reg.tables, {empty: 'No table registered yet.'}));
+  }
+
+  async function syncOne(id) {
+    alert.replaceChildren();
+    try {
+      const r = await post('/api/sync/trigger', {tables: [id]});
+      navigate(`/runs/${r.run_id}`);
+    } catch (e) { alert.append(errorBox(e)); }
+  }
+
+  function edit(t) {
+    editor.replaceChildren(h('h2', {id: 'edit-h'}, `Edit ${t.id}`), tableForm(t, async (saved) => {
+      editor.replaceChildren();
+      if (saved) await refresh();
+    }));
+    editor.querySelector('input, select, textarea').focus();
+  }
+
+  async function unregister(id) {
+    if (!confirm(`Unregister ${id}? Its data files and history are removed.`)) return;
+    alert.replaceChildren();
+    try { await del(`/api/admin/registry/${encodeURIComponent(id)}`); toast(`Unregistered ${id}`); await refresh(); }
+    catch (e) { alert.append(errorBox(e)); }
+  }
+
+  await refresh();
+  view.append(h('h2', {}, 'Register a table'), tableForm(null, refresh));
+  view.append(discoverSection(refresh));
+}
+
+/** Discover a source (POST /api/admin/discover-and-register?dry_run=true), then register the picked tables. */
+function discoverSection(refresh) {
+  const out = h('div');
+  const source = field('Source type', h('input', {name: 'discover_source', value: 'keboola'}), 'A connector that can list its tables.');
+  const form = h('form', {class: 'stack card', 'aria-label': 'Discover a source'}, source.wrap,
+    h('button', {type: 'submit', class: 'secondary'}, 'Discover (dry run)'), out);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren(h('p', {class: 'muted'}, 'Asking the source…'));
+    const body = {source_type: source.input.value.trim()};
+    let plan;
+    try { plan = await post('/api/admin/discover-and-register?dry_run=true', body); }
+    catch (e) {
+      out.replaceChildren(e.status === 404 && e.code === 'not_found' && /no route/.test(e.message)
+        ? h('p', {class: 'notice'}, 'This server cannot discover sources yet (no discover-and-register endpoint).')
+        : errorBox(e));
+      return;
+    }
+    const items = plan.plan || plan.tables || plan.items || [];
+    const boxes = [];
+    out.replaceChildren(h('h3', {}, 'Plan'), dataTable([
+      {label: 'Register', render: t => {
+        const kind = t.action || t.status || t.plan;
+        const cb = h('input', {type: 'checkbox', value: t.id || t.name, checked: kind === 'new', disabled: kind === 'invalid' || kind === 'match',
+          'aria-label': `register ${t.id || t.name}`});
+        boxes.push(cb);
+        return cb;
+      }},
+      {label: 'Table', render: t => t.id || t.name},
+      {label: 'Plan', render: t => badge(t.action || t.status || t.plan)},
+      {label: 'Details', render: t => t.reason || t.message || (t.diff ? JSON.stringify(t.diff) : '')},
+    ], items, {empty: 'The source lists no tables.'}),
+    h('button', {type: 'button', onclick: async () => {
+      const picked = boxes.filter(b => b.checked).map(b => b.value);
+      try {
+        await post('/api/admin/discover-and-register', {...body, tables: picked});
+        toast(`Registered ${picked.length} table(s)`);
+        out.replaceChildren();
+        await refresh();
+      } catch (e) { out.append(errorBox(e)); }
+    }}, 'Register selected'));
+  });
+  return h('section', {}, h('h2', {}, 'Discover a source'), form);
+}
