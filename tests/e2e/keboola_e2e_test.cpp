@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -382,6 +384,21 @@ TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   EXPECT_EQ(by_id["in.c-test.x'; DROP TABLE t; --"]["class"], "invalid");
   auto listed = RunDa({"admin", "list-tables", "--json"}, cfg);
   EXPECT_EQ(json::parse(listed.out)["tables"].size(), 2u);
+
+  // A picked subset (as the web UI sends it): only the new ones among them are registered.
+  auto picked = server.Post("/api/admin/discover-and-register?dry_run=false",
+                            R"({"tables": ["in.c-flights.flights", "in.c-weather.seattle_weather", "in.c-none.x"]})");
+  ASSERT_TRUE(picked);
+  ASSERT_EQ(picked->status, 200) << picked->body;
+  auto picked_body = json::parse(picked->body);
+  EXPECT_EQ(picked_body["registered"], json::array({"in.c-flights.flights"}));
+  std::set<std::string> refused;
+  for (const auto& e : picked_body["errors"]) refused.insert(e["id"].get<std::string>());
+  EXPECT_EQ(refused, (std::set<std::string>{"in.c-weather.seattle_weather", "in.c-none.x"}));
+  auto misspelt = server.Post("/api/admin/discover-and-register?dry_run=false", R"({"table": ["x"]})");
+  ASSERT_TRUE(misspelt);
+  EXPECT_EQ(misspelt->status, 422) << misspelt->body;
+  EXPECT_EQ(json::parse(RunDa({"admin", "list-tables", "--json"}, cfg).out)["tables"].size(), 3u);
 
   auto real = RunDa({"admin", "discover-and-register", "--source", "keboola"}, cfg);
   ASSERT_EQ(real.exit_code, 0) << real.err;

@@ -113,47 +113,50 @@ export default async function adminTables(view) {
   view.append(discoverSection(refresh));
 }
 
-/** Discover a source (POST /api/admin/discover-and-register?dry_run=true), then register the picked tables. */
+/** Discover a source (POST /api/admin/discover-and-register?dry_run=true&source=...), show the plan
+ *  (new / existing_match / existing_drift / invalid), then register the picked new tables
+ *  (same endpoint, dry_run=false, body {tables: [ids]}). */
 function discoverSection(refresh) {
   const out = h('div');
-  const source = field('Source type', h('input', {name: 'discover_source', value: 'keboola'}), 'A connector that can list its tables.');
+  const source = field('Source', h('input', {name: 'discover_source', value: 'keboola'}), 'A connector that can list its tables, e.g. keboola.');
   const form = h('form', {class: 'stack card', 'aria-label': 'Discover a source'}, source.wrap,
     h('button', {type: 'submit', class: 'secondary'}, 'Discover (dry run)'), out);
+  const endpoint = (dry) => `/api/admin/discover-and-register?dry_run=${dry}&source=${encodeURIComponent(source.input.value.trim())}`;
+  const coords = (c) => c ? [c.source_type, c.bucket, c.source_table, c.name].filter(Boolean).join(' · ') : '';
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     out.replaceChildren(h('p', {class: 'muted'}, 'Asking the source…'));
-    const body = {source_type: source.input.value.trim()};
     let plan;
-    try { plan = await post('/api/admin/discover-and-register?dry_run=true', body); }
-    catch (e) {
-      out.replaceChildren(e.status === 404 && e.code === 'not_found' && /no route/.test(e.message)
-        ? h('p', {class: 'notice'}, 'This server cannot discover sources yet (no discover-and-register endpoint).')
-        : errorBox(e));
-      return;
-    }
-    const items = plan.plan || plan.tables || plan.items || [];
+    try { plan = await post(endpoint(true)); }
+    catch (e) { out.replaceChildren(errorBox(e)); return; }
+    const items = plan.plan || [];
+    const s = plan.summary || {};
     const boxes = [];
-    out.replaceChildren(h('h3', {}, 'Plan'), dataTable([
-      {label: 'Register', render: t => {
-        const kind = t.action || t.status || t.plan;
-        const cb = h('input', {type: 'checkbox', value: t.id || t.name, checked: kind === 'new', disabled: kind === 'invalid' || kind === 'match',
-          'aria-label': `register ${t.id || t.name}`});
-        boxes.push(cb);
-        return cb;
-      }},
-      {label: 'Table', render: t => t.id || t.name},
-      {label: 'Plan', render: t => badge(t.action || t.status || t.plan)},
-      {label: 'Details', render: t => t.reason || t.message || (t.diff ? JSON.stringify(t.diff) : '')},
-    ], items, {empty: 'The source lists no tables.'}),
-    h('button', {type: 'button', onclick: async () => {
-      const picked = boxes.filter(b => b.checked).map(b => b.value);
-      try {
-        await post('/api/admin/discover-and-register', {...body, tables: picked});
-        toast(`Registered ${picked.length} table(s)`);
-        out.replaceChildren();
-        await refresh();
-      } catch (e) { out.append(errorBox(e)); }
-    }}, 'Register selected'));
+    out.replaceChildren(h('h3', {}, 'Plan'),
+      h('p', {class: 'muted'}, `${s.new || 0} new · ${s.existing_match || 0} already registered · ${s.existing_drift || 0} drift · ${s.invalid || 0} invalid`),
+      dataTable([
+        {label: 'Register', render: t => {
+          const cb = h('input', {type: 'checkbox', value: t.id, checked: t.class === 'new', disabled: t.class !== 'new',
+            'aria-label': `register ${t.id}`});
+          boxes.push(cb);
+          return cb;
+        }},
+        {label: 'Table', render: t => t.id},
+        {label: 'Plan', render: t => badge(t.class)},
+        {label: 'Details', render: t => t.class === 'existing_drift'
+          ? `registered: ${coords(t.existing)} — source: ${coords(t.discovered)}${t.reason ? ' (' + t.reason + ')' : ''}`
+          : (t.reason || coords(t.discovered))},
+      ], items, {empty: 'The source lists no tables.'}),
+      h('button', {type: 'button', onclick: async () => {
+        const picked = boxes.filter(b => b.checked && !b.disabled).map(b => b.value);
+        try {
+          const done = await post(endpoint(false), {tables: picked});
+          toast(`Registered ${(done.registered || []).length} table(s)`);
+          out.replaceChildren();
+          for (const e of done.errors || []) out.append(h('div', {class: 'alert', role: 'alert'}, `${e.id}: ${e.error}`));
+          await refresh();
+        } catch (e) { out.append(errorBox(e)); }
+      }}, 'Register selected'));
   });
   return h('section', {}, h('h2', {}, 'Discover a source'), form);
 }

@@ -1,12 +1,17 @@
 // POST /api/admin/discover-and-register?dry_run=true|false[&source=keboola]: runs the source's
 // connector discovery, classes every table (connectors/keboola/register_plan.h) and registers
-// only the new ones (none on a dry run). Drift is reported with both sides, never overwritten.
+// only the new ones (none on a dry run), or, with a body {"tables": [ids]}, only those of the
+// new ones. Drift is reported with both sides, never overwritten.
+#include <optional>
+#include <set>
+
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "connectors/builtin.h"
 #include "connectors/keboola/register_plan.h"
 #include "kit/capabilities.h"
 #include "server/app.h"
+#include "server/routes/auth_json.h"
 
 namespace da::server {
 
@@ -21,6 +26,31 @@ void RegisterDiscoverRoutes(Router& r, AppContext& ctx) {
            const std::string source = req.has_param("source") ? req.get_param_value("source") : "keboola";
            if (Status st = ValidateStrictIdentifier("source", source); !st.ok()) {
              return WriteError(res, st, rc.request_id);
+           }
+           // Optional body {"tables": ["<id>", ...]}: register only these of the new tables.
+           auto body = ParseJsonBody(req);
+           if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
+           std::optional<std::set<std::string>> picked;
+           if (!body->is_null()) {
+             if (!body->is_object()) {
+               return WriteError(res, InvalidArgument("body must be a JSON object"), rc.request_id);
+             }
+             for (const auto& [key, value] : body->items()) {
+               if (key != "tables") {
+                 return WriteError(res, InvalidArgument("unknown field '" + key + "' (accepted: tables)"),
+                                   rc.request_id);
+               }
+               if (!value.is_array()) {
+                 return WriteError(res, InvalidArgument("tables must be an array of table ids"), rc.request_id);
+               }
+               picked.emplace();
+               for (const auto& id : value) {
+                 if (!id.is_string()) {
+                   return WriteError(res, InvalidArgument("tables must be an array of table ids"), rc.request_id);
+                 }
+                 picked->insert(id.get<std::string>());
+               }
+             }
            }
            auto connector = connectors::BuiltinConnectors().Create(source);
            if (!connector.ok()) return WriteError(res, connector.status(), rc.request_id);
@@ -51,15 +81,31 @@ void RegisterDiscoverRoutes(Router& r, AppContext& ctx) {
                           errors = nlohmann::json::array();
            nlohmann::json summary = {{"new", 0}, {"existing_match", 0}, {"existing_drift", 0},
                                      {"invalid", 0}};
+           std::set<std::string> planned;
            for (const auto& e : plan) {
              summary[e.klass] = summary[e.klass].get<int>() + 1;
              entries.push_back(connectors::PlanEntryToJson(e));
-             if (dry_run || e.klass != "new") continue;
+             planned.insert(e.discovered.id);
+             if (picked && !picked->count(e.discovered.id)) continue;
+             if (e.klass != "new") {
+               if (picked) {
+                 errors.push_back({{"id", e.discovered.id}, {"error", "not registered: the plan classes it " + e.klass}});
+               }
+               continue;
+             }
+             if (dry_run) continue;
              auto t = ctx.registry->Register(connectors::RegisterBody(e.discovered), rc.principal.email);
              if (t.ok()) {
                done.push_back(t->id);
+               AuditRequest(*ctx.db, rc, "registry_table_registered", t->id,
+                            {{"name", t->name}, {"via", "discover-and-register"}, {"source", source}});
              } else {
                errors.push_back({{"id", e.discovered.id}, {"error", t.status().message()}});
+             }
+           }
+           if (picked) {
+             for (const auto& id : *picked) {
+               if (!planned.count(id)) errors.push_back({{"id", id}, {"error", "not discovered in '" + source + "'"}});
              }
            }
            spdlog::info("discover-and-register {}: {} tables, {} registered{}", source, plan.size(),
