@@ -277,6 +277,28 @@ std::vector<EndpointDoc> MakeEndpoints() {
                {Ok(200, "deleted", Obj({{"deleted", Str("table id")}}, {"deleted"})),
                 Err(404, "unknown id"), Err(409, "a sync is running"), k401, k403}});
 
+  e.push_back(
+      {"POST", "/api/admin/discover-and-register", kAdmin, "Registry",
+       "Discover a source's tables and register the new ones",
+       "Classes every discovered table as new, existing_match, existing_drift (same id with other "
+       "coordinates, or same name under another id; both sides shown, never overwritten) or "
+       "invalid. Registers only new tables, never on a dry run; a body {\"tables\": [ids]} limits "
+       "registration to those ids.",
+       {{"dry_run", "query", "boolean", false, "true|false, default false"},
+        {"source", "query", "string", false, "connector name, default keboola"}},
+       Any("null | {\"tables\": [\"id\", ...]}"),
+       {Ok(200, "the plan and what was registered",
+           Obj({{"source", Str()},
+                {"dry_run", Bool()},
+                {"summary", Any("counts per class")},
+                {"plan", Arr(Any("{class, id, name, bucket, source_table, reason?, discovered, existing?}"))},
+                {"registered", Arr(Str("table id"))},
+                {"errors", Arr(Any("{id, error}"))}})),
+        Err(404, "unknown connector"), Err(409, "the connector cannot discover"),
+        Err(422, "bad dry_run, source or body"), Err(502, "the source refused or is unreachable"),
+        k401, k403}});
+  e.back().request_body_required = false;
+
   // Sync
   e.push_back(
       {"POST", "/api/sync/trigger", kAdmin, "Sync", "Start a sync run",
