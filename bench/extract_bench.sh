@@ -32,24 +32,10 @@ cat >"$WORK/registry.json" <<EOF
              "source_table": "$CSV"}]}
 EOF
 
-# measure NAME CMD...: runs CMD RUNS times; prints "best_wall_s best_peak_kb" (each minimum).
-measure() {
-  local name=$1
-  shift
-  local best_wall="" best_kb=""
-  for i in $(seq 1 "$RUNS"); do
-    rm -rf "$WORK/data" "$WORK/ref.parquet"
-    "$TIME" -f '%e %M' -o "$WORK/time-$name-$i" "$@" >"$WORK/out-$name-$i" 2>"$WORK/err-$name-$i" || {
-      echo "extract_bench: $name failed:" >&2
-      cat "$WORK/err-$name-$i" >&2
-      exit 1
-    }
-    read -r wall kb <"$WORK/time-$name-$i"
-    best_wall=$(awk -v a="$best_wall" -v b="$wall" 'BEGIN {print (a == "" || b < a) ? b : a}')
-    best_kb=$(awk -v a="$best_kb" -v b="$kb" 'BEGIN {print (a == "" || b < a) ? b : a}')
-  done
-  echo "$best_wall $best_kb"
-}
+BENCH_NAME=extract_bench
+CLEAN=("$WORK/ref.parquet")
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 read -r ref_wall ref_kb < <(measure copy "$COPY_REF" to-parquet "$CSV" "$WORK/ref.parquet" 1GB 2)
 read -r da_wall da_kb < <(measure extract env DA_LOG_LEVEL=warn \

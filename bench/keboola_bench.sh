@@ -82,24 +82,10 @@ floor() {
 export -f floor
 export WORK CA COPY_REF
 
-# measure NAME CMD...: prints "best_wall_s best_peak_kb" over RUNS runs (each minimum).
-measure() {
-  local name=$1
-  shift
-  local best_wall="" best_kb=""
-  for i in $(seq 1 "$RUNS"); do
-    rm -rf "$WORK/data"
-    "$TIME" -f '%e %M' -o "$WORK/time-$name-$i" "$@" >"$WORK/out-$name-$i" 2>"$WORK/err-$name-$i" || {
-      echo "keboola_bench: $name failed:" >&2
-      tail -5 "$WORK/err-$name-$i" >&2
-      exit 1
-    }
-    read -r wall kb <"$WORK/time-$name-$i"
-    best_wall=$(awk -v a="$best_wall" -v b="$wall" 'BEGIN {print (a == "" || b < a) ? b : a}')
-    best_kb=$(awk -v a="$best_kb" -v b="$kb" 'BEGIN {print (a == "" || b < a) ? b : a}')
-  done
-  echo "$best_wall $best_kb"
-}
+BENCH_NAME=keboola_bench
+CLEAN=()
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 read -r floor_wall floor_kb < <(measure floor bash -c floor)
 read -r da_wall da_kb < <(measure extract env DA_LOG_LEVEL=warn \

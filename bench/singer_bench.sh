@@ -42,24 +42,10 @@ cat >"$WORK/registry.json" <<EOF
 EOF
 echo "{\"rows\": $ROWS}" >"$WORK/tap-config.json"
 
-# measure NAME CMD...: runs CMD RUNS times; prints "best_wall_s best_peak_kb" (each minimum).
-measure() {
-  local name=$1
-  shift
-  local best_wall="" best_kb=""
-  for i in $(seq 1 "$RUNS"); do
-    rm -rf "$WORK/data"
-    "$TIME" -f '%e %M' -o "$WORK/time-$name-$i" "$@" >"$WORK/out-$name-$i" 2>"$WORK/err-$name-$i" || {
-      echo "singer_bench: $name failed:" >&2
-      tail -5 "$WORK/err-$name-$i" >&2
-      exit 1
-    }
-    read -r wall kb <"$WORK/time-$name-$i"
-    best_wall=$(awk -v a="$best_wall" -v b="$wall" 'BEGIN {print (a == "" || b < a) ? b : a}')
-    best_kb=$(awk -v a="$best_kb" -v b="$kb" 'BEGIN {print (a == "" || b < a) ? b : a}')
-  done
-  echo "$best_wall $best_kb"
-}
+BENCH_NAME=singer_bench
+CLEAN=()
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 read -r tap_wall tap_kb < <(measure tap "$TAP" --config "$WORK/tap-config.json")
 read -r da_wall da_kb < <(measure extract env DA_LOG_LEVEL=warn \

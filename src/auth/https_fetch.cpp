@@ -1,14 +1,14 @@
 #include "auth/https_fetch.h"
 
 #include <curl/curl.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+
+#include "net/https_client.h"
 
 namespace da::auth {
 namespace {
@@ -48,13 +48,6 @@ size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// Adds the DA_CA_FILE certificates to the store curl already filled with the system bundle.
-CURLcode AddExtraCas(CURL*, void* ssl_ctx, void* path) {
-  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
-  if (X509_STORE_load_file(store, static_cast<const char*>(path)) != 1) return CURLE_SSL_CACERT_BADFILE;
-  return CURLE_OK;
-}
-
 }  // namespace
 
 bool IsLoopbackHost(const std::string& host) {
@@ -82,34 +75,17 @@ Status CheckFetchUrl(std::string_view url) {
                          "'");
 }
 
-std::string FormEncode(std::string_view value) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string FormEncode(std::string_view value) { return net::UrlEncode(value); }
 
 Status ConfigureTlsTrust(CURL* curl) {
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  // The path must outlive the handle: environment strings live for the process.
   const char* ca_file = std::getenv("DA_CA_FILE");
   if (ca_file != nullptr && *ca_file != '\0') {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(ca_file, ec)) {
       return InvalidArgument(std::string("DA_CA_FILE is not a readable file: '") + ca_file + "'");
     }
-    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, &AddExtraCas);
-    curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, ca_file);
   }
+  net::ConfigureTls(curl);  // verification on; DA_CA_FILE added to the system store
   return Status::Ok();
 }
 

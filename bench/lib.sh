@@ -1,0 +1,23 @@
+# Shared helpers of the bench scripts (sourced, not run).
+#
+# measure NAME CMD...: runs CMD $RUNS times under $TIME (GNU time), removing $WORK/data and
+# every path in the array CLEAN before each run; prints "best_wall_s best_peak_kb" (each the
+# minimum over the runs). On a failed run prints the last lines of its stderr and exits 1.
+# Needs WORK, RUNS, TIME and BENCH_NAME (the script's name for messages).
+measure() {
+  local name=$1
+  shift
+  local best_wall="" best_kb="" wall kb i
+  for i in $(seq 1 "$RUNS"); do
+    rm -rf "$WORK/data" "${CLEAN[@]}"
+    "$TIME" -f '%e %M' -o "$WORK/time-$name-$i" "$@" >"$WORK/out-$name-$i" 2>"$WORK/err-$name-$i" || {
+      echo "$BENCH_NAME: $name failed:" >&2
+      tail -20 "$WORK/err-$name-$i" >&2
+      exit 1
+    }
+    read -r wall kb <"$WORK/time-$name-$i"
+    best_wall=$(awk -v a="$best_wall" -v b="$wall" 'BEGIN {print (a == "" || b < a) ? b : a}')
+    best_kb=$(awk -v a="$best_kb" -v b="$kb" 'BEGIN {print (a == "" || b < a) ? b : a}')
+  done
+  echo "$best_wall $best_kb"
+}
