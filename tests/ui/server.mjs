@@ -40,3 +40,39 @@ export async function startServer(binary, extraEnv = {}) {
   const token = fs.readFileSync(path.join(dataDir, 'state', 'bootstrap-token'), 'utf8').trim();
   return {url: `http://127.0.0.1:${port}`, port, token, dir, output: () => output, stop};
 }
+
+/**
+ * Starts the Keboola Storage API emulator (tests/emulators/keboola, HTTPS with a test CA) in its
+ * own process group; waits (bounded) for its first stdout line {port, ca_file, token}.
+ * @returns {Promise<{env: object, stop(): Promise<void>}>} env: what `da serve` needs to reach it.
+ */
+export async function startKeboolaEmulator(binary, datasetsDir) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'da-ui-kbc-'));
+  const child = spawn(binary, ['--data-dir', datasetsDir, '--work-dir', dir, '--polls', '1'], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '', err = '';
+  let exited = false;
+  child.stdout.on('data', d => { out += d; });
+  child.stderr.on('data', d => { err += d; });
+  child.on('exit', () => { exited = true; });
+  const stop = async () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      for (let i = 0; i < 100 && !exited; i++) await new Promise(r => setTimeout(r, 50));
+    }
+    fs.rmSync(dir, {recursive: true, force: true});
+  };
+  const deadline = Date.now() + 120000;  // loading flights-3m takes a while on a busy machine
+  while (!out.includes('\n') && !exited && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+  let info = null;
+  try { info = JSON.parse(out.slice(0, out.indexOf('\n'))); } catch { /* below */ }
+  if (!info || !info.port) {
+    await stop();
+    throw new Error(`keboola_emulator did not start:\n${err.slice(-2000)}`);
+  }
+  return {
+    env: {KEBOOLA_STACK_URL: `https://127.0.0.1:${info.port}`, KEBOOLA_STORAGE_TOKEN: info.token, DA_CA_FILE: info.ca_file},
+    stop,
+  };
+}

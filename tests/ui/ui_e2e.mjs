@@ -3,13 +3,13 @@
 // grants it to a group, creates and revokes a token, and checks error messages for bad input.
 // Saves a screenshot of every page under DA_UI_SCREENSHOTS.
 //
-// Env: DA_BINARY (the da binary), DA_DATASETS_DIR (vega datasets), DA_UI_SCREENSHOTS (output
-// dir), DA_CHROMIUM (default /usr/bin/chromium). Exit 0 = pass, 1 = fail, 77 = skipped (missing
+// Env: DA_BINARY (the da binary), DA_DATASETS_DIR (vega datasets), KEBOOLA_EMULATOR (the Storage
+// API emulator, for the discovery page), DA_UI_SCREENSHOTS (output dir), DA_CHROMIUM (default /usr/bin/chromium). Exit 0 = pass, 1 = fail, 77 = skipped (missing
 // browser or npm packages: run scripts/bootstrap.sh).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startServer} from './server.mjs';
+import {startKeboolaEmulator, startServer} from './server.mjs';
 
 const SKIP = 77;
 const binary = process.env.DA_BINARY;
@@ -33,7 +33,16 @@ fs.mkdirSync(shots, {recursive: true});
 
 // Mail on a closed loopback port: /auth/config then offers magic links; the mail itself is sent
 // off the request thread (and only for known addresses), so the form's answer does not depend on it.
-const server = await startServer(binary, {DA_SMTP_URL: 'smtp://127.0.0.1:9', DA_SMTP_FROM: 'da@localhost'});
+// The Keboola emulator gives the discovery page a real source to plan and register from.
+assert.ok(process.env.KEBOOLA_EMULATOR && fs.existsSync(process.env.KEBOOLA_EMULATOR), 'KEBOOLA_EMULATOR must name the emulator');
+const keboola = await startKeboolaEmulator(process.env.KEBOOLA_EMULATOR, datasets);
+let server;
+try {
+  server = await startServer(binary, {DA_SMTP_URL: 'smtp://127.0.0.1:9', DA_SMTP_FROM: 'da@localhost', ...keboola.env});
+} catch (e) {
+  await keboola.stop();
+  throw e;
+}
 const browser = await chromium.launch({
   executablePath: chromiumPath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'],
 });
@@ -354,10 +363,28 @@ try {
     skip('create a token (shown once), use it, revoke it', 'needs /auth/tokens (auth branch)');
   }
 
-  await step('discovery answers a clear notice or a plan', async () => {
+  await step('discover keboola: the dry-run plan first, then only the picked table is registered', async () => {
     await open('/admin/tables');
+    const form = page.locator('form[aria-label="Discover a source"]');
     await page.getByRole('button', {name: 'Discover (dry run)'}).click();
-    await page.locator('form[aria-label="Discover a source"] :is(.notice, .alert, table)').first().waitFor();
+    await form.locator('table').waitFor();
+    const planRow = (id) => form.locator('tr', {has: page.getByRole('checkbox', {name: `register ${id}`, exact: true})});
+    await planRow('in.c-flights.airports').getByText('new').waitFor();
+    const invalid = form.getByRole('checkbox', {name: "register in.c-test.x'; DROP TABLE t; --"});
+    assert.equal(await invalid.isDisabled(), true);
+    const before = await apiAsAdmin('GET', '/api/admin/registry');
+    assert.equal(before.body.tables.some(t => t.id.startsWith('in.c-')), false, 'a dry run registers nothing');
+    await shot('admin-discover-plan');
+    for (const box of await form.locator('input[type=checkbox]:not([disabled])').all()) await box.uncheck();
+    await form.getByRole('checkbox', {name: 'register in.c-flights.airports', exact: true}).check();
+    await page.getByRole('button', {name: 'Register selected'}).click();
+    await page.getByText('Registered 1 table(s)').waitFor();
+    const after = await apiAsAdmin('GET', '/api/admin/registry');
+    assert.deepEqual(after.body.tables.filter(t => t.id.startsWith('in.c-')).map(t => t.id), ['in.c-flights.airports']);
+    const registered = after.body.tables.find(t => t.id === 'in.c-flights.airports');
+    assert.equal(registered.source_type, 'keboola');
+    // The registry list on the page shows it.
+    await page.locator('table').getByText('in.c-flights.airports').first().waitFor();
   });
 
   await step('keyboard: the skip link comes first and focus is visible', async () => {
@@ -399,6 +426,7 @@ try {
   await browser.close().catch(() => {});
   if (failed) console.log(`--- server output ---\n${server.output().slice(-4000)}`);
   await server.stop();
+  await keboola.stop();
 }
 const passed = results.filter(r => r.ok && !r.skipped).length;
 console.log(`${passed} passed, ${results.filter(r => r.skipped).length} skipped, ${failed ? 1 : 0} failed; screenshots in ${shots}`);
