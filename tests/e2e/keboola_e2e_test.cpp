@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -351,6 +352,107 @@ TEST_F(KeboolaE2E, ExportFilterAndParquetAndIncremental) {
   EXPECT_EQ(files, std::vector<std::string>({"2012.parquet", "2013.parquet", "2014.parquet", "2015.parquet"}));
 }
 
+/// The export parameters the emulator recorded for `table_id` after the first `skip` exports.
+std::vector<json> ExportsOf(const json& exports, size_t skip, const std::string& table_id) {
+  std::vector<json> out;
+  for (size_t i = skip; exports.is_array() && i < exports.size(); ++i) {
+    if (exports[i]["table"] == table_id) out.push_back(exports[i]["params"]);
+  }
+  return out;
+}
+
+int64_t Unix(const json& v) { return std::stoll(v.get<std::string>()); }
+
+// in.c-test.history: one row a day, days_ago 0..99 and 185..199 (an 85-day gap).
+TEST_F(KeboolaE2E, PartitionedFirstLoadExportsBackwardsInChunks) {
+  const std::string id = "in.c-test.history";
+  auto part = Record(id, "history");
+  part.sync_strategy = "partitioned";
+  part.partition_by = "day";
+  part.partition_granularity = "month";
+  part.primary_key = {"id"};
+  part.incremental_column = "day";
+  auto rows_of = [&](const TempDir& t) {
+    return DuckDbRows("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM '" +
+                      (t.path() / "data" / "extracts" / "keboola" / "data" / id / "*.parquet").string() + "'");
+  };
+
+  // Default 30-day windows: 0-31, 30-61, 60-91, 90-121 days back have rows, 120-151 and
+  // 150-181 are empty → stop; the rows beyond the gap are not reached. Rows on a window edge
+  // come twice and are kept once.
+  TempDir tmp;
+  size_t before = emu_->Control("/_emulator/exports").size();
+  auto r = RunExtract(tmp.path(), {part}, emu_->Env());
+  ASSERT_EQ(r.tables[id]["status"], "ok") << r.tables[id].dump() << r.err;
+  EXPECT_EQ(r.tables[id]["rows"], 100);
+  EXPECT_EQ(rows_of(tmp), std::vector<std::string>({"100,100,0,99"}));
+  auto chunks = ExportsOf(emu_->Control("/_emulator/exports"), before, id);
+  ASSERT_EQ(chunks.size(), 6u);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    EXPECT_EQ(Unix(chunks[i]["changedUntil"]) - Unix(chunks[i]["changedSince"]), 31 * 86400) << i;
+    if (i > 0) EXPECT_EQ(Unix(chunks[i - 1]["changedUntil"]) - Unix(chunks[i]["changedUntil"]), 30 * 86400);
+  }
+  EXPECT_NEAR(static_cast<double>(Unix(chunks[0]["changedUntil"])), static_cast<double>(std::time(nullptr)), 600);
+  EXPECT_EQ(r.err.find(emu_->token()), std::string::npos);
+
+  // The next sync has a watermark: one incremental export by changedSince, nothing doubled.
+  before = emu_->Control("/_emulator/exports").size();
+  auto again = RunExtract(tmp.path(), {part}, emu_->Env());
+  ASSERT_EQ(again.tables[id]["status"], "ok") << again.tables[id].dump();
+  auto later = ExportsOf(emu_->Control("/_emulator/exports"), before, id);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0]["changedSince"], "-7 days");
+  EXPECT_FALSE(later[0].contains("changedUntil"));
+  EXPECT_EQ(rows_of(tmp), std::vector<std::string>({"100,100,0,99"}));
+
+  // 50-day windows from the source config: the 100-151 window is empty, 150-201 is not, then
+  // two empty ones: every row, 6 exports.
+  TempDir tmp2;
+  before = emu_->Control("/_emulator/exports").size();
+  auto wide = RunExtract(tmp2.path(), {part}, emu_->Env(), "    initial_load_chunk_days: 50\n");
+  ASSERT_EQ(wide.tables[id]["status"], "ok") << wide.tables[id].dump();
+  EXPECT_EQ(rows_of(tmp2), std::vector<std::string>({"115,115,0,199"}));
+  EXPECT_EQ(ExportsOf(emu_->Control("/_emulator/exports"), before, id).size(), 6u);
+
+  // max_history_days 45 in the table's filter: ceil(45/30) = 2 windows, the oldest clipped.
+  TempDir tmp3;
+  auto capped = part;
+  capped.query_mode = "materialized";
+  capped.source_query = R"({"max_history_days": 45})";
+  before = emu_->Control("/_emulator/exports").size();
+  auto c = RunExtract(tmp3.path(), {capped}, emu_->Env());
+  ASSERT_EQ(c.tables[id]["status"], "ok") << c.tables[id].dump();
+  EXPECT_EQ(rows_of(tmp3), std::vector<std::string>({"45,45,0,44"}));
+  auto two = ExportsOf(emu_->Control("/_emulator/exports"), before, id);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(Unix(two[0]["changedUntil"]) - Unix(two[1]["changedSince"]), 45 * 86400);
+}
+
+TEST_F(KeboolaE2E, PartitionedChunkKnobsAreValidated) {
+  const std::string id = "in.c-test.history";
+  auto part = Record(id, "history");
+  part.sync_strategy = "partitioned";
+  part.partition_by = "day";
+  part.query_mode = "materialized";
+  part.source_query = R"({"initial_load_chunk_days": 0})";
+  TempDir tmp;
+  size_t before = emu_->Control("/_emulator/exports").size();
+  auto r = RunExtract(tmp.path(), {part}, emu_->Env());
+  ASSERT_EQ(r.tables.size(), 1u) << r.err;
+  EXPECT_EQ(r.tables[id]["status"], "error");
+  EXPECT_NE(r.tables[id].value("error", "").find("initial_load_chunk_days must be an integer in [1, 3650]"),
+            std::string::npos) << r.tables[id].dump();
+
+  part.source_query = "";
+  TempDir tmp2;
+  auto bad = RunExtract(tmp2.path(), {part}, emu_->Env(), "    max_history_days: -3\n");
+  ASSERT_EQ(bad.tables.size(), 1u) << bad.err;
+  EXPECT_EQ(bad.tables[id]["status"], "error");
+  EXPECT_NE(bad.tables[id].value("error", "").find("max_history_days must be an integer"), std::string::npos)
+      << bad.tables[id].dump();
+  EXPECT_EQ(ExportsOf(emu_->Control("/_emulator/exports"), before, id).size(), 0u);
+}
+
 TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   TempDir tmp;
   const fs::path yaml = tmp.path() / "instance.yaml";
@@ -406,14 +508,14 @@ TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   auto reg = server.Get("/api/admin/registry");
   ASSERT_TRUE(reg);
   auto tables = json::parse(reg->body)["tables"];
-  EXPECT_EQ(tables.size(), 2u + 9u) << reg->body;  // 12 discovered − 2 drift − 1 invalid
+  EXPECT_EQ(tables.size(), 2u + 10u) << reg->body;  // 13 discovered − 2 drift − 1 invalid
   for (const auto& t : tables) {
     if (t["id"] == "in.c-weather.seattle_weather") EXPECT_EQ(t["source_type"], "files");  // untouched
   }
   // Again: the same tables are now existing_match and nothing is registered twice.
   auto again = server.Post("/api/admin/discover-and-register?dry_run=false", "");
   ASSERT_TRUE(again);
-  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 9);
+  EXPECT_EQ(json::parse(again->body)["summary"]["existing_match"], 10);
   auto bad = server.Post("/api/admin/discover-and-register?dry_run=maybe", "");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 422);

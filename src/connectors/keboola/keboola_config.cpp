@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "common/identifiers.h"
 #include "net/https_client.h"
@@ -116,6 +117,8 @@ Result<KeboolaConfig> ResolveKeboolaConfig(const kit::ConnectorConfig& config) {
   DA_RETURN_IF_ERROR(ParseInt(config, "poll_initial_ms", 10, 60000, &c.poll_initial_ms));
   DA_RETURN_IF_ERROR(ParseInt(config, "poll_max_ms", 10, 300000, &c.poll_max_ms));
   DA_RETURN_IF_ERROR(ParseInt(config, "incremental_window_days", 0, 3650, &c.incremental_window_days));
+  DA_RETURN_IF_ERROR(ParseInt(config, "initial_load_chunk_days", 1, 3650, &c.initial_load_chunk_days));
+  DA_RETURN_IF_ERROR(ParseInt(config, "max_history_days", 1, 36500, &c.max_history_days));
   DA_RETURN_IF_ERROR(ParseInt(config, "max_attempts", 1, 20, &attempts));
   DA_RETURN_IF_ERROR(ParseInt(config, "slice_concurrency", 1, 32, &conc));
   c.max_attempts = static_cast<int>(attempts);
@@ -137,10 +140,11 @@ Result<ExportFilter> ParseExportFilter(const std::string& source_query) {
   if (!j.is_object()) {
     return InvalidArgument("keboola: source_query must be a JSON object export filter "
                            "(where_filters, columns, changed_since, changed_until, limit, "
-                           "file_type)");
+                           "file_type, initial_load_chunk_days, max_history_days)");
   }
   static const std::set<std::string> kKeys = {"where_filters", "columns", "changed_since",
-                                              "changed_until", "limit", "file_type", "fileType"};
+                                              "changed_until", "limit", "file_type", "fileType",
+                                              "initial_load_chunk_days", "max_history_days"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!kKeys.count(it.key())) {
       return InvalidArgument("keboola filter: unknown key '" + PrintableForMessage(it.key()) + "'");
@@ -198,6 +202,15 @@ Result<ExportFilter> ParseExportFilter(const std::string& source_query) {
       return InvalidArgument("keboola filter: limit must be a non-negative integer");
     }
     f.limit = j["limit"].get<int64_t>();
+  }
+  for (const auto& [k, hi, out] : {std::tuple{"initial_load_chunk_days", 3650, &f.initial_load_chunk_days},
+                                    std::tuple{"max_history_days", 36500, &f.max_history_days}}) {
+    if (!j.contains(k) || j[k].is_null()) continue;
+    if (!j[k].is_number_integer() || j[k].get<int64_t>() < 1 || j[k].get<int64_t>() > hi) {
+      return InvalidArgument(std::string("keboola filter: ") + k + " must be an integer in [1, " +
+                             std::to_string(hi) + "]");
+    }
+    *out = j[k].get<int64_t>();
   }
   for (const char* k : {"file_type", "fileType"}) {
     if (!j.contains(k) || j[k].is_null()) continue;

@@ -6,7 +6,9 @@
 ///   token       KEBOOLA_STORAGE_TOKEN  Storage API token (never logged or shown)
 /// Tuning (instance.yaml only; defaults in KeboolaConfig):
 ///   job_timeout_seconds, poll_initial_ms, poll_max_ms, incremental_window_days,
-///   file_type (csv|parquet: the default export format), max_attempts, slice_concurrency.
+///   file_type (csv|parquet: the default export format), max_attempts, slice_concurrency,
+///   initial_load_chunk_days (default 30) and max_history_days (default: unbounded), the
+///   defaults of a partitioned table's chunked first load (a table's filter overrides them).
 ///
 /// Export filter (source: shared/reference/seeds/004 `ExportFilter`): a registered table's
 /// `source_query` (query_mode materialized) holds a JSON object; an empty one exports the
@@ -14,7 +16,10 @@
 ///   {"where_filters": [{"column": "status", "operator": "eq", "values": ["open"],
 ///                       "data_type": "DOUBLE"?}],
 ///    "columns": ["id", "status"], "changed_since": "-7 days" | "1718000000" | "{today-7d}",
-///    "changed_until": ..., "limit": 1000, "file_type": "csv" | "parquet"}
+///    "changed_until": ..., "limit": 1000, "file_type": "csv" | "parquet",
+///    "initial_load_chunk_days": 30, "max_history_days": 365}
+/// The last two (positive integers) shape the chunked first load of a partitioned table
+/// (see KeboolaConnector::Read); other strategies ignore them.
 /// Operators: eq, ne, gt, ge, lt, le. Date placeholders in values and changed_*:
 /// `{today}`, `{yesterday}`, `{today-Nd}`, `{today+Nd}` (UTC dates, YYYY-MM-DD) and `{now}`,
 /// `{now-Nd}`, `{now-Nh}` (unix seconds).
@@ -41,6 +46,8 @@ struct KeboolaConfig {
   std::string file_type = "csv";
   int max_attempts = 5;
   int slice_concurrency = 4;  ///< slices downloaded at once
+  int64_t initial_load_chunk_days = 30;  ///< partitioned first load: days per export window
+  int64_t max_history_days = 0;          ///< partitioned first load: 0 = unbounded (120 windows)
 };
 
 /// Resolves `config` (instance.yaml values win over KEBOOLA_STACK_URL / KEBOOLA_STORAGE_TOKEN).
@@ -62,6 +69,8 @@ struct ExportFilter {
   std::string changed_since, changed_until;
   std::optional<int64_t> limit;
   std::string file_type;  ///< "" = the connector default
+  std::optional<int64_t> initial_load_chunk_days;  ///< overrides the source config's
+  std::optional<int64_t> max_history_days;         ///< overrides the source config's
 };
 
 /// Parses `source_query` ("" = no filter). invalid_argument naming the field on bad shapes,

@@ -173,17 +173,109 @@ Result<std::vector<kit::TableInfo>> KeboolaConnector::Discover(const kit::Connec
   return out;
 }
 
+namespace {
+
+/// SELECT of one downloaded export with `columns`: CSV parsed straight into the column types
+/// (`typed_csv`, the fast path), or every cell as text cast afterwards ('' = NULL for typed
+/// columns) — the fallback when a typed column holds a quoted empty string, and the only way
+/// for Parquet (all VARCHAR on untyped tables). An export without files selects no rows.
+Result<std::string> SelectExport(const DownloadedExport& data, const std::vector<kit::ColumnInfo>& columns,
+                                 bool typed_csv) {
+  const bool csv_typed = typed_csv && data.file_type == "csv" && !data.files.empty();
+  std::string select;
+  for (const auto& c : columns) {
+    const std::string q = QuoteIdent(c.name);
+    std::string expr = q;
+    if (c.type != "VARCHAR" && !csv_typed) {
+      expr = "CAST(NULLIF(CAST(" + q + " AS VARCHAR), '') AS " + c.type + ")";
+    }
+    select += (select.empty() ? "" : ", ") + expr + " AS " + q;
+  }
+  if (data.files.empty()) {
+    // A manifest without entries: an empty table with the columns.
+    std::string cols;
+    for (const auto& c : columns) {
+      cols += (cols.empty() ? "" : ", ") + std::string("NULL::VARCHAR AS ") + QuoteIdent(c.name);
+    }
+    return "SELECT " + select + " FROM (SELECT " + cols + " WHERE false)";
+  }
+  std::string list;
+  for (const auto& f : data.files) {
+    DA_ASSIGN_OR_RETURN(std::string lit, Lit(f.string()));
+    list += (list.empty() ? "" : ", ") + lit;
+  }
+  if (data.file_type == "parquet") return "SELECT " + select + " FROM read_parquet([" + list + "])";
+  // Sliced CSV has no header in any slice: the names come from the table's columns.
+  std::string struct_cols;
+  for (const auto& c : columns) {
+    DA_ASSIGN_OR_RETURN(std::string name, Lit(c.name));
+    struct_cols += (struct_cols.empty() ? "" : ", ") + name + ": '" +
+                   (csv_typed ? c.type : std::string("VARCHAR")) + "'";
+  }
+  return "SELECT " + select + " FROM read_csv([" + list + "], header=" +
+         (data.sliced ? "false" : "true") + ", columns={" + struct_cols +
+         "}, delim=',', quote='\"', escape='\"', allow_quoted_nulls=false, "
+         "max_line_size=16777216, auto_detect=false, compression='" +
+         (data.gzip ? "gzip" : "none") + "')";
+}
+
+/// The chunks of a partitioned table's first load, newest first, as one SELECT: with a key
+/// (every column present) the row of the newest chunk wins the 1-day overlap; without one,
+/// DISTINCT. One chunk is selected as is.
+Result<std::string> SelectChunks(const std::vector<DownloadedExport>& chunks,
+                                 const std::vector<kit::ColumnInfo>& columns,
+                                 const std::vector<std::string>& key, bool typed_csv) {
+  if (chunks.size() == 1) return SelectExport(chunks[0], columns, typed_csv);
+  std::string all, names;
+  for (const auto& c : columns) names += (names.empty() ? "" : ", ") + QuoteIdent(c.name);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    DA_ASSIGN_OR_RETURN(std::string one, SelectExport(chunks[i], columns, typed_csv));
+    all += (all.empty() ? "" : " UNION ALL ") + std::string("SELECT *, ") + std::to_string(i) +
+           " AS __da_chunk FROM (" + one + ")";
+  }
+  bool keyed = !key.empty();
+  std::string partition;
+  for (const auto& k : key) {
+    keyed = keyed && std::any_of(columns.begin(), columns.end(),
+                                 [&](const kit::ColumnInfo& c) { return c.name == k; });
+    partition += (partition.empty() ? "" : ", ") + QuoteIdent(k);
+  }
+  if (!keyed) return "SELECT DISTINCT " + names + " FROM (" + all + ")";
+  return "SELECT " + names + " FROM (" + all + ") QUALIFY row_number() OVER (PARTITION BY " +
+         partition + " ORDER BY __da_chunk) = 1";
+}
+
+/// Bytes of the downloaded files (for the chunk log line).
+uintmax_t DownloadedBytes(const DownloadedExport& data) {
+  uintmax_t n = 0;
+  for (const auto& f : data.files) {
+    std::error_code ec;
+    const auto size = fs::file_size(f, ec);
+    if (!ec) n += size;
+  }
+  return n;
+}
+
+}  // namespace
+
 Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& sink) {
   DA_ASSIGN_OR_RETURN(KeboolaConfig cfg, ResolveKeboolaConfig(options.config));
   const std::string& table_id = options.table.source_table;
   DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("keboola source_table", table_id));
   DA_ASSIGN_OR_RETURN(ExportFilter filter, ParseExportFilter(options.table.source_query));
-  if (options.table.sync_strategy == "incremental" && options.watermark &&
+  const std::string& strategy = options.table.sync_strategy;
+  if ((strategy == "incremental" || strategy == "partitioned") && options.watermark &&
       filter.changed_since.empty() && cfg.incremental_window_days > 0) {
     // Rows imported within the window; the runtime keeps those past the watermark and merges
-    // them by primary key.
+    // them by primary key (per partition when partitioned).
     filter.changed_since = "-" + std::to_string(cfg.incremental_window_days) + " days";
   }
+  // A partitioned table's first load goes backwards in windows (unless the filter fixes its
+  // own window or a row limit).
+  const bool chunked = strategy == "partitioned" && !options.watermark && filter.changed_since.empty() &&
+                       filter.changed_until.empty() && !filter.limit;
+  const int64_t chunk_days = filter.initial_load_chunk_days.value_or(cfg.initial_load_chunk_days);
+  const int64_t history_days = filter.max_history_days.value_or(cfg.max_history_days);
   const std::string file_type = filter.file_type.empty() ? cfg.file_type : filter.file_type;
 
   StorageClient client(cfg);
@@ -206,60 +298,68 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
   if (columns.empty()) return InvalidArgument("keboola: table " + table_id + " has no columns");
   for (const auto& c : columns) DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("keboola column", c.name));
 
-  DA_ASSIGN_OR_RETURN(std::string form, ExportForm(filter, file_type, /*gzip=*/true, std::time(nullptr)));
-  DA_ASSIGN_OR_RETURN(int64_t job, client.StartExport(table_id, form));
-  DA_ASSIGN_OR_RETURN(int64_t file_id, client.WaitForJob(job));
-  DA_ASSIGN_OR_RETURN(json file, client.GetFile(file_id));
   DA_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Make(options.temp_dir));
-  DA_ASSIGN_OR_RETURN(DownloadedExport data, client.Download(file, tmp.path()));
-
-  // Two ways to read: CSV parsed straight into the column types (fast path), or every cell
-  // as text cast afterwards ('' = NULL for typed columns) — the fallback when a typed column
-  // holds a quoted empty string, and the only way for Parquet (all VARCHAR on untyped tables).
-  auto build = [&](bool typed_csv) -> Result<std::string> {
-    const bool csv_typed = typed_csv && data.file_type == "csv" && !data.files.empty();
-    std::string select;
-    for (const auto& c : columns) {
-      const std::string q = QuoteIdent(c.name);
-      std::string expr = q;
-      if (c.type != "VARCHAR" && !csv_typed) {
-        expr = "CAST(NULLIF(CAST(" + q + " AS VARCHAR), '') AS " + c.type + ")";
-      }
-      select += (select.empty() ? "" : ", ") + expr + " AS " + q;
-    }
-    if (data.files.empty()) {
-      // A manifest without entries: an empty table with the columns.
-      std::string cols;
-      for (const auto& c : columns) {
-        cols += (cols.empty() ? "" : ", ") + std::string("NULL::VARCHAR AS ") + QuoteIdent(c.name);
-      }
-      return "SELECT " + select + " FROM (SELECT " + cols + " WHERE false)";
-    }
-    std::string list;
-    for (const auto& f : data.files) {
-      DA_ASSIGN_OR_RETURN(std::string lit, Lit(f.string()));
-      list += (list.empty() ? "" : ", ") + lit;
-    }
-    if (data.file_type == "parquet") return "SELECT " + select + " FROM read_parquet([" + list + "])";
-    // Sliced CSV has no header in any slice: the names come from the table's columns.
-    std::string struct_cols;
-    for (const auto& c : columns) {
-      DA_ASSIGN_OR_RETURN(std::string name, Lit(c.name));
-      struct_cols += (struct_cols.empty() ? "" : ", ") + name + ": '" +
-                     (csv_typed ? c.type : std::string("VARCHAR")) + "'";
-    }
-    return "SELECT " + select + " FROM read_csv([" + list + "], header=" +
-           (data.sliced ? "false" : "true") + ", columns={" + struct_cols +
-           "}, delim=',', quote='\"', escape='\"', allow_quoted_nulls=false, "
-           "max_line_size=16777216, auto_detect=false, compression='" +
-           (data.gzip ? "gzip" : "none") + "')";
+  const std::time_t now = std::time(nullptr);
+  auto export_into = [&](const ExportFilter& f, const fs::path& dir) -> Result<DownloadedExport> {
+    DA_ASSIGN_OR_RETURN(std::string form, ExportForm(f, file_type, /*gzip=*/true, now));
+    DA_ASSIGN_OR_RETURN(int64_t job, client.StartExport(table_id, form));
+    DA_ASSIGN_OR_RETURN(int64_t file_id, client.WaitForJob(job));
+    DA_ASSIGN_OR_RETURN(json file, client.GetFile(file_id));
+    return client.Download(file, dir);
   };
-  DA_ASSIGN_OR_RETURN(std::string fast, build(true));
+  std::vector<DownloadedExport> chunks;
+  if (!chunked) {
+    DA_ASSIGN_OR_RETURN(DownloadedExport data, export_into(filter, tmp.path()));
+    chunks.push_back(std::move(data));
+  } else {
+    constexpr int64_t kDay = 86400, kMaxChunks = 120;
+    const int64_t count = history_days > 0 ? (history_days + chunk_days - 1) / chunk_days : kMaxChunks;
+    const int64_t oldest = history_days > 0 ? now - history_days * kDay : 0;
+    int empty_in_a_row = 0;
+    for (int64_t i = 0; i < count && empty_in_a_row < 2; ++i) {
+      ExportFilter f = filter;
+      const int64_t until = now - i * chunk_days * kDay;
+      const int64_t since = std::max(oldest, until - chunk_days * kDay - kDay);
+      f.changed_since = std::to_string(since);
+      f.changed_until = std::to_string(until);
+      const fs::path dir = tmp.path() / ("chunk-" + std::to_string(i));
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) return Unavailable("keboola: cannot create " + dir.string());
+      DA_ASSIGN_OR_RETURN(DownloadedExport data, export_into(f, dir));
+      // Empty = no files, or files without data rows (DuckDB counts them as text).
+      int64_t rows = 0;
+      if (!data.files.empty()) {
+        DA_ASSIGN_OR_RETURN(std::string select, SelectExport(data, columns, /*typed_csv=*/false));
+        auto counted = sink.connection().Query("SELECT count(*) FROM (" + select + ")");
+        if (!counted.ok()) {
+          return InvalidArgument("keboola: cannot read chunk " + std::to_string(i + 1) + " of " +
+                                 table_id + ": " +
+                                 client.http().Redacted(PrintableForMessage(counted.status().message(), 500)));
+        }
+        rows = counted->GetInt64(0, 0);
+      }
+      spdlog::info("keboola: {}: first-load chunk {}/{} changedSince={} changedUntil={}: {} rows, {} bytes",
+                   table_id, i + 1, count, since, until, rows, DownloadedBytes(data));
+      if (rows == 0) {
+        ++empty_in_a_row;
+        continue;
+      }
+      empty_in_a_row = 0;
+      chunks.push_back(std::move(data));
+      if (since <= oldest) break;
+    }
+    if (chunks.empty()) chunks.push_back(DownloadedExport{{}, file_type, false, false});
+  }
+  const std::vector<std::string>& key =
+      options.table.primary_key.empty() ? info.primary_key : options.table.primary_key;
+
+  DA_ASSIGN_OR_RETURN(std::string fast, SelectChunks(chunks, columns, key, /*typed_csv=*/true));
   Status st = sink.CopyQuery(fast);
   if (!st.ok() && st.code() != StatusCode::kDeadlineExceeded &&
       st.message().find("onver") != std::string::npos) {
     spdlog::info("keboola: {}: typed CSV read failed, casting from text instead", table_id);
-    DA_ASSIGN_OR_RETURN(std::string slow, build(false));
+    DA_ASSIGN_OR_RETURN(std::string slow, SelectChunks(chunks, columns, key, /*typed_csv=*/false));
     st = sink.CopyQuery(slow);
   }
   if (!st.ok()) {

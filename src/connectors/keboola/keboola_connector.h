@@ -52,7 +52,14 @@ class KeboolaConnector : public kit::Connector {
   /// private temp dir (DA_TEMP_DIR, else the runtime's) and COPYs them through DuckDB into the
   /// sink (sliced CSV read without header using the table's columns, sliced Parquet read as
   /// one). Typed columns are cast from their base types. The temp dir is always removed.
-  /// incremental tables with a watermark send changedSince = now − incremental_window_days.
+  /// incremental and partitioned tables with a watermark send changedSince = now −
+  /// incremental_window_days. A partitioned table's first read (no watermark, and no
+  /// changed_since/changed_until/limit in its filter) exports backwards in windows
+  /// [until − chunk − 1 day, until), until = now − i·chunk (chunk = initial_load_chunk_days),
+  /// ceil(max_history_days / chunk) windows (the oldest clipped to now − max_history_days) or
+  /// 120 when unbounded, stopping after 2 consecutive windows without data rows; each window is
+  /// downloaded to its own subdirectory and counted by DuckDB, and one COPY reads them all,
+  /// the newest window's row winning a primary key seen twice (DISTINCT without a key).
   Status Read(const kit::ReadOptions& options, kit::ParquetSink& sink) override;
 };
 

@@ -63,7 +63,48 @@ TEST(ExportFilterTest, RejectsBadShapes) {
                           R"({"file_type": "xlsx"})", R"({"limit": -1})", "{broken"}) {
     auto f = ParseExportFilter(bad);
     EXPECT_FALSE(f.ok()) << bad;
-    if (!f.ok()) EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument) << bad;
+    if (!f.ok()) {
+      EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument) << bad;
+    }
+  }
+}
+
+TEST(ExportFilterTest, ChunkedFirstLoadKnobs) {
+  auto f = ParseExportFilter(R"({"initial_load_chunk_days": 14, "max_history_days": 365})");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->initial_load_chunk_days, 14);
+  EXPECT_EQ(f->max_history_days, 365);
+  auto none = ParseExportFilter("{}");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->initial_load_chunk_days.has_value());
+  EXPECT_FALSE(none->max_history_days.has_value());
+  for (const char* bad : {R"({"initial_load_chunk_days": 0})", R"({"initial_load_chunk_days": "30"})",
+                          R"({"initial_load_chunk_days": 2.5})", R"({"max_history_days": -1})",
+                          R"({"max_history_days": 36501})"}) {
+    auto r = ParseExportFilter(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("must be an integer in [1, "), std::string::npos) << bad;
+  }
+  const kit::ConnectorConfig base = {{"stack_url", "https://x"}, {"token", "t"}};
+  auto c = ResolveKeboolaConfig(base);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->initial_load_chunk_days, 30);
+  EXPECT_EQ(c->max_history_days, 0);
+  auto set = base;
+  set["initial_load_chunk_days"] = "7";
+  set["max_history_days"] = "90";
+  c = ResolveKeboolaConfig(set);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->initial_load_chunk_days, 7);
+  EXPECT_EQ(c->max_history_days, 90);
+  for (const char* key : {"initial_load_chunk_days", "max_history_days"}) {
+    for (const char* v : {"0", "-3", "x"}) {
+      auto bad = base;
+      bad[key] = v;
+      auto r = ResolveKeboolaConfig(bad);
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << key << "=" << v;
+      EXPECT_NE(r.status().message().find(key), std::string::npos);
+    }
   }
 }
 

@@ -194,7 +194,11 @@ class Emulator {
       std::string id, desc, sql;
       std::vector<std::string> pk;
       bool table = true, sliced = true, typed = true;
+      std::string ts_expr = "";  // the rows' _timestamp (SQL over the columns); "" = load time
     };
+    // in.c-test.history: 115 rows changed over the last 200 days (one a day at load time −
+    // days_ago days − 1 hour), days_ago 0..99 and 185..199 — a 85-day gap with no changes.
+    const std::string hist_ts = "(" + ts + " - days_ago * 86400 - 3600)";
     std::vector<Def> defs = {
         {"in.c-flights.flights", "US domestic flights, 3M rows", "SELECT * FROM read_parquet(" + file("flights-3m.parquet") + ")", {}, false},
         {"in.c-flights.airports", "US airports by IATA code", "SELECT * FROM read_csv(" + file("airports.csv") + ")", {"iata"}, true, false},
@@ -208,6 +212,10 @@ class Emulator {
         {"in.c-test.typed_blank", "", "SELECT * FROM (VALUES ('1', ''), ('2', '7'), ('3', NULL)) t(id, n)", {"id"}},
         {"in.c-test.gcs_sliced", "", "SELECT * FROM read_csv(" + file("seattle-weather.csv") + ")", {"date"}},
         {"in.c-test.x'; DROP TABLE t; --", "", "SELECT 1 AS id", {}},
+        {"in.c-test.history", "Rows changed over the last 200 days",
+         "SELECT d::BIGINT AS id, CAST(to_timestamp(" + ts + " - d * 86400 - 3600) AS DATE) AS day, "
+         "'row ' || d AS note, d::BIGINT AS days_ago FROM range(200) r(d) WHERE d < 100 OR d >= 185",
+         {"id"}, true, true, true, hist_ts},
     };
     int n = 0;
     for (const auto& d : defs) {
@@ -221,7 +229,8 @@ class Emulator {
       t.typed_meta = d.typed;
       t.relation = "t" + std::to_string(n++);
       t.last_change = KbcTime(start_);
-      std::string sql = d.table ? "CREATE TABLE " + t.relation + " AS SELECT *, " + ts +
+      std::string sql = d.table ? "CREATE TABLE " + t.relation + " AS SELECT *, " +
+                                      (d.ts_expr.empty() ? ts : d.ts_expr) +
                                       "::BIGINT AS _timestamp FROM (" + d.sql + ")"
                                 : "CREATE VIEW " + t.relation + " AS " + d.sql;
       if (!conn.Execute(sql).ok()) {
