@@ -426,6 +426,16 @@ TEST_F(KeboolaE2E, PartitionedFirstLoadExportsBackwardsInChunks) {
   auto two = ExportsOf(emu_->Control("/_emulator/exports"), before, id);
   ASSERT_EQ(two.size(), 2u);
   EXPECT_EQ(Unix(two[0]["changedUntil"]) - Unix(two[1]["changedSince"]), 45 * 86400);
+
+  // No key in the registry (so the runtime merges nothing): the row 30 days back is in both
+  // windows and the connector keeps it once, by the Keboola table's primary key.
+  TempDir tmp4;
+  auto unkeyed = capped;
+  unkeyed.primary_key.clear();
+  unkeyed.source_query = R"({"max_history_days": 61})";
+  auto u = RunExtract(tmp4.path(), {unkeyed}, emu_->Env());
+  ASSERT_EQ(u.tables[id]["status"], "ok") << u.tables[id].dump();
+  EXPECT_EQ(rows_of(tmp4), std::vector<std::string>({"61,61,0,60"}));
 }
 
 TEST_F(KeboolaE2E, PartitionedChunkKnobsAreValidated) {

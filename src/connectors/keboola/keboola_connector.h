@@ -59,7 +59,8 @@ class KeboolaConnector : public kit::Connector {
   /// ceil(max_history_days / chunk) windows (the oldest clipped to now − max_history_days) or
   /// 120 when unbounded, stopping after 2 consecutive windows without data rows; each window is
   /// downloaded to its own subdirectory and counted by DuckDB, and one COPY reads them all,
-  /// the newest window's row winning a primary key seen twice (DISTINCT without a key).
+  /// the newest window's row winning a primary key seen twice (the registry's key, else the
+  /// Keboola table's; DISTINCT without any).
   Status Read(const kit::ReadOptions& options, kit::ParquetSink& sink) override;
 };
 
