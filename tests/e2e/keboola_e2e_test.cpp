@@ -393,6 +393,11 @@ TEST_F(KeboolaE2E, PartitionedFirstLoadExportsBackwardsInChunks) {
     if (i > 0) EXPECT_EQ(Unix(chunks[i - 1]["changedUntil"]) - Unix(chunks[i]["changedUntil"]), 30 * 86400);
   }
   EXPECT_NEAR(static_cast<double>(Unix(chunks[0]["changedUntil"])), static_cast<double>(std::time(nullptr)), 600);
+  // One log line per window, with rows and bytes, never the token.
+  EXPECT_NE(r.err.find("first-load chunk 1/120"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("first-load chunk 6/120"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("first-load chunk 7/120"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": 0 rows, "), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find(emu_->token()), std::string::npos);
 
   // The next sync has a watermark: one incremental export by changedSince, nothing doubled.
