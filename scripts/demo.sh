@@ -50,6 +50,9 @@ cat <<MSG
 da is serving on $SERVER  (data dir: $DATA_DIR, log: $LOG)
 Admin token: $TOKEN
 
+Web UI: $SERVER/  (sign in with the admin token above, or give admin@localhost a password:
+  DA_SERVER=$SERVER DA_TOKEN=$TOKEN $DA admin users set-password admin@localhost)
+
 Next, as an analyst (in another terminal):
   export PATH="$ROOT/build/src/cli:\$PATH"
   da login --server $SERVER --token $TOKEN
