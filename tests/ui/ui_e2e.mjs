@@ -365,7 +365,7 @@ try {
 
   await step('discover keboola: the dry-run plan first, then only the picked table is registered', async () => {
     await open('/admin/tables');
-    const form = page.locator('form[aria-label="Discover a source"]');
+    const form = page.locator('section[aria-label="Discovery"]');
     await page.getByRole('button', {name: 'Discover (dry run)'}).click();
     await form.locator('table').waitFor();
     const planRow = (id) => form.locator('tr', {has: page.getByRole('checkbox', {name: `register ${id}`, exact: true})});

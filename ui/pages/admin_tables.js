@@ -120,7 +120,7 @@ function discoverSection(refresh) {
   const out = h('div');
   const source = field('Source', h('input', {name: 'discover_source', value: 'keboola'}), 'A connector that can list its tables, e.g. keboola.');
   const form = h('form', {class: 'stack card', 'aria-label': 'Discover a source'}, source.wrap,
-    h('button', {type: 'submit', class: 'secondary'}, 'Discover (dry run)'), out);
+    h('button', {type: 'submit', class: 'secondary'}, 'Discover (dry run)'));
   const endpoint = (dry) => `/api/admin/discover-and-register?dry_run=${dry}&source=${encodeURIComponent(source.input.value.trim())}`;
   const coords = (c) => c ? [c.source_type, c.bucket, c.source_table, c.name].filter(Boolean).join(' · ') : '';
   form.addEventListener('submit', async (ev) => {
@@ -158,5 +158,6 @@ function discoverSection(refresh) {
         } catch (e) { out.append(errorBox(e)); }
       }}, 'Register selected'));
   });
-  return h('section', {}, h('h2', {}, 'Discover a source'), form);
+  // The plan goes below the form (full width: the form is kept narrow).
+  return h('section', {'aria-label': 'Discovery'}, h('h2', {}, 'Discover a source'), form, out);
 }
