@@ -4,9 +4,12 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "common/identifiers.h"
 #include "kit/line_process.h"
@@ -21,7 +24,13 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-size_t DiscardBody(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
+/// Keeps the first 64 KiB of the answer (for the API's error message); the rest is dropped.
+size_t CaptureBody(char* data, size_t size, size_t nmemb, void* out) {
+  auto* body = static_cast<std::string*>(out);
+  const size_t n = size * nmemb;
+  if (body->size() < 65536) body->append(data, std::min(n, 65536 - body->size()));
+  return n;
+}
 
 Status RunCommandCheck(const kit::Manifest& m, const kit::HealthCheck& hc) {
   std::string last;
@@ -61,8 +70,14 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
     }
   }
   std::unique_ptr<curl_slist, SlistDeleter> headers;
+  std::vector<std::string> secrets;  // expanded header values (tokens): redacted from messages
   for (const auto& [name, tmpl] : hc.headers) {
     DA_ASSIGN_OR_RETURN(std::string value, ExpandPlaceholders(tmpl, config));
+    secrets.push_back(value);
+    // "Bearer <token>": the token alone may be echoed too.
+    if (size_t sp = value.rfind(' '); sp != std::string::npos && value.size() - sp > 8) {
+      secrets.push_back(value.substr(sp + 1));
+    }
     const std::string line = name + ": " + value;
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   }
@@ -74,7 +89,9 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   net::ConfigureTls(c);  // verified TLS plus the DA_CA_FILE bundle
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(hc.timeout_seconds * 1000));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardBody);
+  std::string body;
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CaptureBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
   if (hc.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   CURLcode rc = curl_easy_perform(c);
@@ -90,7 +107,8 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (status != hc.expect_status) {
     return Unavailable("health check of '" + m.name + "' (" + hc.endpoint + ") answered HTTP " +
-                       std::to_string(status) + ", expected " + std::to_string(hc.expect_status));
+                       std::to_string(status) + ", expected " + std::to_string(hc.expect_status) +
+                       (body.empty() ? "" : ": " + net::Redact(net::ApiErrorMessage(body), secrets)));
   }
   return Status::Ok();
 }
