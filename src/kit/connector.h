@@ -48,6 +48,14 @@ class Connector {
   /// not set `table_concurrency` (1..16). Connectors whose reads wait on a remote service
   /// (e.g. Keboola export jobs) answer more than 1.
   virtual int default_table_concurrency() const { return 1; }
+
+  /// Checks a table's `source_query` (e.g. an export filter) when the table is registered or
+  /// changed, so a bad one is refused then (HTTP 422) rather than at the next sync. The default
+  /// accepts anything. Errors: invalid_argument naming the offending field.
+  virtual Status ValidateSourceQuery(const std::string& source_query) const {
+    (void)source_query;
+    return Status::Ok();
+  }
 };
 
 /// Makes a fresh connector instance.

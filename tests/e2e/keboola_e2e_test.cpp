@@ -537,6 +537,19 @@ TEST_F(KeboolaE2E, DiscoverRegisterSyncQuery) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 422);
 
+  // A bad export filter is refused when registered or changed (422), not at the next sync.
+  auto bad_filter = server.Post("/api/admin/register-table",
+                                R"({"name": "hist", "source_type": "keboola", "source_table": "in.c-test.history",
+                                    "source_query": "{\"initial_load_chunk_days\": 0}"})");
+  ASSERT_TRUE(bad_filter);
+  EXPECT_EQ(bad_filter->status, 422) << bad_filter->body;
+  EXPECT_NE(bad_filter->body.find("initial_load_chunk_days"), std::string::npos) << bad_filter->body;
+  auto bad_update = server.Put("/api/admin/registry/in.c-flights.flights",
+                              R"({"source_query": "{\"where_filters\": [{\"column\": \"origin\", \"operator\": \"like\", \"values\": [\"S%\"]}]}"})");
+  ASSERT_TRUE(bad_update);
+  EXPECT_EQ(bad_update->status, 422) << bad_update->body;
+  EXPECT_EQ(json::parse(server.Get("/api/admin/registry/in.c-flights.flights")->body)["source_query"], "");
+
   auto run = server.SyncAndWait({"in.c-flights.flights", "in.c-test.tricky"});
   auto pull = RunDa({"sync", "--workspace", ws.string()}, cfg);
   ASSERT_EQ(pull.exit_code, 0) << pull.out << pull.err << server.Output();

@@ -258,6 +258,13 @@ uintmax_t DownloadedBytes(const DownloadedExport& data) {
 
 }  // namespace
 
+Status KeboolaConnector::ValidateSourceQuery(const std::string& source_query) const {
+  DA_ASSIGN_OR_RETURN(ExportFilter filter, ParseExportFilter(source_query));
+  return ExportForm(filter, filter.file_type.empty() ? "csv" : filter.file_type, /*gzip=*/true,
+                    std::time(nullptr))
+      .status();
+}
+
 Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& sink) {
   DA_ASSIGN_OR_RETURN(KeboolaConfig cfg, ResolveKeboolaConfig(options.config));
   const std::string& table_id = options.table.source_table;

@@ -42,6 +42,8 @@ class KeboolaConnector : public kit::Connector {
   /// Export jobs mostly wait on Keboola, so 4 tables are exported at once unless the source
   /// config sets `table_concurrency`.
   int default_table_concurrency() const override { return 4; }
+  /// The export filter must parse (ParseExportFilter) and its date placeholders expand.
+  Status ValidateSourceQuery(const std::string& source_query) const override;
 
   /// Every table the token can read, with columns, primary key and description; view names
   /// are made unique. Errors: invalid_argument for bad config; unauthenticated (401) etc. with

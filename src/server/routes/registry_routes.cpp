@@ -39,6 +39,24 @@ Status RepublishSource(AppContext& ctx, const std::string& source) {
   return ctx.orchestrator->Rebuild().status();
 }
 
+// Lets the table's connector check its source_query (e.g. a Keboola export filter) before the
+// registry stores it. Unknown source types are left to the registry's own validation.
+Status CheckSourceQuery(const std::string& source_type, const std::string& source_query) {
+  if (source_query.empty()) return Status::Ok();
+  auto connector = connectors::BuiltinConnectors().Create(source_type);
+  if (!connector.ok()) return Status::Ok();
+  Status st = (*connector)->ValidateSourceQuery(source_query);
+  if (!st.ok()) return InvalidArgument("source_query: " + st.message());
+  return Status::Ok();
+}
+
+/// The string field `key` of a JSON object body, or `fallback` when absent or not a string.
+std::string StringField(const nlohmann::json& body, const char* key, const std::string& fallback) {
+  if (!body.is_object()) return fallback;
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 }  // namespace
 
 void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
@@ -46,6 +64,11 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
          [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
+           if (Status st = CheckSourceQuery(StringField(*body, "source_type", ""),
+                                            StringField(*body, "source_query", ""));
+               !st.ok()) {
+             return WriteError(res, st, rc.request_id);
+           }
            auto t = ctx.registry->Register(*body, rc.principal.email);
            if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
            AuditRequest(*ctx.db, rc, "registry_table_registered", t->id,
@@ -95,6 +118,13 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
           }
           auto before = ctx.registry->Get(req.matches[1]);
           if (!before.ok()) return WriteError(res, before.status(), rc.request_id);
+          if (body->contains("source_query") || body->contains("source_type")) {
+            if (Status st = CheckSourceQuery(StringField(*body, "source_type", before->source_type),
+                                             StringField(*body, "source_query", before->source_query));
+                !st.ok()) {
+              return WriteError(res, st, rc.request_id);
+            }
+          }
           auto t = ctx.registry->Update(req.matches[1], *body, rc.principal.email);
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
           AuditRequest(*ctx.db, rc, "registry_table_updated", t->id, {{"fields", *body}});
