@@ -32,8 +32,8 @@ struct ExtractArgs {
   std::string tables;         // comma-separated ids; "" = all
   std::string registry_json;  // file or "-" (stdin); "" = read the state DB
   std::string config_file;
-  std::string memory_limit = "1GB";
-  int threads = 2;
+  std::string memory_limit;  // "" = the configured or default extraction memory limit
+  int threads = kit::RuntimeOptions::DefaultThreads();
 };
 
 /// `{"tables": [TableRecordToJson...]}` from a file or stdin.
@@ -98,6 +98,7 @@ int RunExtract(const ExtractArgs& args) {
   ConfigOverrides overrides;
   if (!args.data_dir.empty()) overrides.data_dir = args.data_dir;
   if (!args.config_file.empty()) overrides.config_file = args.config_file;
+  if (!args.memory_limit.empty()) overrides.extract_memory_limit = args.memory_limit;
   auto config = LoadConfig(overrides);
   if (!config.ok()) return fail(config.status());
   InitLogging(config->log_level);
@@ -126,7 +127,6 @@ int RunExtract(const ExtractArgs& args) {
   }
 
   kit::RuntimeOptions options = kit::RuntimeOptions::FromConfig(*config);
-  options.memory_limit = args.memory_limit;
   options.threads = args.threads;
   const kit::ConnectorRegistry registry = connectors::MakeConnectorRegistry(*config);
   kit::ExtractRuntime runtime(std::move(options), registry);
@@ -161,8 +161,9 @@ void AddExtractCommand(CLI::App& app, int* exit_code) {
                   "state DB");
   cmd->add_option("--config", args->config_file, "instance.yaml to load");
   cmd->add_option("--memory-limit", args->memory_limit,
-                  "DuckDB memory limit of the extraction (e.g. 1GB)")
-      ->capture_default_str();
+                  "Memory budget of the extraction, shared by the tables it reads (e.g. 512MB, "
+                  "2GB; default DA_EXTRACT_MEMORY_LIMIT / sync.extract_memory_limit, else a "
+                  "quarter of RAM); a source's memory_limit config overrides it");
   cmd->add_option("--threads", args->threads, "DuckDB threads of the extraction")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "cli/commands.h"
@@ -32,6 +34,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       return;
     }
     InitLogging(config->log_level);
+    if (overrides->config_file) {
+      // Extraction children (`da extract`) load the same file: its sources settings.
+      std::error_code ec;
+      const auto file = std::filesystem::absolute(*overrides->config_file, ec);
+      ::setenv("DA_CONFIG", (ec ? std::filesystem::path(*overrides->config_file) : file).c_str(), 1);
+    }
     // Block termination signals in every thread; one thread waits for them and stops the server.
     sigset_t set;
     sigemptyset(&set);

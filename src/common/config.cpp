@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "common/memory_size.h"
+
 namespace da {
 namespace {
 std::optional<std::string> Env(const char* name) {
@@ -42,6 +44,11 @@ Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
     }
     if (auto sync = root["sync"]) {
       if (sync["extract_timeout_sec"]) cfg.extract_timeout_sec = sync["extract_timeout_sec"].as<int64_t>();
+      if (sync["extract_memory_limit"]) {
+        DA_ASSIGN_OR_RETURN(cfg.extract_memory_limit_bytes,
+                            ParseMemorySize(file.string() + ": sync.extract_memory_limit",
+                                            sync["extract_memory_limit"].as<std::string>()));
+      }
       if (sync["scheduler_tick_sec"]) cfg.scheduler_tick_sec = sync["scheduler_tick_sec"].as<int64_t>();
     }
     if (auto sources = root["sources"]) {
@@ -56,6 +63,10 @@ Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
   return Status::Ok();
 }
 }  // namespace
+
+int64_t InstanceConfig::ExtractMemoryLimitBytes() const {
+  return extract_memory_limit_bytes > 0 ? extract_memory_limit_bytes : DefaultExtractMemoryLimitBytes();
+}
 
 Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   InstanceConfig cfg;
@@ -76,6 +87,9 @@ Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   if (auto v = Env("DA_LOG_LEVEL")) cfg.log_level = *v;
   if (auto v = Env("DA_EXTRACT_TIMEOUT_SEC")) {
     DA_ASSIGN_OR_RETURN(cfg.extract_timeout_sec, ParseInt("DA_EXTRACT_TIMEOUT_SEC", *v));
+  }
+  if (auto v = Env("DA_EXTRACT_MEMORY_LIMIT")) {
+    DA_ASSIGN_OR_RETURN(cfg.extract_memory_limit_bytes, ParseMemorySize("DA_EXTRACT_MEMORY_LIMIT", *v));
   }
   if (auto v = Env("DA_SCHEDULER_TICK_SEC")) {
     DA_ASSIGN_OR_RETURN(cfg.scheduler_tick_sec, ParseInt("DA_SCHEDULER_TICK_SEC", *v));
@@ -103,6 +117,10 @@ Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   if (overrides.port) cfg.port = *overrides.port;
   if (overrides.data_dir) cfg.data_dir = *overrides.data_dir;
   if (overrides.log_level) cfg.log_level = *overrides.log_level;
+  if (overrides.extract_memory_limit) {
+    DA_ASSIGN_OR_RETURN(cfg.extract_memory_limit_bytes,
+                        ParseMemorySize("--memory-limit", *overrides.extract_memory_limit));
+  }
   if (cfg.port < 0 || cfg.port > 65535) return InvalidArgument("port out of range: " + std::to_string(cfg.port));
   std::error_code ec;
   auto abs = std::filesystem::absolute(cfg.data_dir, ec);

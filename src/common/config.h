@@ -5,7 +5,7 @@
 ///   server: {host, port}          data_dir          log_level
 ///   query: {timeout_sec}
 ///   health: {stale_after_hours}
-///   sync: {extract_timeout_sec, scheduler_tick_sec}   sources: {<name>: {<key>: <value>}}  (per-source connector config)
+///   sync: {extract_timeout_sec, extract_memory_limit, scheduler_tick_sec}   sources: {<name>: {<key>: <value>}}  (per-source connector config)
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -22,6 +22,10 @@ struct InstanceConfig {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
   int64_t extract_timeout_sec = 3600;  ///< time limit of one extraction child process
+  /// Memory budget of one extraction (DuckDB memory_limit of its work database), bytes;
+  /// 0 = DefaultExtractMemoryLimitBytes() (a quarter of the RAM this process may use). A
+  /// source's `memory_limit` setting (sources.<name>.memory_limit) overrides it for that source.
+  int64_t extract_memory_limit_bytes = 0;
   /// Seconds between scheduler passes over the table schedules; 0 disables the scheduler.
   int64_t scheduler_tick_sec = 30;
   int64_t query_timeout_sec = 60;  ///< time limit of one POST /api/query statement (0 = none)
@@ -29,6 +33,9 @@ struct InstanceConfig {
   double stale_after_hours = 24;
   /// Per-source connector settings, e.g. sources.files.base_dir.
   std::map<std::string, std::map<std::string, std::string>> sources;
+
+  /// extract_memory_limit_bytes, or the default sized from the machine when it is 0.
+  int64_t ExtractMemoryLimitBytes() const;
 
   std::filesystem::path StateDir() const { return data_dir / "state"; }
   std::filesystem::path ExtractsDir() const { return data_dir / "extracts"; }
@@ -43,13 +50,15 @@ struct ConfigOverrides {
   std::optional<std::string> data_dir;
   std::optional<std::string> config_file;
   std::optional<std::string> log_level;
+  std::optional<std::string> extract_memory_limit;  ///< e.g. "512MB" (`da extract --memory-limit`)
 };
 
 /// Loads the configuration. The file is `overrides.config_file`, else `$DA_CONFIG`, else
 /// `config/instance.yaml` when it exists. A missing explicit file or bad YAML → invalid_argument.
 /// Environment: DA_HOST, DA_PORT, DA_DATA_DIR, DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC,
 /// DA_QUERY_TIMEOUT_SEC, DA_SCHEDULER_TICK_SEC (negative → invalid_argument),
-/// DA_STALE_AFTER_HOURS (a number >= 0).
+/// DA_STALE_AFTER_HOURS (a number >= 0), DA_EXTRACT_MEMORY_LIMIT (a size, see
+/// ParseMemorySize; a bad size → invalid_argument naming its origin).
 Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides);
 
 }  // namespace da

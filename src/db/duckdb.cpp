@@ -8,7 +8,12 @@
 namespace da::db {
 namespace {
 
+/// How DuckDB's OutOfMemoryException (and only it) starts its message.
+constexpr std::string_view kOutOfMemory = "Out of Memory Error";
+
 Status ErrorFromType(duckdb_error_type type, std::string message) {
+  // The CSV sniffer and some readers re-throw an allocation failure under their own type.
+  if (message.find(kOutOfMemory) != std::string::npos) return ResourceExhausted(std::move(message));
   switch (type) {
     case DUCKDB_ERROR_PARSER:
     case DUCKDB_ERROR_BINDER:
@@ -28,11 +33,21 @@ Status ErrorFromType(duckdb_error_type type, std::string message) {
       return DeadlineExceeded(std::move(message));
     case DUCKDB_ERROR_IO:
       return Unavailable(std::move(message));
+    case DUCKDB_ERROR_OUT_OF_MEMORY:
+      return ResourceExhausted(std::move(message));
     case DUCKDB_ERROR_TRANSACTION:
       return Aborted(std::move(message));
     default:
       return Internal(std::move(message));
   }
+}
+
+/// A failure to prepare (parse and bind): invalid_argument, unless binding ran out of memory
+/// (a table function that reads its input to bind, e.g. read_csv sniffing a file).
+Status PrepareError(const char* error) {
+  std::string message = error ? error : "cannot prepare statement";
+  if (message.find(kOutOfMemory) != std::string::npos) return ResourceExhausted(std::move(message));
+  return InvalidArgument(std::move(message));
 }
 
 const char* TypeName(duckdb_type t) {
@@ -108,6 +123,11 @@ const char* StatementTypeName(duckdb_statement_type t) {
 }
 
 }  // namespace
+
+bool IsOutOfMemory(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted &&
+         status.message().find(kOutOfMemory) != std::string::npos;
+}
 
 // ---------------------------------------------------------------------------- QueryResult
 
@@ -296,7 +316,7 @@ Result<std::vector<std::string>> Connection::StatementTypes(std::string_view sql
     duckdb_prepared_statement p = nullptr;
     if (duckdb_prepare_extracted_statement(impl_->conn, stmts, i, &p) != DuckDBSuccess) {
       const char* e = duckdb_prepare_error(p);
-      st = InvalidArgument(e ? e : "cannot prepare statement");
+      st = PrepareError(e);
       duckdb_destroy_prepare(&p);
       break;
     }
@@ -324,8 +344,7 @@ Result<PreparedStatement> Connection::Prepare(std::string_view sql) {
   auto impl = std::make_unique<PreparedStatement::Impl>();
   std::string text(sql);
   if (duckdb_prepare(impl_->conn, text.c_str(), &impl->stmt) != DuckDBSuccess) {
-    const char* e = duckdb_prepare_error(impl->stmt);
-    return InvalidArgument(e ? e : "cannot prepare statement");
+    return PrepareError(duckdb_prepare_error(impl->stmt));
   }
   return PreparedStatement(std::move(impl));
 }

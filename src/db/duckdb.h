@@ -5,7 +5,8 @@
 /// owners of one C handle each; destructors release them. A Connection must not outlive its
 /// Database. Thread-safety: one Connection per thread; a Database may be shared by threads.
 /// Errors: every failing call returns a Status carrying DuckDB's own message
-/// (invalid_argument for parser/binder/constraint errors, internal otherwise).
+/// (invalid_argument for parser/binder/constraint errors, resource_exhausted when the
+/// database's memory_limit is reached, internal otherwise).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +19,10 @@
 #include "common/status.h"
 
 namespace da::db {
+
+/// True for DuckDB's "Out of Memory" failures: resource_exhausted from a database whose
+/// memory_limit was reached (and a message that says so).
+bool IsOutOfMemory(const Status& status);
 
 /// A bound parameter or appended value: NULL, BOOLEAN, BIGINT, DOUBLE or VARCHAR.
 using Value = std::variant<std::monostate, bool, int64_t, double, std::string>;

@@ -29,8 +29,8 @@ bool IsSafeColumnName(std::string_view name) {
 
 }  // namespace
 
-ParquetSink::ParquetSink(db::Connection& conn, std::filesystem::path output_path)
-    : conn_(conn), output_path_(std::move(output_path)) {}
+ParquetSink::ParquetSink(db::Connection& conn, std::filesystem::path output_path, MemoryGate* gate)
+    : conn_(conn), output_path_(std::move(output_path)), gate_(gate) {}
 
 ParquetSink::~ParquetSink() {
   appender_.reset();
@@ -39,11 +39,17 @@ ParquetSink::~ParquetSink() {
   }
 }
 
+Status ParquetSink::Track(Status status) {
+  out_of_memory_ = out_of_memory_ || db::IsOutOfMemory(status);
+  return status;
+}
+
 Status ParquetSink::CopyTo(const std::string& select_sql) {
   DA_ASSIGN_OR_RETURN(std::string target, QuoteLiteral(output_path_.string()));
-  DA_ASSIGN_OR_RETURN(auto result, conn_.Query("COPY (" + select_sql + ") TO " + target +
-                                               " (FORMAT parquet, COMPRESSION zstd)"));
-  rows_written_ = result.RowCount() > 0 && result.ColumnCount() > 0 ? result.GetInt64(0, 0) : 0;
+  auto result = conn_.Query("COPY (" + select_sql + ") TO " + target +
+                            " (FORMAT parquet, COMPRESSION zstd)");
+  if (!result.ok()) return Track(result.status());
+  rows_written_ = result->RowCount() > 0 && result->ColumnCount() > 0 ? result->GetInt64(0, 0) : 0;
   finished_ = true;
   return Status::Ok();
 }
@@ -51,10 +57,13 @@ Status ParquetSink::CopyTo(const std::string& select_sql) {
 Status ParquetSink::CopyQuery(std::string_view select_sql) {
   if (finished_) return FailedPrecondition("the Parquet sink already holds a table");
   if (appender_) return FailedPrecondition("rows are being appended to this Parquet sink");
+  // Binding already reads the input (CSV sniffing): admitted from here on.
+  const MemoryGate::Admission admitted = Admit();
   // The SQL comes from connector code; checking it parses as one SELECT keeps a badly built
   // string (an unquoted `;`) from ever running a second statement.
-  DA_ASSIGN_OR_RETURN(auto types, conn_.StatementTypes(select_sql));
-  if (types.size() != 1 || types[0] != "SELECT") {
+  auto types = conn_.StatementTypes(select_sql);
+  if (!types.ok()) return Track(types.status());
+  if (types->size() != 1 || (*types)[0] != "SELECT") {
     return InvalidArgument("a Parquet sink query must be exactly one SELECT statement");
   }
   return CopyTo(std::string(select_sql));
@@ -93,6 +102,7 @@ Status ParquetSink::FinishRows() {
   Status closed = appender_->Close();
   appender_.reset();
   DA_RETURN_IF_ERROR(closed);
+  const MemoryGate::Admission admitted = Admit();
   DA_RETURN_IF_ERROR(CopyTo("SELECT * FROM main." + QuoteIdent(scratch_table_)));
   DA_RETURN_IF_ERROR(conn_.Execute("DROP TABLE main." + QuoteIdent(scratch_table_)));
   scratch_table_.clear();

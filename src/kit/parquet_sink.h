@@ -11,7 +11,8 @@
 ///      then the table is COPYed to the Parquet file and dropped.
 ///
 /// Exactly one of the two must complete once per sink. Not thread-safe: one sink per table,
-/// used by one thread.
+/// used by one thread. The conversions (CopyQuery, FinishRows) are admitted through the
+/// extraction's MemoryGate, so tables read side by side never convert at the same time.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -21,14 +22,16 @@
 
 #include "common/status.h"
 #include "db/duckdb.h"
+#include "kit/memory_gate.h"
 #include "kit/table_info.h"
 
 namespace da::kit {
 
 class ParquetSink {
  public:
-  /// `conn` must outlive the sink; `output_path` is the (temporary) Parquet file to write.
-  ParquetSink(db::Connection& conn, std::filesystem::path output_path);
+  /// `conn` (and `gate`, when given) must outlive the sink; `output_path` is the (temporary)
+  /// Parquet file to write. Without a gate nothing waits (one table at a time anyway).
+  ParquetSink(db::Connection& conn, std::filesystem::path output_path, MemoryGate* gate = nullptr);
   ParquetSink(const ParquetSink&) = delete;
   ParquetSink& operator=(const ParquetSink&) = delete;
   /// Drops a scratch table left by an unfinished BeginRows (errors ignored).
@@ -37,9 +40,17 @@ class ParquetSink {
   /// The connection the data is written through; connectors may use it to probe their
   /// source first (DESCRIBE, glob(), ...). Never pass user text into it unquoted.
   db::Connection& connection() { return conn_; }
+  /// Admission for memory-heavy work a connector runs itself through connection() (reading
+  /// a downloaded file to count or probe it): hold it for the duration of that work.
+  [[nodiscard]] MemoryGate::Admission Admit() {
+    return gate_ ? gate_->Admit() : MemoryGate::Admission();
+  }
   const std::filesystem::path& output_path() const { return output_path_; }
   /// True once CopyQuery or FinishRows succeeded.
   bool finished() const { return finished_; }
+  /// True when a conversion failed because the database's memory_limit was reached
+  /// (db::IsOutOfMemory), whatever the connector then made of the error.
+  bool out_of_memory() const { return out_of_memory_; }
   /// Rows written (DuckDB's COPY count); 0 until finished.
   int64_t rows_written() const { return rows_written_; }
 
@@ -61,12 +72,16 @@ class ParquetSink {
 
  private:
   Status CopyTo(const std::string& select_sql);
+  /// Returns `status`, remembering whether it is an out-of-memory failure.
+  Status Track(Status status);
 
   db::Connection& conn_;
   std::filesystem::path output_path_;
+  MemoryGate* gate_ = nullptr;
   std::optional<db::Appender> appender_;
   std::string scratch_table_;
   bool finished_ = false;
+  bool out_of_memory_ = false;
   int64_t rows_written_ = 0;
 };
 

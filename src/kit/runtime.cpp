@@ -18,9 +18,11 @@
 #include "common/hash.h"
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "common/memory_size.h"
 #include "common/time_util.h"
 #include "db/duckdb.h"
 #include "kit/extract_state.h"
+#include "kit/memory_gate.h"
 #include "kit/schema_diff.h"
 #include "kit/storage.h"
 #include "kit/strategies.h"
@@ -336,6 +338,41 @@ Status RecordRegistered(const fs::path& source_dir, const std::string& source,
 }
 
 /// Where one table of an Extract call reads and writes.
+/// The memory budget of one source's extraction and the setting it came from.
+struct MemoryBudget {
+  int64_t bytes = 0;
+  std::string origin;  ///< "sources.<source>.memory_limit", or "" for the instance-wide limit
+};
+
+/// The source's `memory_limit` config when set (invalid_argument when it is not a size),
+/// else the instance-wide budget.
+Result<MemoryBudget> SourceMemoryBudget(const std::string& source, const ConnectorConfig& config,
+                                        int64_t instance_bytes) {
+  if (auto it = config.find("memory_limit"); it != config.end() && !it->second.empty()) {
+    const std::string origin = "sources." + source + ".memory_limit";
+    DA_ASSIGN_OR_RETURN(int64_t bytes, ParseMemorySize(origin, it->second));
+    return MemoryBudget{bytes, origin};
+  }
+  return MemoryBudget{instance_bytes, ""};
+}
+
+/// The failure of a table whose conversion ran out of memory while it had the whole budget:
+/// resource_exhausted, naming the limit and the settings that raise it (DuckDB's own
+/// allocator text says nothing an admin can act on, so it is not repeated).
+Status MemoryLimitError(const std::string& source, const std::string& table_id,
+                        const MemoryBudget& budget) {
+  const std::string where = budget.origin.empty()
+                                ? "set by --memory-limit, DA_EXTRACT_MEMORY_LIMIT or "
+                                  "sync.extract_memory_limit"
+                                : "set by " + budget.origin;
+  return ResourceExhausted(
+      "table '" + Printable(table_id) + "' needs more memory than the extraction memory limit of " +
+      FormatMemorySize(budget.bytes) + " (" + where +
+      ") allows, even when converted alone; raise that limit (DA_EXTRACT_MEMORY_LIMIT or "
+      "sync.extract_memory_limit for every source, sources." + source +
+      ".memory_limit for this one, --memory-limit for `da extract`)");
+}
+
 struct TableJob {
   const state::TableRecord& table;
   Connector& connector;
@@ -344,6 +381,9 @@ struct TableJob {
   fs::path tmp_dir;
   const TableState* previous = nullptr;  ///< its extract state, when there is one
   size_t index = 0;                      ///< makes scratch names unique within the run
+  MemoryGate* gate = nullptr;            ///< admits this run's DuckDB work one table at a time
+  const MemoryBudget* budget = nullptr;  ///< the run's memory budget (for error messages)
+  std::string source;
 };
 
 /// What a successful table extraction leaves behind.
@@ -418,6 +458,7 @@ Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, 
   if (strategy != "full_refresh" && !t.incremental_column.empty()) {
     DA_RETURN_IF_ERROR(ValidateStrictIdentifier("incremental_column", t.incremental_column));
     inc_col = t.incremental_column;
+    const MemoryGate::Admission admitted = job.gate->Admit();
     watermark = PlanWatermark(conn, job, inc_col, stored, &s->warnings);
   }
 
@@ -427,19 +468,27 @@ Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, 
           ? fs::path(single.string() + ".tmp")
           : job.tmp_dir / ("read-" + std::to_string(job.index) + kParquetSuffix);
   {
-    ParquetSink sink(conn, read_file);
+    ParquetSink sink(conn, read_file, job.gate);
     ReadOptions options;
     options.table = t;
     options.config = job.config;
     options.temp_dir = job.tmp_dir / "connector";
     options.incremental_column = inc_col;
     options.watermark = watermark;
-    DA_RETURN_IF_ERROR(job.connector.Read(options, sink));
+    Status read = job.connector.Read(options, sink);
+    // A connector may re-word the sink's error; running out of memory stays what it is.
+    if (!read.ok() && sink.out_of_memory()) {
+      spdlog::debug("table {}: out of memory: {}", t.id, read.message());
+      return MemoryLimitError(job.source, t.id, *job.budget);
+    }
+    DA_RETURN_IF_ERROR(read);
     if (!sink.finished()) {
       return Internal("connector '" + job.connector.name() + "' returned without writing table '" +
                       t.id + "'");
     }
   }
+  // Everything below is DuckDB work over Parquet files: one table at a time.
+  const MemoryGate::Admission admitted = job.gate->Admit();
   DA_ASSIGN_OR_RETURN(auto read_facts, InspectParquet(conn, {read_file}));
 
   // Schema evolution: against the last successful read, or (no state yet) the stored data.
@@ -610,7 +659,12 @@ RuntimeOptions RuntimeOptions::FromConfig(const InstanceConfig& config) {
   RuntimeOptions o;
   o.extracts_dir = config.ExtractsDir();
   o.source_config = config.sources;
+  o.memory_limit_bytes = config.ExtractMemoryLimitBytes();
   return o;
+}
+
+int RuntimeOptions::DefaultThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 // ---------------------------------------------------------------------------- runtime
@@ -656,6 +710,9 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
   std::map<std::string, FreshMeta> fresh;
   std::optional<db::Database> work_db;  // opened at the first table to extract
   std::set<std::string> seen;
+  DA_ASSIGN_OR_RETURN(const MemoryBudget budget,
+                      SourceMemoryBudget(source, config, options_.memory_limit_bytes));
+  MemoryGate gate;
 
   // Tables to extract, in source_tables order. Per-source config `table_concurrency` (default:
   // the connector's default_table_concurrency()) reads that many tables at once, each with its own connector instance and connection;
@@ -683,7 +740,7 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
       slot.run = true;
       if (!work_db) {
         db::DatabaseOptions work_options;
-        work_options.settings = {{"memory_limit", options_.memory_limit},
+        work_options.settings = {{"memory_limit", MemorySizeSetting(budget.bytes)},
                                  {"threads", std::to_string(std::max(1, options_.threads))},
                                  {"preserve_insertion_order", "false"},
                                  {"temp_directory", (tmp_dir / "duckdb").string()},
@@ -702,11 +759,16 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
     const auto start = std::chrono::steady_clock::now();
     auto prev = previous_state.tables.find(slot.table->id);
     TableJob job{*slot.table, instance, config, data_dir, tmp_dir,
-                 prev == previous_state.tables.end() ? nullptr : &prev->second, slot.index};
+                 prev == previous_state.tables.end() ? nullptr : &prev->second, slot.index, &gate,
+                 &budget, source};
     slot.status = [&]() -> Status {
       DA_ASSIGN_OR_RETURN(auto conn, work_db->Connect());
       return ExtractTable(conn, job, &slot.stats, &slot.done);
     }();
+    if (db::IsOutOfMemory(slot.status)) {
+      spdlog::debug("table {}: out of memory: {}", slot.table->id, slot.status.message());
+      slot.status = MemoryLimitError(source, slot.table->id, budget);
+    }
     slot.stats.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
@@ -854,10 +916,14 @@ Status ExtractRuntime::AppendSpooled(const std::string& source, const state::Tab
   FreshMeta meta;
   int64_t committed_us = 0;
   {
+    const ConnectorConfig config =
+        options_.source_config.count(source) ? options_.source_config.at(source) : ConnectorConfig{};
+    DA_ASSIGN_OR_RETURN(const MemoryBudget budget,
+                        SourceMemoryBudget(source, config, options_.memory_limit_bytes));
     DA_ASSIGN_OR_RETURN(
         auto db, db::Database::Open(
                      ":memory:", {.read_only = false,
-                                  .settings = {{"memory_limit", options_.memory_limit},
+                                  .settings = {{"memory_limit", MemorySizeSetting(budget.bytes)},
                                                {"threads", "1"},
                                                {"temp_directory", (scratch.dir() / "duckdb").string()},
                                                {"autoinstall_known_extensions", "false"}}}));

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/memory_size.h"
 #include "common/status.h"
 #include "kit/connector.h"
 #include "kit/table_info.h"
@@ -75,11 +76,19 @@ struct RuntimeOptions {
   std::filesystem::path extracts_dir;  ///< `<data_dir>/extracts`
   /// Per-source connector config, keyed by source (InstanceConfig::sources).
   std::map<std::string, ConnectorConfig> source_config;
-  std::string memory_limit = "1GB";  ///< DuckDB memory_limit of the extraction database
-  int threads = 2;                   ///< DuckDB worker threads of the extraction database
+  /// Memory budget of one Extract call: the DuckDB memory_limit of its work database, which
+  /// every table read in that call shares (conversions are admitted one at a time through a
+  /// MemoryGate, so each has all of it and spills to `<source>/tmp/duckdb` beyond it). A
+  /// source's `memory_limit` config (e.g. "512MB") overrides it for that source.
+  int64_t memory_limit_bytes = DefaultExtractMemoryLimitBytes();
+  /// DuckDB worker threads of the extraction database (default: the machine's cores).
+  int threads = DefaultThreads();
 
-  /// extracts_dir and source_config from an instance config; defaults for the rest.
+  /// extracts_dir, source_config and memory_limit_bytes from an instance config; defaults
+  /// for the rest.
   static RuntimeOptions FromConfig(const InstanceConfig& config);
+  /// std::thread::hardware_concurrency(), at least 1.
+  static int DefaultThreads();
 };
 
 class ExtractRuntime {
@@ -96,6 +105,12 @@ class ExtractRuntime {
   /// identifier, not `_meta`/`_remote_attach`, unique case-insensitively) are never published;
   /// when selected they get an "error" entry, as do selected ids that are not in
   /// `source_tables` and remote tables.
+  ///
+  /// Tables are read `table_concurrency` at once (source config; default the connector's
+  /// default_table_concurrency()), each with its own connector instance; their DuckDB work is
+  /// admitted one table at a time within the memory budget (see RuntimeOptions). A table whose
+  /// own conversion needs more than the budget even alone fails with resource_exhausted and a
+  /// message naming the limit and how to raise it; no table fails for the others beside it.
   ///
   /// Returns the per-table report (order: `source_tables` order, then unknown ids).
   /// Errors (nothing reported): invalid_argument for a source that is not a strict

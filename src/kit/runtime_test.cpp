@@ -73,7 +73,7 @@ class RuntimeTest : public ::testing::Test {
   ExtractRuntime Runtime() {
     RuntimeOptions o;
     o.extracts_dir = dir_.path() / "extracts";
-    o.memory_limit = "256MB";
+    o.memory_limit_bytes = 256LL << 20;
     return ExtractRuntime(o, registry_);
   }
   fs::path SourceDir() { return dir_.path() / "extracts" / "gen"; }

@@ -54,7 +54,7 @@ class StrategyTest : public ::testing::Test {
   ExtractRuntime Runtime() {
     RuntimeOptions o;
     o.extracts_dir = dir_.path() / "extracts";
-    o.memory_limit = "256MB";
+    o.memory_limit_bytes = 256LL << 20;
     return ExtractRuntime(o, registry_);
   }
   /// Extracts `t` alone and returns its stats (failing the test when the call fails).

@@ -59,7 +59,7 @@ ConnectorRegistry& Connectors() {
 ExtractRuntime MakeRuntime(const fs::path& extracts_dir) {
   RuntimeOptions o;
   o.extracts_dir = extracts_dir;
-  o.memory_limit = "128MB";
+  o.memory_limit_bytes = 128LL << 20;
   return ExtractRuntime(o, Connectors());
 }
 

@@ -364,7 +364,8 @@ std::vector<TableOutcome> SyncService::ExtractSource(
 
   ChildOptions opts;
   opts.argv = {da_executable_, "extract", source, "--data-dir", config_.data_dir.string(),
-               "--tables", ids, "--registry-json", "-"};
+               "--tables", ids, "--registry-json", "-", "--memory-limit",
+               std::to_string(config_.ExtractMemoryLimitBytes())};
   opts.stdin_data = registry_json.dump();
   opts.timeout_ms = config_.extract_timeout_sec * 1000;
   opts.cancel = &cancel_;

@@ -84,7 +84,9 @@ Status ReadError(const Status& st, const fs::path& path, FileFormat format) {
   detail = std::move(flat);
   std::string msg = "cannot read '" + Printable(path.string()) + "' as " +
                     std::string(FileFormatName(format)) + ": " + Printable(detail, 2000);
-  if (st.code() == StatusCode::kDeadlineExceeded) return {st.code(), msg};
+  if (st.code() == StatusCode::kDeadlineExceeded || st.code() == StatusCode::kResourceExhausted) {
+    return {st.code(), msg};
+  }
   return InvalidArgument(msg);
 }
 

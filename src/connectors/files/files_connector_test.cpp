@@ -65,7 +65,7 @@ class FilesTest : public ::testing::Test {
   kit::ExtractRuntime Runtime(bool with_base_dir = true) {
     kit::RuntimeOptions o;
     o.extracts_dir = dir_.path() / "extracts";
-    o.memory_limit = "256MB";
+    o.memory_limit_bytes = 256LL << 20;
     if (with_base_dir) o.source_config["files"]["base_dir"] = src_.string();
     return kit::ExtractRuntime(o, BuiltinConnectors());
   }
@@ -418,6 +418,87 @@ TEST_F(FilesTest, DiscoverListsBaseDirWithInferredColumns) {
             StatusCode::kNotFound);
   EXPECT_EQ(c.Discover({{"base_dir", src_.string()}, {"paths", "broken.json"}}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace da::connectors::files
+
+namespace da::connectors::files {
+namespace {
+
+/// Runtime options of a files source under `memory_limit_bytes`, `concurrency` tables at once.
+class BudgetTest : public FilesTest {
+ protected:
+  kit::RuntimeOptions BudgetOptions(int64_t memory_limit_bytes, int concurrency) {
+    kit::RuntimeOptions o;
+    o.extracts_dir = dir_.path() / "extracts";
+    o.memory_limit_bytes = memory_limit_bytes;
+    o.source_config["files"]["base_dir"] = src_.string();
+    o.source_config["files"]["table_concurrency"] = std::to_string(concurrency);
+    return o;
+  }
+};
+
+// Four tables read at once share one extraction's memory budget: their conversions are admitted
+// one at a time (kit/memory_gate.h), so none fails for running beside the others, even when the
+// budget is small next to what the four conversions would reserve together.
+TEST_F(BudgetTest, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
+  std::vector<state::TableRecord> tables;
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "wide_" + std::to_string(i);
+    CopyFixture("SELECT range AS id, md5(range::VARCHAR) AS h, repeat(chr(65 + (range % 26)::INT), 200) AS pad, "
+                "range * 0.5 AS v, (DATE '2020-01-01' + (range % 1000)::INT) AS day FROM range(300000)",
+                src_ / (name + ".csv.gz"), "FORMAT csv, HEADER true, COMPRESSION gzip");
+    tables.push_back(Rec(name, name, name + ".csv.gz"));
+  }
+  kit::RuntimeOptions o = BudgetOptions(128LL << 20, 4);
+  kit::ExtractRuntime runtime(o, BuiltinConnectors());
+  for (int round = 0; round < 2; ++round) {
+    auto report = runtime.Extract("files", tables, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    for (const auto& t : tables) {
+      const auto& s = Stats(*report, t.id);
+      EXPECT_EQ(s.status, "ok") << t.id << ": " << s.error;
+      EXPECT_EQ(s.rows, 300000) << t.id;
+    }
+  }
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(id) FROM wide_3"), 299999LL * 300000 / 2);
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT count(DISTINCT h) FROM wide_0"), 300000);
+}
+
+// A conversion that cannot fit the budget even alone fails that table alone, as
+// resource_exhausted naming the limit and how to raise it, never with DuckDB's allocator text.
+TEST_F(BudgetTest, ATableThatNeedsMoreThanTheWholeBudgetSaysWhichLimitToRaise) {
+  // DuckDB's CSV reader reserves a 32 MiB buffer (less for a smaller file) per thread, so a
+  // 30 MB CSV cannot be read within 24 MiB; a small Parquet file can.
+  CopyFixture("SELECT 1 AS id, repeat('x', 30000000) AS blob", src_ / "huge.csv",
+              "FORMAT csv, HEADER true");
+  CopyFixture("SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(id, name)", src_ / "small.parquet",
+              "FORMAT parquet");
+  kit::RuntimeOptions o = BudgetOptions(24LL << 20, 2);
+  kit::ExtractRuntime runtime(o, BuiltinConnectors());
+  auto report = runtime.Extract("files", {Rec("huge", "huge", "huge.csv"), Rec("small", "small", "small.parquet")}, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(Stats(*report, "small").status, "ok") << Stats(*report, "small").error;
+  const std::string error = Stats(*report, "huge").error;
+  EXPECT_TRUE(error.starts_with("resource_exhausted: table 'huge' needs more memory than the "
+                                "extraction memory limit of 24.0 MiB"))
+      << error;
+  EXPECT_NE(error.find("DA_EXTRACT_MEMORY_LIMIT"), std::string::npos) << error;
+  EXPECT_NE(error.find("sources.files.memory_limit"), std::string::npos) << error;
+  EXPECT_EQ(error.find("Out of Memory"), std::string::npos) << error;
+
+  // The source's own memory_limit wins over the instance-wide one, and names itself.
+  o.source_config["files"]["memory_limit"] = "20MiB";
+  auto again = kit::ExtractRuntime(o, BuiltinConnectors()).Extract("files", {Rec("huge", "huge", "huge.csv")}, {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_NE(Stats(*again, "huge").error.find("20.0 MiB (set by sources.files.memory_limit)"), std::string::npos)
+      << Stats(*again, "huge").error;
+  o.source_config["files"]["memory_limit"] = "plenty";
+  auto bad = kit::ExtractRuntime(o, BuiltinConnectors()).Extract("files", {Rec("small", "small", "small.parquet")}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("sources.files.memory_limit 'plenty'"), std::string::npos);
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ class FilesStrategyTest : public ::testing::Test {
   kit::RuntimeOptions Options() {
     kit::RuntimeOptions o;
     o.extracts_dir = dir_.path() / "extracts";
-    o.memory_limit = "256MB";
+    o.memory_limit_bytes = 256LL << 20;
     o.source_config["files"]["base_dir"] = src_.string();
     return o;
   }
@@ -271,7 +271,7 @@ TEST(ExtractChild, RunsFromEnvironment) {
   auto j = nlohmann::json::parse(*ReadFile(config));
   kit::RuntimeOptions o;
   o.extracts_dir = j["extracts_dir"].get<std::string>();
-  o.memory_limit = "256MB";
+  o.memory_limit_bytes = 256LL << 20;
   o.source_config["files"]["base_dir"] = j["base_dir"].get<std::string>();
   std::vector<state::TableRecord> tables;
   for (const auto& r : j["tables"]) tables.push_back(*state::TableRecordFromJson(r));

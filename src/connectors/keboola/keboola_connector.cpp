@@ -175,6 +175,12 @@ Result<std::vector<kit::TableInfo>> KeboolaConnector::Discover(const kit::Connec
 
 namespace {
 
+/// read_csv's buffer_size for export files. DuckDB sizes it 16 × max_line_size unless told:
+/// with Keboola's 16 MiB cells that is a 256 MiB block per reader thread, reserved whole for a
+/// gzip slice of any size, so even a 400-row table needed more than a 256 MB budget and a few
+/// tables side by side overran 1 GB. Two lines' worth holds any row.
+constexpr const char* kCsvBufferBytes = "33554432";
+
 /// SELECT of one downloaded export with `columns`: CSV parsed straight into the column types
 /// (`typed_csv`, the fast path), or every cell as text cast afterwards ('' = NULL for typed
 /// columns) — the fallback when a typed column holds a quoted empty string, and the only way
@@ -215,7 +221,7 @@ Result<std::string> SelectExport(const DownloadedExport& data, const std::vector
   return "SELECT " + select + " FROM read_csv([" + list + "], header=" +
          (data.sliced ? "false" : "true") + ", columns={" + struct_cols +
          "}, delim=',', quote='\"', escape='\"', allow_quoted_nulls=false, "
-         "max_line_size=16777216, auto_detect=false, compression='" +
+         "max_line_size=16777216, buffer_size=" + kCsvBufferBytes + ", auto_detect=false, compression='" +
          (data.gzip ? "gzip" : "none") + "')";
 }
 
@@ -338,11 +344,18 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
       int64_t rows = 0;
       if (!data.files.empty()) {
         DA_ASSIGN_OR_RETURN(std::string select, SelectExport(data, columns, /*typed_csv=*/false));
-        auto counted = sink.connection().Query("SELECT count(*) FROM (" + select + ")");
+        auto counted = [&] {
+          const kit::MemoryGate::Admission admitted = sink.Admit();
+          return sink.connection().Query("SELECT count(*) FROM (" + select + ")");
+        }();
         if (!counted.ok()) {
-          return InvalidArgument("keboola: cannot read chunk " + std::to_string(i + 1) + " of " +
-                                 table_id + ": " +
-                                 client.http().Redacted(PrintableForMessage(counted.status().message(), 500)));
+          const StatusCode code = counted.status().code() == StatusCode::kResourceExhausted
+                                      ? StatusCode::kResourceExhausted
+                                      : StatusCode::kInvalidArgument;
+          return Status(code, "keboola: cannot read chunk " + std::to_string(i + 1) + " of " +
+                                  table_id + ": " +
+                                  client.http().Redacted(
+                                      PrintableForMessage(counted.status().message(), 500)));
         }
         rows = counted->GetInt64(0, 0);
       }
@@ -364,7 +377,7 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
   DA_ASSIGN_OR_RETURN(std::string fast, SelectChunks(chunks, columns, key, /*typed_csv=*/true));
   Status st = sink.CopyQuery(fast);
   if (!st.ok() && st.code() != StatusCode::kDeadlineExceeded &&
-      st.message().find("onver") != std::string::npos) {
+      st.code() != StatusCode::kResourceExhausted && st.message().find("onver") != std::string::npos) {
     spdlog::info("keboola: {}: typed CSV read failed, casting from text instead", table_id);
     DA_ASSIGN_OR_RETURN(std::string slow, SelectChunks(chunks, columns, key, /*typed_csv=*/false));
     st = sink.CopyQuery(slow);
@@ -372,7 +385,8 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
   if (!st.ok()) {
     std::string msg = st.message();
     if (auto cut = msg.find("\n\nLINE "); cut != std::string::npos) msg.resize(cut);
-    return {st.code() == StatusCode::kDeadlineExceeded ? st.code() : StatusCode::kInvalidArgument,
+    const bool keep = st.code() == StatusCode::kDeadlineExceeded || st.code() == StatusCode::kResourceExhausted;
+    return {keep ? st.code() : StatusCode::kInvalidArgument,
             "keboola: cannot convert the export of " + table_id + ": " +
                 client.http().Redacted(PrintableForMessage(msg, 2000))};
   }

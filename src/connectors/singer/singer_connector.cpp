@@ -538,6 +538,9 @@ Status SingerConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& 
            "', maximum_object_size=" + kMaxObjectSize + ", columns=" + cols_lit + ")";
   }
   Status copied = sink.CopyQuery(sql);
+  if (!copied.ok() && copied.code() == StatusCode::kResourceExhausted) {
+    return {copied.code(), "tap '" + tap + "' stream '" + Shown(stream) + "': " + copied.message()};
+  }
   if (!copied.ok()) {
     // Find the offending record so the message names a line (DuckDB's own line numbers are
     // approximate and refer to the buffer file).

@@ -16,6 +16,7 @@
 #include "connectors/singer/test_taps.h"
 #include "db/duckdb.h"
 #include "kit/parquet_sink.h"
+#include "kit/runtime.h"
 
 #define ASSERT_OK(expr)                          \
   do {                                           \
@@ -322,6 +323,61 @@ TEST(SingerConnector, RequiredEnvVarsAndConfigAreChecked) {
   EXPECT_NE(st.message().find("config.count: is required"), std::string::npos) << st.message();
   EXPECT_OK(tap.Read("users", {{"count", "2"}}));
   ::unsetenv("DA_TEST_TAP_TOKEN");
+}
+
+}  // namespace
+}  // namespace da::connectors::singer
+
+namespace da::connectors::singer {
+namespace {
+
+// Four streams of one tap read at once under a small extraction memory limit: each tap runs
+// side by side, their conversions are admitted one at a time, and every table succeeds.
+TEST(SingerConnector, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
+  da::testing::TempDir dir;
+  auto file = WriteTapManifest(dir.path() / "connectors", "tap", "tap_million.js", "[discover, read]",
+                               "config:\n  rows: {type: integer}\n");
+  auto manifest = kit::LoadManifest(file);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  kit::ConnectorRegistry registry;
+  const fs::path state_dir = dir.path() / "extracts" / "tap" / "singer_state";
+  ASSERT_OK(registry.Register("tap", [m = *manifest, state_dir] {
+    SingerOptions o;
+    o.manifest = m;
+    o.state_dir = state_dir;
+    o.on_tap_stderr = [](std::string_view) {};
+    return std::make_unique<SingerConnector>(o);
+  }));
+  kit::RuntimeOptions o;
+  o.extracts_dir = dir.path() / "extracts";
+  o.memory_limit_bytes = 128LL << 20;
+  o.source_config["tap"]["rows"] = "250000";
+  o.source_config["tap"]["table_concurrency"] = "4";
+  std::vector<state::TableRecord> tables;
+  for (int i = 0; i < 4; ++i) {
+    state::TableRecord t;
+    t.id = "numbers_" + std::to_string(i);
+    t.name = t.id;
+    t.source_type = "tap";
+    t.source_table = "numbers";
+    tables.push_back(t);
+  }
+  kit::ExtractRuntime runtime(o, registry);
+  auto report = runtime.Extract("tap", tables, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->tables.size(), 4u);
+  for (const auto& s : report->tables) {
+    EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
+    EXPECT_EQ(s.rows, 250000) << s.table_id;
+  }
+  auto db = db::Database::Open((dir.path() / "extracts" / "tap" / "extract.duckdb").string(),
+                               {.read_only = true});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto conn = db->Connect();
+  ASSERT_TRUE(conn.ok());
+  auto sum = conn->Query("SELECT sum(id) FROM numbers_2");
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->GetInt64(0, 0), 250000LL * 250001 / 2);
 }
 
 }  // namespace

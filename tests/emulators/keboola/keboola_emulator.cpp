@@ -2,7 +2,11 @@
 // shared/reference/source-apis.md §1, data from the vega datasets through DuckDB.
 //
 // Usage: keboola_emulator --data-dir <vega data dir> --work-dir <scratch dir>
-//          [--token T] [--polls N] [--slice-bytes N]
+//          [--token T] [--polls N] [--slice-bytes N] [--project default|company]
+// --project company serves, instead of the test tables, a project shaped like a company's first
+// one: flights (3,000,000 rows, 8 gzip slices), zip codes (40k rows of text, 4 slices), movies
+// (from JSON, many empty values) and five small tables (airports, birdstrikes, Seattle
+// weather, cars, stocks). Column names are made Keboola-safe ("Airport Name" → Airport_Name).
 // Prints one JSON line on stdout once listening: {"port": P, "ca_file": "...", "token": "..."}
 // and serves until killed.
 //
@@ -29,7 +33,9 @@
 // (a quoted empty string in a column whose metadata says INTEGER).
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -56,6 +62,7 @@ struct Options {
   std::string token = "kbc-emulator-token-5f2e9a7c31";
   int polls = 2;
   int64_t slice_bytes = 8 << 20;
+  std::string project = "default";
 };
 
 struct Table {
@@ -64,6 +71,7 @@ struct Table {
   std::vector<std::pair<std::string, std::string>> columns;  // name, duckdb type
   bool has_ts = false;     // relation carries _timestamp (row change time, epoch seconds)
   bool sliced = true;      // export as sliced file (else single)
+  int slice_count = 0;     // sliced into exactly this many files (0 = by --slice-bytes)
   bool typed_meta = true;  // columnMetadata carries basetypes
   std::map<std::string, std::string> forced_basetype;  // column → basetype overriding the data's
   int64_t rows = 0;
@@ -195,6 +203,7 @@ class Emulator {
       std::vector<std::string> pk;
       bool table = true, sliced = true, typed = true;
       std::string ts_expr = "";  // the rows' _timestamp (SQL over the columns); "" = load time
+      int slice_count = 0;
     };
     // in.c-test.history: 115 rows changed over the last 200 days (one a day at load time −
     // days_ago days − 1 hour), days_ago 0..99 and 185..199 — a 85-day gap with no changes.
@@ -217,6 +226,18 @@ class Emulator {
          "'row ' || d AS note, d::BIGINT AS days_ago FROM range(200) r(d) WHERE d < 100 OR d >= 185",
          {"id"}, true, true, true, hist_ts},
     };
+    if (opt_.project == "company") {
+      defs = {
+          {"in.c-flights.flights", "US domestic flights, 3M rows", "SELECT * FROM read_parquet(" + file("flights-3m.parquet") + ")", {}, false, true, true, "", 8},
+          {"in.c-geo.zipcodes", "US zip codes", "SELECT * FROM read_csv(" + file("zipcodes.csv") + ", all_varchar = true)", {"zip_code"}, true, true, false, "", 4},
+          {"in.c-movies.movies", "Movies with grosses and ratings", "SELECT * FROM read_json(" + file("movies.json") + ")", {}, true, true, true, "", 2},
+          {"in.c-flights.airports", "US airports by IATA code", "SELECT * FROM read_csv(" + file("airports.csv") + ")", {"iata"}, true, false},
+          {"in.c-wildlife.birdstrikes", "Wildlife strikes on aircraft", "SELECT * FROM read_csv(" + file("birdstrikes.csv") + ")", {}},
+          {"in.c-weather.seattle_weather", "Daily Seattle weather 2012-2015", "SELECT * FROM read_csv(" + file("seattle-weather.csv") + ")", {"date"}},
+          {"in.c-cars.cars", "Cars of the 1970s and 80s", "SELECT * FROM read_json(" + file("cars.json") + ")", {"Name", "Year"}},
+          {"in.c-finance.stocks", "Monthly stock prices", "SELECT * FROM read_csv(" + file("stocks.csv") + ")", {"symbol", "date"}},
+      };
+    }
     int n = 0;
     for (const auto& d : defs) {
       Table t;
@@ -226,13 +247,31 @@ class Emulator {
       t.description = d.desc;
       t.pk = d.pk;
       t.sliced = d.sliced;
+      t.slice_count = d.slice_count;
       t.typed_meta = d.typed;
       t.relation = "t" + std::to_string(n++);
       t.last_change = KbcTime(start_);
+      std::string source_sql = d.sql;
+      if (opt_.project == "company") {
+        // Keboola column names are [A-Za-z0-9_]: rename the datasets' others.
+        auto described = conn.Query("DESCRIBE " + d.sql);
+        if (!described.ok()) {
+          std::fprintf(stderr, "emulator: cannot describe %s: %s\n", d.id.c_str(), described.status().message().c_str());
+          return false;
+        }
+        std::string list;
+        for (size_t i = 0; i < described->RowCount(); ++i) {
+          const std::string name = described->GetString(0, i);
+          std::string safe;
+          for (char c : name) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+          list += (list.empty() ? "" : ", ") + std::string("\"") + name + "\" AS " + safe;
+        }
+        source_sql = "SELECT " + list + " FROM (" + d.sql + ")";
+      }
       std::string sql = d.table ? "CREATE TABLE " + t.relation + " AS SELECT *, " +
                                       (d.ts_expr.empty() ? ts : d.ts_expr) +
-                                      "::BIGINT AS _timestamp FROM (" + d.sql + ")"
-                                : "CREATE VIEW " + t.relation + " AS " + d.sql;
+                                      "::BIGINT AS _timestamp FROM (" + source_sql + ")"
+                                : "CREATE VIEW " + t.relation + " AS " + source_sql;
       if (!conn.Execute(sql).ok()) {
         std::fprintf(stderr, "emulator: cannot load %s\n", d.id.c_str());
         return false;
@@ -664,18 +703,25 @@ class Emulator {
     if (t.id == "in.c-test.empty") {
       // Snowflake unloads nothing: a manifest without entries.
     } else if (t.sliced) {
+      // An unload directory of slices: exactly slice_count files (rows dealt round-robin, one
+      // hive partition each), or files of about --slice-bytes.
       fs::path out = dir / "unload";
-      std::string copy = "COPY (" + sql + ") TO " + Lit(out.string()) + " (" + fmt +
-                         ", FILE_SIZE_BYTES " + std::to_string(opt_.slice_bytes) + ", PER_THREAD_OUTPUT false)";
+      const std::string n = std::to_string(t.slice_count);
+      std::string copy = t.slice_count > 0
+                             ? "COPY (SELECT *, (row_number() OVER () % " + n + ") AS _da_slice FROM (" + sql +
+                                   ")) TO " + Lit(out.string()) + " (" + fmt + ", PARTITION_BY (_da_slice))"
+                             : "COPY (" + sql + ") TO " + Lit(out.string()) + " (" + fmt + ", FILE_SIZE_BYTES " +
+                                   std::to_string(opt_.slice_bytes) + ", PER_THREAD_OUTPUT false)";
       Status_ st = Exec(*conn, copy);
       if (!st.empty()) return {st, 0};
       std::vector<fs::path> produced;
       if (fs::is_directory(out))
-        for (const auto& e : fs::directory_iterator(out)) produced.push_back(e.path());
+        for (const auto& e : fs::recursive_directory_iterator(out))
+          if (e.is_regular_file()) produced.push_back(e.path());
       std::sort(produced.begin(), produced.end());
-      int n = 0;
+      int k = 0;
       for (const auto& src : produced) {
-        std::string name = std::to_string(id) + "." + ext + "_0_" + std::to_string(n++) + "_0." + ext;
+        std::string name = std::to_string(id) + "." + ext + "_0_" + std::to_string(k++) + "_0." + ext;
         fs::rename(src, dir / name);
         f.slices.push_back({name, dir / name});
       }
@@ -823,13 +869,14 @@ int main(int argc, char** argv) {
     else if (k == "--token") opt.token = v;
     else if (k == "--polls") opt.polls = std::stoi(v);
     else if (k == "--slice-bytes") opt.slice_bytes = std::stoll(v);
+    else if (k == "--project") opt.project = v;
     else {
       std::fprintf(stderr, "keboola_emulator: unknown option %s\n", k.c_str());
       return 2;
     }
   }
   if (opt.data_dir.empty() || opt.work_dir.empty()) {
-    std::fprintf(stderr, "usage: keboola_emulator --data-dir D --work-dir W [--token T] [--polls N] [--slice-bytes N]\n");
+    std::fprintf(stderr, "usage: keboola_emulator --data-dir D --work-dir W [--token T] [--polls N] [--slice-bytes N] [--project default|company]\n");
     return 2;
   }
   fs::create_directories(opt.work_dir);
