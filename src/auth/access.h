@@ -7,7 +7,7 @@
 /// groups (Everyone included: every active user is implicitly a member).
 ///
 /// Grants are read from the state DB and cached per user; the cache is dropped whenever the
-/// state DB's write generation moves (any grant, membership or user change calls MarkWritten),
+/// state DB's write generation moves (every committed StateDb::Write moves it),
 /// so a revoked grant takes effect on the next request.
 #include <cstdint>
 #include <memory>

@@ -1,5 +1,8 @@
 #include "state/audit.h"
 
+#include <exception>
+
+#include "common/log.h"
 #include "state/internal.h"
 
 namespace da::state {
@@ -8,7 +11,7 @@ Result<std::vector<AuditEntry>> ListAudit(StateDb& db, const AuditFilter& f) {
   if (f.limit < 1 || f.limit > 1000) {
     return InvalidArgument("limit must be between 1 and 1000, got " + std::to_string(f.limit));
   }
-  return db.With([&](db::Connection& c) -> Result<std::vector<AuditEntry>> {
+  return db.Read([&](db::Connection& c) -> Result<std::vector<AuditEntry>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT a.id, epoch_us(a.timestamp), coalesce(a.actor, ''), coalesce(u.email, ''), "
@@ -35,6 +38,20 @@ Result<std::vector<AuditEntry>> ListAudit(StateDb& db, const AuditFilter& f) {
     }
     return out;
   });
+}
+
+void Audit(StateDb& db, const std::string& actor, const std::string& action,
+           const std::string& resource, const std::string& params_json, const std::string& result) {
+  try {
+    (void)db.Write([&](db::Connection& c) {
+      internal::AuditOn(c, actor, action, resource, params_json, result);
+      return Status::Ok();
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("audit: could not record {} on '{}': {}", action, resource, e.what());
+  } catch (...) {
+    spdlog::error("audit: could not record {} on '{}': unknown error", action, resource);
+  }
 }
 
 }  // namespace da::state

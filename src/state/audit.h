@@ -1,5 +1,5 @@
 #pragma once
-/// Reading the audit log (rows are written by state::Audit, see users.h).
+/// The audit log: appending a row (Audit) and reading rows back (ListAudit).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +27,12 @@ struct AuditFilter {
   int64_t until_us = 0;  ///< exclusive; 0 = unbounded
   int64_t limit = 100;   ///< 1..1000
 };
+
+/// Appends an audit_log row in a Write of its own, after the change it records committed;
+/// failures are logged, never returned (auditing never blocks the audited operation).
+void Audit(StateDb& db, const std::string& actor, const std::string& action,
+           const std::string& resource, const std::string& params_json,
+           const std::string& result = "ok");
 
 /// Newest first. invalid_argument when limit is outside 1..1000.
 Result<std::vector<AuditEntry>> ListAudit(StateDb& db, const AuditFilter& filter);

@@ -78,7 +78,7 @@ bool HasControl(const std::string& s) {
 }  // namespace
 
 Result<std::vector<Group>> GroupRepo::ListGroups() {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<Group>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<Group>> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query(std::string(kGroupSelect) + "ORDER BY g.is_system DESC, lower(g.name)"));
     std::vector<Group> out;
@@ -88,7 +88,7 @@ Result<std::vector<Group>> GroupRepo::ListGroups() {
 }
 
 Result<std::optional<Group>> GroupRepo::GetGroup(const std::string& id) {
-  return db_.With([&](db::Connection& c) { return FindGroup(c, id); });
+  return db_.Read([&](db::Connection& c) { return FindGroup(c, id); });
 }
 
 Result<Group> GroupRepo::CreateGroup(const std::string& name, const std::string& description) {
@@ -98,7 +98,7 @@ Result<Group> GroupRepo::CreateGroup(const std::string& name, const std::string&
   if (trimmed.size() > kMaxGroupNameChars || HasControl(trimmed) || HasControl(description)) {
     return InvalidArgument("group name must be at most 128 characters without control characters");
   }
-  return db_.With([&](db::Connection& c) -> Result<Group> {
+  return db_.Write([&](db::Connection& c) -> Result<Group> {
     DA_ASSIGN_OR_RETURN(db::QueryResult dup,
                         c.Query("SELECT count(*) FROM user_groups WHERE lower(name) = lower($1)",
                                 {trimmed}));
@@ -108,30 +108,28 @@ Result<Group> GroupRepo::CreateGroup(const std::string& name, const std::string&
         "INSERT INTO user_groups (id, name, description, is_system, created_at) "
         "VALUES ($1, $2, $3, FALSE, make_timestamp($4))",
         {id, trimmed, description, NowMicros()}));
-    db_.MarkWritten();
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, id));
     return *g;
   });
 }
 
 Status GroupRepo::DeleteGroup(const std::string& id) {
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, id));
     if (!g) return NotFound("group '" + id + "' not found");
     if (g->is_system) return FailedPrecondition("system group '" + g->name + "' cannot be deleted");
-    Status txn = internal::InTransaction(c, [&]() -> Status {
+    Status txn = [&]() -> Status {
       DA_RETURN_IF_ERROR(c.Execute("DELETE FROM group_members WHERE group_id = $1", {id}));
       DA_RETURN_IF_ERROR(c.Execute("DELETE FROM resource_grants WHERE group_id = $1", {id}));
       return c.Execute("DELETE FROM user_groups WHERE id = $1", {id});
-    });
+    }();
     if (!txn.ok()) return txn;
-    db_.MarkWritten();
     return Status::Ok();
   });
 }
 
 Result<std::vector<User>> GroupRepo::Members(const std::string& group_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<User>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<User>> {
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, group_id));
     if (!g) return NotFound("group '" + group_id + "' not found");
     std::string sql = std::string("SELECT ") + kUserCols + " FROM users u ";
@@ -148,32 +146,31 @@ Result<std::vector<User>> GroupRepo::Members(const std::string& group_id) {
 Result<User> GroupRepo::AddMember(const std::string& group_id, const std::string& email) {
   DA_ASSIGN_OR_RETURN(std::optional<User> user, users_.FindByEmail(email));
   if (!user) return NotFound("no user with email '" + email.substr(0, 120) + "'");
-  return db_.With([&](db::Connection& c) -> Result<User> {
+  return db_.Write([&](db::Connection& c) -> Result<User> {
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, group_id));
     if (!g) return NotFound("group '" + group_id + "' not found");
     if (group_id == kEveryoneGroupId) {
       return FailedPrecondition("every active user is in Everyone; members cannot be added");
     }
-    Status txn = internal::InTransaction(c, [&]() -> Status {
+    Status txn = [&]() -> Status {
       DA_RETURN_IF_ERROR(c.Execute(
           "INSERT INTO group_members (group_id, user_id, added_at) "
           "VALUES ($1, $2, make_timestamp($3)) ON CONFLICT DO NOTHING",
           {group_id, user->id, NowMicros()}));
       if (group_id != kAdminGroupId) return Status::Ok();
       return c.Execute("UPDATE users SET is_admin = TRUE WHERE id = $1", {user->id});
-    });
+    }();
     if (!txn.ok()) return txn;
     if (group_id == kAdminGroupId) {
       user->is_admin = true;
       users_.ForgetCachedTokens();
     }
-    db_.MarkWritten();
     return *user;
   });
 }
 
 Status GroupRepo::RemoveMember(const std::string& group_id, const std::string& user_id) {
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, group_id));
     if (!g) return NotFound("group '" + group_id + "' not found");
     if (group_id == kEveryoneGroupId) {
@@ -190,15 +187,14 @@ Status GroupRepo::RemoveMember(const std::string& group_id, const std::string& u
           c.Query("SELECT count(*) FROM users WHERE is_admin AND active AND id <> $1", {user_id}));
       if (n.GetInt64(0, 0) == 0) return FailedPrecondition("cannot remove the last active admin");
     }
-    Status txn = internal::InTransaction(c, [&]() -> Status {
+    Status txn = [&]() -> Status {
       DA_RETURN_IF_ERROR(c.Execute("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
                                    {group_id, user_id}));
       if (group_id != kAdminGroupId) return Status::Ok();
       return c.Execute("UPDATE users SET is_admin = FALSE WHERE id = $1", {user_id});
-    });
+    }();
     if (!txn.ok()) return txn;
     if (group_id == kAdminGroupId) users_.ForgetCachedTokens();
-    db_.MarkWritten();
     return Status::Ok();
   });
 }
@@ -212,7 +208,7 @@ Result<std::pair<std::vector<std::string>, std::vector<std::string>>> GroupRepo:
     wanted.insert(lower);
   }
   using Out = std::pair<std::vector<std::string>, std::vector<std::string>>;
-  return db_.With([&](db::Connection& c) -> Result<Out> {
+  return db_.Write([&](db::Connection& c) -> Result<Out> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT g.id, g.name, lower(g.name), m.user_id IS NOT NULL FROM user_groups g "
@@ -220,7 +216,7 @@ Result<std::pair<std::vector<std::string>, std::vector<std::string>>> GroupRepo:
                 "WHERE NOT g.is_system",
                 {user_id}));
     Out changed;
-    Status st = internal::InTransaction(c, [&]() -> Status {
+    Status st = [&]() -> Status {
       for (size_t i = 0; i < r.RowCount(); ++i) {
         bool member = r.GetBool(3, i);
         bool want = wanted.count(r.GetString(2, i)) > 0;
@@ -236,15 +232,14 @@ Result<std::pair<std::vector<std::string>, std::vector<std::string>>> GroupRepo:
         }
       }
       return Status::Ok();
-    });
+    }();
     if (!st.ok()) return st;
-    if (!changed.first.empty() || !changed.second.empty()) db_.MarkWritten();
     return changed;
   });
 }
 
 Result<std::vector<Group>> GroupRepo::GroupsOf(const std::string& user_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<Group>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<Group>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query(std::string(kGroupSelect) +
@@ -260,7 +255,7 @@ Result<std::vector<Group>> GroupRepo::GroupsOf(const std::string& user_id) {
 
 Result<std::vector<Grant>> GroupRepo::ListGrants(const std::string& group_id,
                                                  const std::string& resource_type) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<Grant>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<Grant>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query(std::string(kGrantSelect) +
@@ -279,7 +274,7 @@ Result<Grant> GroupRepo::CreateGrant(const std::string& group_id, const std::str
     return InvalidArgument("resource_type must be \"table\", got '" + resource_type.substr(0, 40) + "'");
   }
   if (resource_id.empty()) return InvalidArgument("resource_id is required");
-  return db_.With([&](db::Connection& c) -> Result<Grant> {
+  return db_.Write([&](db::Connection& c) -> Result<Grant> {
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, group_id));
     if (!g) return NotFound("group '" + group_id + "' not found");
     DA_ASSIGN_OR_RETURN(
@@ -293,24 +288,22 @@ Result<Grant> GroupRepo::CreateGrant(const std::string& group_id, const std::str
         "INSERT INTO resource_grants (id, group_id, resource_type, resource_id, created_by, "
         "created_at) VALUES ($1, $2, $3, $4, $5, make_timestamp($6))",
         {id, group_id, resource_type, resource_id, created_by, NowMicros()}));
-    db_.MarkWritten();
     DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string(kGrantSelect) + "WHERE r.id = $1", {id}));
     return GrantAt(r, 0);
   });
 }
 
 Result<Grant> GroupRepo::DeleteGrant(const std::string& id) {
-  return db_.With([&](db::Connection& c) -> Result<Grant> {
+  return db_.Write([&](db::Connection& c) -> Result<Grant> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string(kGrantSelect) + "WHERE r.id = $1", {id}));
     if (r.RowCount() == 0) return NotFound("grant '" + id + "' not found");
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM resource_grants WHERE id = $1", {id}));
-    db_.MarkWritten();
     return GrantAt(r, 0);
   });
 }
 
 Result<std::vector<std::string>> GroupRepo::GrantedTableIds(const std::string& user_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<std::string>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<std::string>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT DISTINCT r.resource_id FROM resource_grants r "
@@ -326,7 +319,7 @@ Result<std::vector<std::string>> GroupRepo::GrantedTableIds(const std::string& u
 }
 
 Result<std::vector<TableAccessEntry>> GroupRepo::TableAccess(const std::string& table_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<TableAccessEntry>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<TableAccessEntry>> {
     // (user, group name) pairs: admins via Admin, members of granted groups, everyone via
     // Everyone when it holds a grant.
     DA_ASSIGN_OR_RETURN(

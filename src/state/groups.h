@@ -42,8 +42,9 @@ struct TableAccessEntry {
   std::vector<std::string> via_groups;  ///< group names
 };
 
-/// Thread-safe (every call goes through StateDb::With). Writes call StateDb::MarkWritten and
-/// clear UserRepo's principal cache when admin membership changes.
+/// Thread-safe (every call goes through StateDb::Read or StateDb::Write; a committed Write moves
+/// the generation every read cache compares). Writes clear UserRepo's principal cache when admin
+/// membership changes.
 class GroupRepo {
  public:
   GroupRepo(StateDb& db, UserRepo& users) : db_(db), users_(users) {}

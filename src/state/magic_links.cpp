@@ -10,7 +10,7 @@ Result<std::string> CreateMagicLink(StateDb& db, const std::string& user_id, con
   if (ttl_seconds <= 0) return InvalidArgument("magic link lifetime must be positive");
   std::string token = "ml_" + RandomHex(20);
   int64_t now = NowMicros();
-  DA_RETURN_IF_ERROR(db.With([&](db::Connection& c) {
+  DA_RETURN_IF_ERROR(db.Write([&](db::Connection& c) {
     // Expired links are useless; drop them while here.
     Status cleaned = c.Execute("DELETE FROM magic_links WHERE expires_at < make_timestamp($1)", {now});
     if (!cleaned.ok()) return cleaned;
@@ -26,7 +26,7 @@ Result<MagicLinkGrant> ConsumeMagicLink(StateDb& db, const std::string& token) {
   const Status refused = Unauthenticated("this sign-in link is invalid, used or expired");
   if (token.size() != 43 || token.rfind("ml_", 0) != 0) return refused;
   int64_t now = NowMicros();
-  return db.With([&](db::Connection& c) -> Result<MagicLinkGrant> {
+  return db.Write([&](db::Connection& c) -> Result<MagicLinkGrant> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("UPDATE magic_links SET used_at = make_timestamp($2) WHERE token_hash = $1 "

@@ -12,7 +12,7 @@ Status ProfileRepo::Put(const std::string& table_id, const nlohmann::json& profi
   }
   // Invalid UTF-8 in a profiled value must not make the whole profile unstorable.
   std::string text = profile.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return db_.With([&](db::Connection& c) {
+  return db_.Write([&](db::Connection& c) {
     return c.Execute(
         "INSERT INTO table_profiles (table_id, profile, profiled_at) "
         "VALUES ($1, $2, make_timestamp($3)) "
@@ -23,7 +23,7 @@ Status ProfileRepo::Put(const std::string& table_id, const nlohmann::json& profi
 }
 
 Result<std::optional<StoredProfile>> ProfileRepo::Get(const std::string& table_id) {
-  DA_ASSIGN_OR_RETURN(db::QueryResult r, db_.With([&](db::Connection& c) {
+  DA_ASSIGN_OR_RETURN(db::QueryResult r, db_.Read([&](db::Connection& c) {
                         return c.Query(
                             "SELECT table_id, profile, epoch_us(profiled_at) FROM table_profiles "
                             "WHERE table_id = $1",
@@ -41,13 +41,13 @@ Result<std::optional<StoredProfile>> ProfileRepo::Get(const std::string& table_i
 }
 
 Status ProfileRepo::Delete(const std::string& table_id) {
-  return db_.With([&](db::Connection& c) {
+  return db_.Write([&](db::Connection& c) {
     return c.Execute("DELETE FROM table_profiles WHERE table_id = $1", {table_id});
   });
 }
 
 Result<std::vector<std::string>> ProfileRepo::ListTableIds() {
-  DA_ASSIGN_OR_RETURN(db::QueryResult r, db_.With([&](db::Connection& c) {
+  DA_ASSIGN_OR_RETURN(db::QueryResult r, db_.Read([&](db::Connection& c) {
                         return c.Query("SELECT table_id FROM table_profiles ORDER BY table_id");
                       }));
   std::vector<std::string> ids;

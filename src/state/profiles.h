@@ -23,7 +23,7 @@ struct StoredProfile {
   std::string profiled_at;  ///< ISO-8601 UTC ("YYYY-MM-DDTHH:MM:SSZ")
 };
 
-/// Repository of table_profiles. Thread-safe: every call goes through StateDb::With.
+/// Repository of table_profiles. Thread-safe: every call goes through StateDb::Read or StateDb::Write.
 class ProfileRepo {
  public:
   explicit ProfileRepo(StateDb& db) : db_(db) {}

@@ -69,7 +69,7 @@ TEST_F(ProfileRepoTest, InvalidUtf8IsStoredReplaced) {
 }
 
 TEST_F(ProfileRepoTest, CorruptRowIsInternal) {
-  ASSERT_TRUE(db_->With([](db::Connection& c) {
+  ASSERT_TRUE(db_->Write([](db::Connection& c) {
                   return c.Execute(
                       "INSERT INTO table_profiles VALUES ('t', 'not json', TIMESTAMP '2024-01-01')");
                 }).ok());

@@ -1,10 +1,10 @@
 #pragma once
-/// ReadCache: one value read from the state DB, kept until a repo reports a write.
+/// ReadCache: one value read from the state DB, kept until the next committed write.
 ///
-/// The server is the only writer of the state DB, and every repo that changes cached rows calls
-/// StateDb::MarkWritten inside StateDb::With. A cached value remembers the generation it was
-/// read at (read under the same DB mutex), so a hit never returns data older than the last
-/// reported write, and hits do not take the DB mutex at all.
+/// The server is the only writer of the state DB, and every write commits through
+/// StateDb::Write, which bumps the DB's generation. A cached value remembers the generation it
+/// was read at (read under the same DB mutex), so a hit never returns data older than the last
+/// committed write, and hits do not take the DB mutex at all.
 #include <memory>
 #include <mutex>
 
@@ -17,7 +17,7 @@ template <typename T>
 class ReadCache {
  public:
   /// The cached value when it was read at the DB's current generation; otherwise runs
-  /// `load(db::Connection&) -> Result<T>` under the DB mutex (it must not call StateDb::With),
+  /// `load(db::Connection&) -> Result<T>` in StateDb::Read (it must not call the StateDb again),
   /// caches and returns it. Errors are returned, never cached.
   template <typename Load>
   Result<std::shared_ptr<const T>> Get(StateDb& db, Load&& load) {
@@ -26,7 +26,7 @@ class ReadCache {
       std::lock_guard<std::mutex> lock(mu_);
       if (value_ && generation_ == generation) return value_;
     }
-    return db.With([&](db::Connection& c) -> Result<std::shared_ptr<const T>> {
+    return db.Read([&](db::Connection& c) -> Result<std::shared_ptr<const T>> {
       const uint64_t read_at = db.Generation();  // writers bump under this mutex: stable here
       DA_ASSIGN_OR_RETURN(T loaded, load(c));
       auto value = std::make_shared<const T>(std::move(loaded));

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/schedule.h"
 #include "common/time_util.h"
+#include "state/audit.h"
 #include "state/internal.h"
 
 namespace da::state {
@@ -256,11 +257,10 @@ Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::st
   t.updated_at = t.registered_at;
   t.version = 1;
 
-  return db_.With([&](db::Connection& c) -> Result<TableRecord> {
+  Result<TableRecord> registered = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
     DA_ASSIGN_OR_RETURN(std::optional<TableRecord> existing, Load(c, t.id));
     if (existing) return AlreadyExists("table '" + t.id + "' is already registered");
     DA_RETURN_IF_ERROR(CheckNameFree(c, t.name, t.id));
-    db_.MarkWritten();
     DA_RETURN_IF_ERROR(c.Execute(
         "INSERT INTO table_registry (id, name, description, source_type, bucket, source_table, "
         "source_query, query_mode, sync_strategy, sync_schedule, primary_key, "
@@ -272,9 +272,11 @@ Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::st
          Nullable(t.sync_schedule), PrimaryKeyJson(t), Nullable(t.incremental_column),
          Nullable(t.partition_by), Nullable(t.partition_granularity), t.registered_by, now,
          t.schema_policy}));
-    internal::AuditOn(c, actor, "register_table", t.id, TableRecordToJson(t).dump(), "ok");
     return t;
   });
+  // Audited after the commit, in a transaction of its own: auditing never blocks the change.
+  if (registered.ok()) Audit(db_, actor, "register_table", t.id, TableRecordToJson(t).dump());
+  return registered;
 }
 
 Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json& patch,
@@ -299,7 +301,7 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
   skip.insert("id");
   skip.insert("version");
 
-  return db_.With([&](db::Connection& c) -> Result<TableRecord> {
+  Result<TableRecord> updated = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
     DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
     if (expected_version && *expected_version != stored->version) {
@@ -322,7 +324,6 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
     int64_t now = NowMicros();
     t.version = stored->version + 1;
     t.updated_at = IsoFromMicros(now);
-    db_.MarkWritten();
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("UPDATE table_registry SET name = $1, description = $2, source_type = $3, "
@@ -339,25 +340,23 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
     if (r.RowsChanged() != 1) {
       return Aborted("table '" + id + "' changed concurrently; reload and retry");
     }
-    internal::AuditOn(c, actor, "update_table", t.id, patch.dump(), "ok");
     return t;
   });
+  if (updated.ok()) Audit(db_, actor, "update_table", id, patch.dump());
+  return updated;
 }
 
 Result<TableRecord> Registry::Unregister(const std::string& id, const std::string& actor) {
-  return db_.With([&](db::Connection& c) -> Result<TableRecord> {
+  Result<TableRecord> removed = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
     DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
-    db_.MarkWritten();
-    Status deleted = internal::InTransaction(c, [&]() -> Status {
-      DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_history WHERE table_id = $1", {id}));
-      DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_state WHERE table_id = $1", {id}));
-      return c.Execute("DELETE FROM table_registry WHERE id = $1", {id});
-    });
-    if (!deleted.ok()) return deleted;
-    internal::AuditOn(c, actor, "unregister_table", id, TableRecordToJson(*stored).dump(), "ok");
+    DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_history WHERE table_id = $1", {id}));
+    DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_state WHERE table_id = $1", {id}));
+    DA_RETURN_IF_ERROR(c.Execute("DELETE FROM table_registry WHERE id = $1", {id}));
     return std::move(*stored);
   });
+  if (removed.ok()) Audit(db_, actor, "unregister_table", id, TableRecordToJson(*removed).dump());
+  return removed;
 }
 
 Result<TableRecord> Registry::Get(const std::string& id) {

@@ -40,7 +40,7 @@ Result<std::unique_ptr<StateDb>> StateDb::OpenReadOnly(const std::filesystem::pa
 }
 
 Result<int> StateDb::CurrentSchemaVersion() {
-  return With([](db::Connection& c) { return ReadSchemaVersion(c); });
+  return Read([](db::Connection& c) { return ReadSchemaVersion(c); });
 }
 
 Result<int> StateDb::RecentSchemaVersion(int64_t max_age_us) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "common/status.h"
 #include "db/duckdb.h"
@@ -35,16 +36,47 @@ class StateDb {
   /// is never cached.
   Result<int> RecentSchemaVersion(int64_t max_age_us = 1'000'000);
 
-  /// Counts the writes repos reported with MarkWritten; read caches (ReadCache) compare it.
+  /// Write transactions committed since this process opened the DB. Read caches (ReadCache,
+  /// the catalog answer cache, the access policy's cache) remember the generation they read at
+  /// and reload when it moved. Only Write bumps it, at its COMMIT, so no repository can change
+  /// rows a cache holds without the cache noticing.
   uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
-  /// Called by a repo inside With, after it changed rows a read cache may hold.
-  void MarkWritten() { generation_.fetch_add(1, std::memory_order_acq_rel); }
 
-  /// Runs `fn` with the connection while holding the DB mutex.
+  /// Runs `fn(db::Connection&)` in a read-only transaction, holding the DB mutex, and returns
+  /// what `fn` returns. A write inside fails (DuckDB: "transaction is launched in read-only
+  /// mode"): changing rows needs Write. `fn` must not begin or end transactions.
   template <typename F>
-  auto With(F&& fn) {
+  auto Read(F&& fn) {
     std::lock_guard<std::mutex> lock(mu_);
+    const bool began = conn_.Execute("BEGIN TRANSACTION READ ONLY").ok();
+    struct End {
+      db::Connection& conn;
+      bool began;
+      ~End() {
+        if (began) (void)conn.Execute("ROLLBACK");
+      }
+    } end{conn_, began};
     return fn(conn_);
+  }
+
+  /// Runs `fn(db::Connection&)`, which returns Status or Result<T>, in one transaction while
+  /// holding the DB mutex: COMMIT when it returns ok, ROLLBACK (nothing written) when it fails
+  /// or COMMIT does. A commit bumps Generation(). Returns what `fn` returned, or the
+  /// BEGIN/COMMIT error. `fn` must not begin or end transactions; work that must persist even
+  /// when the operation fails (an audit row of a refusal) goes in a Write of its own.
+  template <typename F>
+  auto Write(F&& fn) -> decltype(fn(std::declval<db::Connection&>())) {
+    using Out = decltype(fn(std::declval<db::Connection&>()));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Status began = conn_.Execute("BEGIN TRANSACTION"); !began.ok()) return Out(began);
+    Out out = fn(conn_);
+    Status done = out.ok() ? conn_.Execute("COMMIT") : Status::Ok();
+    if (!out.ok() || !done.ok()) {
+      (void)conn_.Execute("ROLLBACK");
+      return out.ok() ? Out(done) : out;
+    }
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    return out;
   }
 
  private:

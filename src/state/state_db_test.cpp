@@ -12,7 +12,7 @@ namespace {
 using testing::TempDir;
 
 int64_t CountRows(StateDb& db, const std::string& sql) {
-  return db.With([&](db::Connection& c) -> int64_t {
+  return db.Read([&](db::Connection& c) -> int64_t {
     auto r = c.Query(sql);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->GetInt64(0, 0) : -1;
@@ -61,7 +61,7 @@ TEST(StateDbTest, ReopenDoesNotReapply) {
     auto db = StateDb::Open(path);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     ASSERT_TRUE((*db)
-                    ->With([](db::Connection& c) {
+                    ->Write([](db::Connection& c) {
                       return c.Execute(
                           "INSERT INTO users (id, email) VALUES ('u1', 'a@example.com')");
                     })
@@ -117,7 +117,7 @@ TEST(StateDbTest, OpenReadOnlyDoesNotMigrateOrWrite) {
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();
   EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), 0);
   Status write =
-      (*ro)->With([](db::Connection& c) { return c.Execute("INSERT INTO marker VALUES (1)"); });
+      (*ro)->Write([](db::Connection& c) { return c.Execute("INSERT INTO marker VALUES (1)"); });
   EXPECT_FALSE(write.ok());
 }
 
@@ -130,18 +130,56 @@ TEST(StateDbTest, OpenReadOnlySeesMigratedData) {
   EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), StateDb::ExpectedSchemaVersion());
 }
 
-TEST(StateDbTest, TransactionRollsBackOnError) {
+TEST(StateDbTest, AFailedWriteRollsBackAndKeepsTheGeneration) {
   TempDir dir;
   auto db = StateDb::Open(dir.path() / "system.duckdb");
   ASSERT_TRUE(db.ok());
-  Status s = (*db)->With([](db::Connection& c) {
-    return internal::InTransaction(c, [&]() -> Status {
-      DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u1', 'a@x')"));
-      return c.Execute("INSERT INTO users (id, email) VALUES ('u2', 'a@x')");  // duplicate email
-    });
+  const uint64_t before = (*db)->Generation();
+  Status s = (*db)->Write([](db::Connection& c) -> Status {
+    DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u1', 'a@x')"));
+    return c.Execute("INSERT INTO users (id, email) VALUES ('u2', 'a@x')");  // duplicate email
   });
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 0);
+  EXPECT_EQ((*db)->Generation(), before);
+  // An error the function returns after writing rolls its rows back too.
+  Result<int> refused = (*db)->Write([](db::Connection& c) -> Result<int> {
+    DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u3', 'b@x')"));
+    return FailedPrecondition("changed my mind");
+  });
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 0);
+  EXPECT_EQ((*db)->Generation(), before);
+}
+
+// Cache invalidation belongs to the layer that writes: every committed Write moves the
+// generation the read caches compare, and a write outside Write cannot happen at all.
+TEST(StateDbTest, ACommittedWriteMovesTheGenerationAndReadsCannotWrite) {
+  TempDir dir;
+  auto db = StateDb::Open(dir.path() / "system.duckdb");
+  ASSERT_TRUE(db.ok());
+  const uint64_t before = (*db)->Generation();
+  Result<std::string> id = (*db)->Write([](db::Connection& c) -> Result<std::string> {
+    DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u1', 'a@x')"));
+    return std::string("u1");
+  });
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*id, "u1");
+  EXPECT_EQ((*db)->Generation(), before + 1);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 1);
+
+  Status sneaky = (*db)->Read([](db::Connection& c) {
+    return c.Execute("UPDATE users SET email = 'b@x' WHERE id = 'u1'");
+  });
+  EXPECT_FALSE(sneaky.ok());
+  EXPECT_NE(sneaky.message().find("read-only"), std::string::npos) << sneaky.message();
+  EXPECT_EQ((*db)->Generation(), before + 1);
+  EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users WHERE email = 'a@x'"), 1);
+  // The connection is usable afterwards: the read-only transaction was ended.
+  EXPECT_TRUE((*db)->Write([](db::Connection& c) {
+                     return c.Execute("UPDATE users SET name = 'A' WHERE id = 'u1'");
+                   }).ok());
+  EXPECT_EQ((*db)->Generation(), before + 2);
 }
 
 TEST(StateDbTest, ParseIsoMicros) {

@@ -108,7 +108,7 @@ Status SyncRunRepo::Create(const std::string& id, const std::string& trigger,
   if (id.empty()) return InvalidArgument("run id is required");
   DA_RETURN_IF_ERROR(CheckOneOf("trigger", trigger, {"manual", "schedule"}));
   nlohmann::json ids = tables_requested;
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query("SELECT count(*) FROM sync_runs WHERE id = $1", {id}));
     if (r.GetInt64(0, 0) > 0) return AlreadyExists("sync run '" + id + "' already exists");
@@ -131,7 +131,7 @@ Status SyncRunRepo::RecordTable(const SyncRunTableRow& row) {
     DA_ASSIGN_OR_RETURN(int64_t s, internal::ParseIsoMicros(row.started_at));
     started = s;
   }
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query("SELECT count(*) FROM sync_runs WHERE id = $1", {row.run_id}));
     if (r.GetInt64(0, 0) == 0) return NotFound("sync run '" + row.run_id + "' not found");
@@ -148,7 +148,7 @@ Status SyncRunRepo::Finish(const std::string& run_id, const std::string& status,
                            const std::string& message) {
   DA_RETURN_IF_ERROR(CheckOneOf("run status", status,
                                 {"ok", "partial", "error", "cancelled", "interrupted"}));
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query("SELECT status FROM sync_runs WHERE id = $1", {run_id}));
     if (r.RowCount() == 0) return NotFound("sync run '" + run_id + "' not found");
@@ -164,7 +164,7 @@ Status SyncRunRepo::Finish(const std::string& run_id, const std::string& status,
 }
 
 Result<std::optional<SyncRunRow>> SyncRunRepo::Get(const std::string& run_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::optional<SyncRunRow>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::optional<SyncRunRow>> {
     DA_ASSIGN_OR_RETURN(auto runs, LoadRuns(c,
                                             std::string("SELECT ") + kRunColumns +
                                                 " FROM sync_runs WHERE id = $1",
@@ -182,7 +182,7 @@ Result<std::optional<SyncRunRow>> SyncRunRepo::Latest() {
 
 Result<std::vector<SyncRunRow>> SyncRunRepo::List(int limit) {
   if (limit <= 0) return InvalidArgument("limit " + std::to_string(limit) + " must be positive");
-  return db_.With([&](db::Connection& c) {
+  return db_.Read([&](db::Connection& c) {
     return LoadRuns(c,
                     std::string("SELECT ") + kRunColumns +
                         " FROM sync_runs ORDER BY started_at DESC, rowid DESC LIMIT $1",
@@ -191,9 +191,9 @@ Result<std::vector<SyncRunRow>> SyncRunRepo::List(int limit) {
 }
 
 Result<std::vector<std::string>> SyncRunRepo::MarkRunningInterrupted(const std::string& message) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<std::string>> {
+  return db_.Write([&](db::Connection& c) -> Result<std::vector<std::string>> {
     std::vector<std::string> marked;
-    Status st = internal::InTransaction(c, [&]() -> Status {
+    Status st = [&]() -> Status {
       DA_ASSIGN_OR_RETURN(auto runs,
                           LoadRuns(c,
                                    std::string("SELECT ") + kRunColumns +
@@ -217,14 +217,14 @@ Result<std::vector<std::string>> SyncRunRepo::MarkRunningInterrupted(const std::
         marked.push_back(run.id);
       }
       return Status::Ok();
-    });
+    }();
     if (!st.ok()) return st;
     return marked;
   });
 }
 
 Result<std::map<std::string, int64_t>> LastSuccessfulSyncMicros(StateDb& db) {
-  return db.With([](db::Connection& c) -> Result<std::map<std::string, int64_t>> {
+  return db.Read([](db::Connection& c) -> Result<std::map<std::string, int64_t>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT table_id, epoch_us(last_sync) FROM sync_state WHERE last_sync IS NOT NULL"));

@@ -32,8 +32,7 @@ Status RequireTableId(const std::string& table_id) {
 Status SyncStateRepo::RecordSuccess(const std::string& table_id, int64_t rows, int64_t size_bytes,
                                     const std::string& md5) {
   DA_RETURN_IF_ERROR(RequireTableId(table_id));
-  return db_.With([&](db::Connection& c) {
-    db_.MarkWritten();
+  return db_.Write([&](db::Connection& c) {
     return c.Execute(
         "INSERT INTO sync_state (table_id, last_sync, rows, size_bytes, md5, status, error) "
         "VALUES ($1, make_timestamp($2), $3, $4, $5, 'ok', NULL) "
@@ -46,8 +45,7 @@ Status SyncStateRepo::RecordSuccess(const std::string& table_id, int64_t rows, i
 
 Status SyncStateRepo::RecordError(const std::string& table_id, const std::string& error) {
   DA_RETURN_IF_ERROR(RequireTableId(table_id));
-  return db_.With([&](db::Connection& c) {
-    db_.MarkWritten();
+  return db_.Write([&](db::Connection& c) {
     return c.Execute(
         "INSERT INTO sync_state (table_id, status, error) VALUES ($1, 'error', $2) "
         "ON CONFLICT (table_id) DO UPDATE SET status = 'error', error = excluded.error",
@@ -85,8 +83,7 @@ Result<std::shared_ptr<const std::map<std::string, SyncStateRow>>> SyncStateRepo
 }
 
 Status SyncStateRepo::Delete(const std::string& table_id) {
-  return db_.With([&](db::Connection& c) {
-    db_.MarkWritten();
+  return db_.Write([&](db::Connection& c) {
     return c.Execute("DELETE FROM sync_state WHERE table_id = $1", {table_id});
   });
 }
@@ -102,7 +99,7 @@ Status SyncStateRepo::AppendHistory(const SyncHistoryRow& row) {
   } else {
     DA_ASSIGN_OR_RETURN(synced_at, internal::ParseIsoMicros(row.synced_at));
   }
-  return db_.With([&](db::Connection& c) {
+  return db_.Write([&](db::Connection& c) {
     return c.Execute(
         "INSERT INTO sync_history (id, run_id, table_id, synced_at, status, rows, size_bytes, "
         "duration_ms, error, schema_change) "
@@ -140,7 +137,7 @@ std::vector<SyncHistoryRow> HistoryRows(const db::QueryResult& r) {
 
 Result<std::vector<SyncHistoryRow>> SyncStateRepo::History(const std::string& table_id, int limit) {
   if (limit <= 0) return InvalidArgument("limit " + std::to_string(limit) + " must be positive");
-  return db_.With([&](db::Connection& c) -> Result<std::vector<SyncHistoryRow>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<SyncHistoryRow>> {
     // rowid breaks ties between rows written within the same microsecond: newest insert first.
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query(std::string(kHistoryColumns) +
@@ -152,7 +149,7 @@ Result<std::vector<SyncHistoryRow>> SyncStateRepo::History(const std::string& ta
 }
 
 Result<std::optional<SyncHistoryRow>> SyncStateRepo::LastSchemaChange(const std::string& table_id) {
-  return db_.With([&](db::Connection& c) -> Result<std::optional<SyncHistoryRow>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::optional<SyncHistoryRow>> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query(std::string(kHistoryColumns) +
                                     "WHERE table_id = $1 AND schema_change IS NOT NULL "

@@ -26,7 +26,7 @@ class StateDbFixture : public ::testing::Test {
 
   /// count(*) of a query that returns one BIGINT; -1 on error (fails the test).
   int64_t Count(const std::string& sql, const std::vector<db::Value>& params = {}) {
-    return db_->With([&](db::Connection& c) -> int64_t {
+    return db_->Read([&](db::Connection& c) -> int64_t {
       auto r = c.Query(sql, params);
       EXPECT_TRUE(r.ok()) << r.status().ToString();
       if (!r.ok()) return -1;

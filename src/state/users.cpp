@@ -76,7 +76,7 @@ bool IsWellFormedToken(const std::string& token) {
 }  // namespace
 
 Result<int64_t> UserRepo::CountUsers() {
-  return db_.With([](db::Connection& c) -> Result<int64_t> {
+  return db_.Read([](db::Connection& c) -> Result<int64_t> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query("SELECT count(*) FROM users"));
     return r.GetInt64(0, 0);
   });
@@ -99,10 +99,10 @@ Result<User> UserRepo::CreateUser(const std::string& email, const std::string& n
   u.is_admin = is_admin;
   int64_t now = NowMicros();
   u.created_at = IsoFromMicros(now);
-  return db_.With([&](db::Connection& c) -> Result<User> {
+  return db_.Write([&](db::Connection& c) -> Result<User> {
     DA_ASSIGN_OR_RETURN(std::optional<User> existing, FindOne(c, "email = $1", u.email));
     if (existing) return AlreadyExists("a user with email '" + u.email + "' already exists");
-    Status txn = internal::InTransaction(c, [&]() -> Status {
+    Status txn = [&]() -> Status {
       DA_RETURN_IF_ERROR(
           c.Execute("INSERT INTO users (id, email, name, active, is_admin, created_at, updated_at) "
                     "VALUES ($1, $2, $3, TRUE, $4, make_timestamp($5), make_timestamp($5))",
@@ -112,24 +112,23 @@ Result<User> UserRepo::CreateUser(const std::string& email, const std::string& n
           "INSERT INTO group_members (group_id, user_id, added_at) "
           "VALUES ('admin', $1, make_timestamp($2))",
           {u.id, now});
-    });
+    }();
     if (!txn.ok()) return txn;
-    db_.MarkWritten();
     return u;
   });
 }
 
 Result<std::optional<User>> UserRepo::FindByEmail(const std::string& email) {
   std::string normalized = NormalizeEmail(email);
-  return db_.With([&](db::Connection& c) { return FindOne(c, "email = $1", normalized); });
+  return db_.Read([&](db::Connection& c) { return FindOne(c, "email = $1", normalized); });
 }
 
 Result<std::optional<User>> UserRepo::FindById(const std::string& user_id) {
-  return db_.With([&](db::Connection& c) { return FindOne(c, "id = $1", user_id); });
+  return db_.Read([&](db::Connection& c) { return FindOne(c, "id = $1", user_id); });
 }
 
 Status UserRepo::SetActive(const std::string& user_id, bool active) {
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("UPDATE users SET active = $1, updated_at = make_timestamp($2) WHERE id = $3",
@@ -159,7 +158,7 @@ Result<IssuedToken> IssueToken(StateDb& db, const std::string& user_id, const st
     expires = expires_at_micros;
     t.expires_at = IsoFromMicros(expires_at_micros);
   }
-  return db.With([&](db::Connection& c) -> Result<IssuedToken> {
+  return db.Write([&](db::Connection& c) -> Result<IssuedToken> {
     DA_ASSIGN_OR_RETURN(std::optional<User> user, FindOne(c, "id = $1", user_id));
     if (!user) return NotFound("user '" + user_id + "' not found");
     DA_RETURN_IF_ERROR(
@@ -225,19 +224,12 @@ Result<Principal> UserRepo::Authenticate(const std::string& token, const std::st
       else p = it->second.principal;
     }
     if (touch_token_id) {
-      Status touched = db_.With([&](db::Connection& c) {
-        return c.Execute(
-            "UPDATE access_tokens SET last_used_at = make_timestamp($1), last_used_ip = $3 "
-            "WHERE id = $2",
-            {now, *touch_token_id, client_ip});
-      });
-      if (!touched.ok())
-        spdlog::warn("token {}: last_used_at not updated: {}", *touch_token_id, touched.message());
+      TouchToken(*touch_token_id, now, client_ip);
       return p;
     }
   }
   CachedToken entry;
-  auto principal = db_.With([&](db::Connection& c) -> Result<Principal> {
+  auto principal = db_.Read([&](db::Connection& c) -> Result<Principal> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT t.id, t.user_id, epoch_us(t.expires_at), t.revoked_at IS NOT NULL, "
@@ -258,13 +250,6 @@ Result<Principal> UserRepo::Authenticate(const std::string& token, const std::st
     p.token_kind = r.GetString(7, 0);
     p.name = r.GetString(8, 0);
     entry.expires_at_us = r.IsNull(2, 0) ? 0 : r.GetInt64(2, 0);
-    Status touched =
-        c.Execute("UPDATE access_tokens SET last_used_at = make_timestamp($1), last_used_ip = $3 "
-                  "WHERE id = $2",
-                  {now, p.token_id, client_ip});
-    // Bookkeeping only: a failed last_used_at write must not lock the caller out.
-    if (!touched.ok())
-      spdlog::warn("token {}: last_used_at not updated: {}", p.token_id, touched.message());
     // Cached while still holding the DB mutex, so a concurrent revocation (which clears the
     // cache after its write, under the same mutex) cannot be overtaken by this entry.
     entry.principal = p;
@@ -274,7 +259,19 @@ Result<Principal> UserRepo::Authenticate(const std::string& token, const std::st
     token_cache_[hash] = entry;
     return p;
   });
+  if (principal.ok()) TouchToken(principal->token_id, now, client_ip);
   return principal;
+}
+
+void UserRepo::TouchToken(const std::string& token_id, int64_t now, const std::string& client_ip) {
+  Status touched = db_.Write([&](db::Connection& c) {
+    return c.Execute(
+        "UPDATE access_tokens SET last_used_at = make_timestamp($1), last_used_ip = $3 "
+        "WHERE id = $2",
+        {now, token_id, client_ip});
+  });
+  // Bookkeeping only: a failed last_used_at write must not lock the caller out.
+  if (!touched.ok()) spdlog::warn("token {}: last_used_at not updated: {}", token_id, touched.message());
 }
 
 void UserRepo::ForgetCachedTokens() {
@@ -283,7 +280,7 @@ void UserRepo::ForgetCachedTokens() {
 }
 
 Status UserRepo::RevokeToken(const std::string& token_id) {
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query("SELECT count(*) FROM access_tokens WHERE id = $1", {token_id}));
     if (r.GetInt64(0, 0) == 0) return NotFound("token '" + token_id + "' not found");
@@ -298,7 +295,7 @@ Status UserRepo::RevokeToken(const std::string& token_id) {
 
 Result<std::vector<TokenInfo>> UserRepo::ListTokens(const std::string& user_id,
                                                     const std::string& kind) {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<TokenInfo>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<TokenInfo>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT id, coalesce(name, ''), prefix, coalesce(kind, 'pat'), epoch_us(created_at), "
@@ -325,7 +322,7 @@ Result<std::vector<TokenInfo>> UserRepo::ListTokens(const std::string& user_id,
 }
 
 Status UserRepo::RevokeOwnToken(const std::string& user_id, const std::string& token_id) {
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT count(*) FROM access_tokens WHERE id = $1 AND user_id = $2",
@@ -341,7 +338,7 @@ Status UserRepo::RevokeOwnToken(const std::string& user_id, const std::string& t
 }
 
 Result<std::vector<User>> UserRepo::ListUsers() {
-  return db_.With([&](db::Connection& c) -> Result<std::vector<User>> {
+  return db_.Read([&](db::Connection& c) -> Result<std::vector<User>> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
                         c.Query(std::string("SELECT ") + kUserColumns + " FROM users ORDER BY email"));
     std::vector<User> out;
@@ -354,7 +351,7 @@ Result<User> UserRepo::UpdateUser(const std::string& actor_id, const std::string
                                   const std::optional<std::string>& name,
                                   std::optional<bool> active) {
   if (name && HasControl(*name)) return InvalidArgument("user name contains control characters");
-  return db_.With([&](db::Connection& c) -> Result<User> {
+  return db_.Write([&](db::Connection& c) -> Result<User> {
     DA_ASSIGN_OR_RETURN(std::optional<User> u, FindOne(c, "id = $1", user_id));
     if (!u) return NotFound("user '" + user_id + "' not found");
     if (active && !*active && u->active) {
@@ -373,14 +370,13 @@ Result<User> UserRepo::UpdateUser(const std::string& actor_id, const std::string
     DA_RETURN_IF_ERROR(c.Execute(
         "UPDATE users SET name = $1, active = $2, updated_at = make_timestamp($3) WHERE id = $4",
         {u->name, u->active, NowMicros(), user_id}));
-    db_.MarkWritten();
     ForgetCachedTokens();
     return *u;
   });
 }
 
 Status UserRepo::SetPasswordHash(const std::string& user_id, const std::string& hash) {
-  return db_.With([&](db::Connection& c) -> Status {
+  return db_.Write([&](db::Connection& c) -> Status {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("UPDATE users SET password_hash = $1, updated_at = make_timestamp($2) WHERE id = $3",
@@ -394,7 +390,7 @@ Result<std::optional<std::pair<User, std::string>>> UserRepo::PasswordHashFor(
     const std::string& email) {
   std::string normalized = NormalizeEmail(email);
   using Out = std::optional<std::pair<User, std::string>>;
-  return db_.With([&](db::Connection& c) -> Result<Out> {
+  return db_.Read([&](db::Connection& c) -> Result<Out> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query(std::string("SELECT ") + kUserColumns +
@@ -403,20 +399,6 @@ Result<std::optional<std::pair<User, std::string>>> UserRepo::PasswordHashFor(
     if (r.RowCount() == 0) return Out();
     return Out(std::make_pair(RowToUser(r, 0), r.GetString(7, 0)));
   });
-}
-
-void Audit(StateDb& db, const std::string& actor, const std::string& action,
-           const std::string& resource, const std::string& params_json, const std::string& result) {
-  try {
-    db.With([&](db::Connection& c) {
-      internal::AuditOn(c, actor, action, resource, params_json, result);
-      return 0;
-    });
-  } catch (const std::exception& e) {
-    spdlog::error("audit: could not record {} on '{}': {}", action, resource, e.what());
-  } catch (...) {
-    spdlog::error("audit: could not record {} on '{}': unknown error", action, resource);
-  }
 }
 
 }  // namespace da::state

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "state/audit.h"
 #include "state/state_db.h"
 
 namespace da::state {
@@ -60,7 +61,7 @@ struct IssuedToken {
   std::string expires_at;  ///< ISO-8601 UTC; "" = never
 };
 
-/// Users and their personal access tokens. Thread-safe: every call goes through StateDb::With.
+/// Users and their personal access tokens. Thread-safe: every call goes through StateDb::Read or StateDb::Write.
 ///
 /// Authenticate keeps the principals of recently seen valid tokens in memory (keyed by the
 /// token's SHA-256, at most kMaxCachedTokens), so a request does not wait for the state DB:
@@ -127,14 +128,12 @@ class UserRepo {
     int64_t expires_at_us = 0;  ///< 0 = never
     int64_t last_used_written_us = 0;
   };
+  /// Records the token's last use (a Write of its own: its failure is logged, never returned).
+  void TouchToken(const std::string& token_id, int64_t now, const std::string& client_ip);
+
   StateDb& db_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, CachedToken> token_cache_;  ///< sha256 hex → principal
 };
-
-/// Appends an audit_log row; failures are logged, never returned (audit never blocks).
-void Audit(StateDb& db, const std::string& actor, const std::string& action,
-           const std::string& resource, const std::string& params_json,
-           const std::string& result = "ok");
 
 }  // namespace da::state

@@ -130,7 +130,7 @@ TEST_F(UsersTest, ExpiredTokenIsRejected) {
   auto t = repo_->CreateToken(u->id, "short", 3600);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_TRUE(repo_->Authenticate(t->token).ok());
-  ASSERT_TRUE(db_->With([&](db::Connection& c) {
+  ASSERT_TRUE(db_->Write([&](db::Connection& c) {
                    return c.Execute(
                        "UPDATE access_tokens SET expires_at = TIMESTAMP '2000-01-01 00:00:00' "
                        "WHERE id = $1",
@@ -178,7 +178,7 @@ TEST_F(UsersTest, CachedTokensSkipTheDbButLastUsedIsStillRecorded) {
   }
   EXPECT_EQ(last_used(), recorded);
   // A cached use makes no DB round trip at all: a change made around the repo stays as it is.
-  ASSERT_TRUE(db_->With([&](db::Connection& c) {
+  ASSERT_TRUE(db_->Write([&](db::Connection& c) {
                    return c.Execute("UPDATE access_tokens SET last_used_at = TIMESTAMP "
                                     "'2000-01-01 00:00:00' WHERE id = $1",
                                     {t->id});
@@ -199,7 +199,7 @@ TEST_F(UsersTest, AuditInsertsRowsAndNeverFails) {
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE result = 'denied'"), 1);
 
   // With the table gone the call logs and returns instead of failing the caller.
-  ASSERT_TRUE(db_->With([](db::Connection& c) { return c.Execute("DROP TABLE audit_log"); }).ok());
+  ASSERT_TRUE(db_->Write([](db::Connection& c) { return c.Execute("DROP TABLE audit_log"); }).ok());
   Audit(*db_, "a", "x", "y", "{}");
   SUCCEED();
 }

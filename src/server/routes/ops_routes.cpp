@@ -33,7 +33,7 @@ struct Freshness {
 
 /// Registered tables that extract data (query_mode != remote) with their sync state.
 Result<std::vector<Freshness>> ReadFreshness(state::StateDb& db) {
-  return db.With([](db::Connection& c) -> Result<std::vector<Freshness>> {
+  return db.Read([](db::Connection& c) -> Result<std::vector<Freshness>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT r.id, epoch_us(s.last_sync), coalesce(s.status, ''), "
@@ -171,7 +171,7 @@ void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
     for (const auto& [k, v] : all) f.samples.push_back({"", {{label, k}}, v});
     return f;
   };
-  ctx.db->With([&](db::Connection& c) {
+  ctx.db->Read([&](db::Connection& c) {
     // Finished runs only: a running run would move from one status to another.
     auto runs = c.Query("SELECT status, count(*) FROM sync_runs WHERE status <> 'running' "
                         "GROUP BY status");
