@@ -9,7 +9,8 @@
 # slices (4 at once) plus one DuckDB COPY of them to Parquet (bench/copy_ref): no API round
 # trips, no typing, no concurrency.
 # The emulator's own export is warmed up first (Keboola caches identical exports too).
-# Wall-clock seconds and peak RSS from /usr/bin/time, best of BENCH_RUNS (3) each.
+# Wall-clock seconds and peak RSS from /usr/bin/time, best of BENCH_RUNS (3) each; BENCH_TABLES
+# ("1 4 8") picks the table counts.
 # Usage: bench/keboola_bench.sh [BUILD_DIR]   (needs da, keboola_emulator and copy_ref built)
 set -euo pipefail
 
@@ -108,7 +109,7 @@ export -f floor_n
 
 echo "keboola benchmark: flights-3m, sliced gzip CSV ($NSLICES slices), N tables at once, best of $RUNS"
 echo "  extraction memory limit: da's default (a quarter of RAM); DuckDB threads: all cores"
-for n in 1 4 8; do
+for n in ${BENCH_TABLES:-1 4 8}; do
   registry "$n" >"$WORK/registry-$n.json"
   printf 'sources:\n  keboola:\n    poll_initial_ms: 100\n    poll_max_ms: 1000\n    table_concurrency: %d\n' "$n" \
     >"$WORK/instance-$n.yaml"

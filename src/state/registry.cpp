@@ -347,15 +347,26 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
 }
 
 Result<TableRecord> Registry::Unregister(const std::string& id, const std::string& actor) {
+  int64_t grants_removed = 0;
   Result<TableRecord> removed = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
     DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_history WHERE table_id = $1", {id}));
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_state WHERE table_id = $1", {id}));
+    // Grants die with their table: a table registered later under the same id starts with none.
+    DA_ASSIGN_OR_RETURN(db::QueryResult grants,
+                        c.Query("DELETE FROM resource_grants WHERE resource_type = 'table' AND "
+                                "resource_id = $1",
+                                {id}));
+    grants_removed = grants.RowsChanged();
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM table_registry WHERE id = $1", {id}));
     return std::move(*stored);
   });
-  if (removed.ok()) Audit(db_, actor, "unregister_table", id, TableRecordToJson(*removed).dump());
+  if (removed.ok()) {
+    nlohmann::json params = TableRecordToJson(*removed);
+    params["grants_removed"] = grants_removed;
+    Audit(db_, actor, "unregister_table", id, params.dump());
+  }
   return removed;
 }
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "state/groups.h"
 #include "state/sync_state.h"
+#include "state/users.h"
 #include "state/test_util.h"
 
 namespace da::state {
@@ -330,6 +332,39 @@ TEST_F(RegistryTest, LeavingMaterializedClearsSourceQuery) {
   auto up = registry_->Update("flights", json{{"query_mode", "local"}}, "a");
   ASSERT_TRUE(up.ok()) << up.status().ToString();
   EXPECT_EQ(registry_->Get("flights")->source_query, "");
+}
+
+// Attack: grants outliving their table. A table unregistered and later registered again under
+// the same id must not be visible at once to the groups the old one was granted to.
+TEST_F(RegistryTest, UnregisterDeletesTheTablesGrantsSoALaterTableStartsWithNone) {
+  UserRepo users(*db_);
+  GroupRepo groups(*db_, users);
+  auto analyst = users.CreateUser("analyst@example.com", "A", false);
+  ASSERT_TRUE(analyst.ok());
+  auto g = groups.CreateGroup("flight-readers", "");
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE(groups.AddMember(g->id, "analyst@example.com").ok());
+  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
+  json other = Flights();
+  other["name"] = "weather";
+  ASSERT_TRUE(registry_->Register(other, "a").ok());
+  ASSERT_TRUE(groups.CreateGrant(g->id, "table", "flights", "a").ok());
+  ASSERT_TRUE(groups.CreateGrant(kEveryoneGroupId, "table", "flights", "a").ok());
+  ASSERT_TRUE(groups.CreateGrant(g->id, "table", "weather", "a").ok());
+  EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"flights", "weather"}));
+
+  ASSERT_TRUE(registry_->Unregister("flights", "admin-1").ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM resource_grants WHERE resource_id = 'flights'"), 0);
+  EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"weather"}));
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'unregister_table' AND "
+                  "actor = 'admin-1' AND json_extract(params, '$.grants_removed')::INT = 2"),
+            1);
+  // A new table under the same id: nobody but admins sees it until it is granted again.
+  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
+  EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"weather"}));
+  auto access = groups.TableAccess("flights");
+  ASSERT_TRUE(access.ok());
+  for (const auto& e : *access) EXPECT_NE(e.user.email, "analyst@example.com");
 }
 
 TEST_F(RegistryTest, UnregisterRemovesStateAndHistory) {
