@@ -1,12 +1,12 @@
 #include "client/local_query.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "db/value_json.h"
 
 namespace da::client {
 namespace {
@@ -94,43 +94,17 @@ void WriteTable(const db::QueryResult& r, std::ostream& out) {
   out << '(' << rows << (rows == 1 ? " row)" : " rows)") << '\n';
 }
 
-nlohmann::ordered_json CellJson(const db::QueryResult& r, size_t c, size_t row, const std::string& type) {
-  db::Value v = r.GetValue(c, row);
-  if (std::holds_alternative<std::monostate>(v)) return nullptr;
-  if (auto* b = std::get_if<bool>(&v)) return *b;
-  if (auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  const std::string& text = std::get<std::string>(v);
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (IntegerTypes().contains(type)) {
-    int64_t i = 0;
-    if (auto res = std::from_chars(first, last, i); res.ec == std::errc() && res.ptr == last) return i;
-    uint64_t u = 0;
-    if (auto res = std::from_chars(first, last, u); res.ec == std::errc() && res.ptr == last) return u;
-  } else if (type == "DECIMAL") {
-    double d = 0;
-    if (auto res = std::from_chars(first, last, d);
-        res.ec == std::errc() && res.ptr == last && std::isfinite(d)) {
-      return d;
-    }
-  }
-  return text;
-}
-
 void WriteJson(const db::QueryResult& r, std::ostream& out) {
   size_t cols = r.ColumnCount();
   std::vector<std::string> names(cols);
-  std::vector<std::string> types(cols);
-  for (size_t c = 0; c < cols; ++c) {
-    names[c] = r.ColumnName(c);
-    types[c] = r.ColumnTypeName(c);
-  }
+  for (size_t c = 0; c < cols; ++c) names[c] = r.ColumnName(c);
   // One object per line inside the array keeps memory flat for big results.
   out << '[';
   for (size_t row = 0; row < r.RowCount(); ++row) {
     nlohmann::ordered_json obj = nlohmann::ordered_json::object();
-    for (size_t c = 0; c < cols; ++c) obj[names[c]] = CellJson(r, c, row, types[c]);
+    for (size_t c = 0; c < cols; ++c) {
+      obj[names[c]] = db::CellToJson<nlohmann::ordered_json>(r, c, row);
+    }
     out << (row == 0 ? "\n" : ",\n")
         << obj.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }

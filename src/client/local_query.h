@@ -21,9 +21,8 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name);
 /// Writes `result` to `out`:
 /// - kTable: aligned columns (`|`-separated, header, `-+-` rule, numbers right-aligned, NULL as
 ///   "NULL"), then "(N rows)". Widths count UTF-8 code points.
-/// - kJson: an array of objects keyed by column name; NULL → null, booleans and numbers
-///   (including HUGEINT sums and DECIMALs, as far as int64/uint64/double hold them) as JSON
-///   scalars, everything else (and non-finite doubles) as its VARCHAR text.
+/// - kJson: an array of objects keyed by column name (in column order), one per line; values
+///   encoded by db::CellToJson, as POST /api/query does (docs/api.md, "JSON encoding of values").
 /// - kCsv: RFC 4180 with a header row; NULL as an empty field; fields quoted when they contain
 ///   `,`, `"`, CR or LF.
 void WriteResult(const db::QueryResult& result, OutputFormat format, std::ostream& out);

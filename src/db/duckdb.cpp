@@ -2,8 +2,13 @@
 
 #include <duckdb.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+
+#include "db/duckdb_internal.h"
 
 namespace da::db {
 namespace {
@@ -131,10 +136,54 @@ bool IsOutOfMemory(const Status& status) {
 
 // ---------------------------------------------------------------------------- QueryResult
 
-struct QueryResult::Impl {
-  duckdb_result result{};
-  ~Impl() { duckdb_destroy_result(&result); }
-};
+QueryResult::Impl::~Impl() {
+  for (duckdb_data_chunk& chunk : chunks) duckdb_destroy_data_chunk(&chunk);
+  duckdb_destroy_result(&result);
+}
+
+namespace {
+[[noreturn]] void MixedAccess(const char* what) {
+  std::fprintf(stderr, "da: bug: a DuckDB result read %s after being read the other way\n", what);
+  std::abort();
+}
+}  // namespace
+
+void QueryResult::Impl::UseValues() {
+  if (access == CellAccess::kChunks) MixedAccess("per value");
+  access = CellAccess::kValues;
+}
+
+void QueryResult::Impl::UseChunks() {
+  if (access == CellAccess::kChunks) return;
+  if (access == CellAccess::kValues) MixedAccess("by chunks");
+  access = CellAccess::kChunks;
+  idx_t count = duckdb_result_chunk_count(result);
+  idx_t rows = 0;
+  for (idx_t i = 0; i < count; ++i) {
+    duckdb_data_chunk chunk = duckdb_result_get_chunk(result, i);
+    if (chunk == nullptr) break;  // out of range: the result holds fewer chunks than counted
+    rows += duckdb_data_chunk_get_size(chunk);
+    chunks.push_back(chunk);
+    chunk_ends.push_back(rows);
+  }
+}
+
+std::pair<duckdb_data_chunk, idx_t> QueryResult::Impl::Locate(idx_t row) const {
+  auto it = std::upper_bound(chunk_ends.begin(), chunk_ends.end(), row);
+  if (it == chunk_ends.end()) return {nullptr, 0};
+  auto i = static_cast<size_t>(it - chunk_ends.begin());
+  return {chunks[i], i == 0 ? row : row - chunk_ends[i - 1]};
+}
+
+const TypeNode& QueryResult::Impl::ColumnType(idx_t col) {
+  if (column_types.size() <= col) column_types.resize(col + 1);
+  if (!column_types[col]) {
+    duckdb_logical_type type = duckdb_column_logical_type(&result, col);
+    column_types[col] = std::make_unique<TypeNode>(ReadTypeNode(type));
+    duckdb_destroy_logical_type(&type);
+  }
+  return *column_types[col];
+}
 
 QueryResult::QueryResult(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 QueryResult::QueryResult(QueryResult&&) noexcept = default;
@@ -154,6 +203,7 @@ int64_t QueryResult::RowsChanged() const {
   return static_cast<int64_t>(duckdb_rows_changed(&impl_->result));
 }
 bool QueryResult::IsNull(size_t col, size_t row) const {
+  impl_->UseValues();
   return duckdb_value_is_null(&impl_->result, col, row);
 }
 std::string QueryResult::GetString(size_t col, size_t row) const {
@@ -169,12 +219,15 @@ std::optional<std::string> QueryResult::GetOptString(size_t col, size_t row) con
   return GetString(col, row);
 }
 int64_t QueryResult::GetInt64(size_t col, size_t row) const {
+  impl_->UseValues();
   return duckdb_value_int64(&impl_->result, col, row);
 }
 double QueryResult::GetDouble(size_t col, size_t row) const {
+  impl_->UseValues();
   return duckdb_value_double(&impl_->result, col, row);
 }
 bool QueryResult::GetBool(size_t col, size_t row) const {
+  impl_->UseValues();
   return duckdb_value_boolean(&impl_->result, col, row);
 }
 

@@ -37,6 +37,11 @@ struct DatabaseOptions {
 class Connection;
 
 /// A materialized query result. Cell accessors take (column, row), both 0-based.
+///
+/// A result's cells are read either with the accessors below (IsNull, GetString, GetInt64,
+/// GetDouble, GetBool, GetValue) or with the encoders of db/value_json.h (CellToJson,
+/// CellText), never both: DuckDB's C API serves a result one way only, and mixing them is a
+/// bug that aborts. The metadata calls (counts, names, types) work either way. Not thread-safe.
 class QueryResult {
  public:
   QueryResult(QueryResult&&) noexcept;
@@ -66,6 +71,7 @@ class QueryResult {
  private:
   friend class Connection;
   friend class PreparedStatement;
+  friend struct CellReader;  // db/value_json.cpp
   struct Impl;
   explicit QueryResult(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -13,6 +11,7 @@
 
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "db/value_json.h"
 
 namespace da::query {
 namespace {
@@ -31,34 +30,6 @@ bool IsIntegerType(const std::string& t) {
   return t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT" ||
          t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT" ||
          t == "UHUGEINT";
-}
-
-json CellJson(const db::QueryResult& r, size_t col, size_t row, const std::string& type) {
-  db::Value v = r.GetValue(col, row);
-  if (std::holds_alternative<std::monostate>(v)) return nullptr;
-  if (auto* b = std::get_if<bool>(&v)) return *b;
-  if (auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  const std::string& text = std::get<std::string>(v);
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (IsIntegerType(type)) {
-    int64_t i = 0;
-    if (auto res = std::from_chars(first, last, i); res.ec == std::errc() && res.ptr == last) {
-      return i;
-    }
-    uint64_t u = 0;
-    if (auto res = std::from_chars(first, last, u); res.ec == std::errc() && res.ptr == last) {
-      return u;
-    }
-  } else if (type.starts_with("DECIMAL")) {
-    double d = 0;
-    if (auto res = std::from_chars(first, last, d);
-        res.ec == std::errc() && res.ptr == last && std::isfinite(d)) {
-      return d;
-    }
-  }
-  return text;
 }
 
 void AppendCsvField(std::string& out, std::string_view s) {
@@ -129,11 +100,18 @@ std::vector<std::string_view> EmbedBodies(std::string_view sql) {
   return out;
 }
 
-/// Types the result wrapper reads natively; everything else is cast to VARCHAR in SQL (the
-/// C API's value accessors do not convert nested types, UUIDs, ENUMs, TIMESTAMP_NS, ...).
+/// Types whose JSON and CSV forms are read from the value itself; other scalars (dates,
+/// UUIDs, ENUMs, ...) are cast to VARCHAR in SQL, which is their JSON form too (DuckDB's text).
 bool IsNativeType(const std::string& t) {
   return t == "BOOLEAN" || IsIntegerType(t) || t == "FLOAT" || t == "DOUBLE" ||
          t.starts_with("DECIMAL(") || t == "VARCHAR" || t == "BLOB";
+}
+
+/// LIST ("INTEGER[]"), ARRAY ("INTEGER[3]"), STRUCT, MAP and UNION: JSON reads them as they
+/// are (arrays and objects), CSV reads a VARCHAR copy (DuckDB's text, e.g. "[1, 2]").
+bool IsNestedType(const std::string& t) {
+  return (!t.empty() && t.back() == ']') || t.starts_with("STRUCT(") || t.starts_with("MAP(") ||
+         t.starts_with("UNION(");
 }
 
 /// The AST node at `from_table.<key>` of the only statement of `parsed`, when that statement is
@@ -267,11 +245,13 @@ class ReaderLease {
 
 QueryOutput::QueryOutput(std::unique_ptr<ReaderLease> lease, db::QueryResult result,
                          std::vector<std::string> columns, std::vector<std::string> types,
-                         int64_t limit, QueryPlan plan, int64_t elapsed_ms)
+                         std::vector<size_t> text_columns, int64_t limit, QueryPlan plan,
+                         int64_t elapsed_ms)
     : lease_(std::move(lease)),
       result_(std::move(result)),
       columns_(std::move(columns)),
       types_(std::move(types)),
+      text_columns_(std::move(text_columns)),
       plan_(std::move(plan)),
       elapsed_ms_(elapsed_ms) {
   auto fetched = static_cast<int64_t>(result_.RowCount());
@@ -288,7 +268,7 @@ json QueryOutput::ToJson() const {
   json rows = json::array();
   for (size_t r = 0; r < static_cast<size_t>(row_count_); ++r) {
     json row = json::array();
-    for (size_t c = 0; c < cols; ++c) row.push_back(CellJson(result_, c, r, types_[c]));
+    for (size_t c = 0; c < cols; ++c) row.push_back(db::CellToJson(result_, c, r));
     rows.push_back(std::move(row));
   }
   return json{{"columns", columns_},
@@ -309,7 +289,8 @@ std::string QueryOutput::ToCsv() const {
   for (size_t r = 0; r < static_cast<size_t>(row_count_); ++r) {
     for (size_t c = 0; c < cols; ++c) {
       if (c > 0) out += ',';
-      if (!result_.IsNull(c, r)) AppendCsvField(out, result_.GetString(c, r));
+      size_t source = c < text_columns_.size() ? text_columns_[c] : c;
+      AppendCsvField(out, db::CellText(result_, source, r));  // NULL → "" → an empty field
     }
     out += "\r\n";
   }
@@ -433,14 +414,25 @@ Result<ExecutionPlan> PlanExecution(db::Connection& conn, std::string_view sql,
 
   ExecutionPlan plan;
   std::string select;
-  for (size_t i = 0; i < described->RowCount(); ++i) {
+  std::string text_copies;
+  size_t copies = 0;
+  const size_t n = described->RowCount();
+  for (size_t i = 0; i < n; ++i) {
     plan.columns.push_back(described->GetString(0, i));
     plan.types.push_back(described->GetString(1, i));
+    const std::string& type = plan.types.back();
     std::string ref = "#" + std::to_string(i + 1);
-    if (!IsNativeType(plan.types.back())) ref = "CAST(" + ref + " AS VARCHAR)";
+    plan.text_columns.push_back(i);
+    if (IsNestedType(type)) {
+      plan.text_columns.back() = n + copies++;
+      text_copies += ", CAST(" + ref + " AS VARCHAR)";
+    } else if (!IsNativeType(type)) {
+      ref = "CAST(" + ref + " AS VARCHAR)";
+    }
     select += (i == 0 ? "" : ", ") + ref + " AS " + QuoteIdent(plan.columns.back());
   }
   if (plan.columns.empty()) return InvalidArgument("the statement returns no columns");
+  select += text_copies;
   plan.sql = "SELECT " + select + " FROM (\n";
   plan.sql += *body;
   plan.sql += "\n) AS da_query LIMIT " + std::to_string(max_rows);
@@ -522,7 +514,8 @@ Result<QueryOutput> QueryService::Run(const state::Principal& who, const QueryRe
   }
   spdlog::info("query by {}: {} rows in {} ms", who.email, result->RowCount(), elapsed_ms);
   return QueryOutput(std::move(lease), std::move(result).value(), std::move(execution.columns),
-                     std::move(execution.types), request.limit, std::move(plan), elapsed_ms);
+                     std::move(execution.types), std::move(execution.text_columns),
+                     request.limit, std::move(plan), elapsed_ms);
 }
 
 }  // namespace da::query

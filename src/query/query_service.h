@@ -51,13 +51,15 @@ class ReaderLease;
 class QueryOutput {
  public:
   QueryOutput(std::unique_ptr<ReaderLease> lease, db::QueryResult result,
-              std::vector<std::string> columns, std::vector<std::string> types, int64_t limit,
-              QueryPlan plan, int64_t elapsed_ms);
+              std::vector<std::string> columns, std::vector<std::string> types,
+              std::vector<size_t> text_columns, int64_t limit, QueryPlan plan,
+              int64_t elapsed_ms);
   QueryOutput(QueryOutput&&) noexcept;
   QueryOutput& operator=(QueryOutput&&) noexcept;
   ~QueryOutput();
 
   /// The rows fetched: at most limit + 1 (the extra row only tells that there were more).
+  /// Read by chunks (db/value_json.h), not with QueryResult's per-value accessors.
   const db::QueryResult& result() const { return result_; }
   /// Rows to return: min(fetched, limit).
   int64_t row_count() const { return row_count_; }
@@ -71,9 +73,9 @@ class QueryOutput {
   int64_t elapsed_ms() const { return elapsed_ms_; }
 
   /// `{"columns":[name...], "types":[DuckDB SQL type...], "rows":[[v...]...], "row_count":n,
-  /// "truncated":bool}`. Values: NULL → null, BOOLEAN → bool, integers (HUGEINT/UBIGINT as far
-  /// as int64/uint64 hold them) and finite FLOAT/DOUBLE/DECIMAL → numbers, everything else
-  /// (dates, timestamps, lists, structs, UUIDs, non-finite doubles, ...) → DuckDB's text.
+  /// "truncated":bool}`. Values are encoded by db::CellToJson (db/value_json.h, docs/api.md
+  /// "JSON encoding of values"): numbers, booleans, null, DuckDB's text for dates and the
+  /// like, arrays and objects for LIST/STRUCT/MAP.
   nlohmann::json ToJson() const;
   /// RFC 4180 CSV with a header row; NULL → empty field; DuckDB's VARCHAR text for values;
   /// fields quoted when they contain `,`, `"`, CR or LF; lines end with "\r\n".
@@ -84,6 +86,7 @@ class QueryOutput {
   db::QueryResult result_;
   std::vector<std::string> columns_;
   std::vector<std::string> types_;
+  std::vector<size_t> text_columns_;
   int64_t row_count_ = 0;
   bool truncated_ = false;
   QueryPlan plan_;
@@ -157,6 +160,10 @@ struct ExecutionPlan {
   std::string sql;                   ///< what to run
   std::vector<std::string> columns;  ///< output column names
   std::vector<std::string> types;    ///< DuckDB SQL type of each column ("DECIMAL(6,2)", "INTEGER[]")
+  /// For each output column, the result column holding its CSV text: itself, or (for LIST,
+  /// ARRAY, STRUCT, MAP and UNION, which the JSON encoding reads as they are) a VARCHAR copy
+  /// selected after the output columns.
+  std::vector<size_t> text_columns;
 };
 
 /// Builds the ExecutionPlan for `sql`, whose json_serialize_sql statement is `statement`.

@@ -101,8 +101,8 @@ class QueryServiceTest : public ::testing::Test {
   std::unique_ptr<state::Registry> registry_;
   auth::AccessPolicy access_;
   std::unique_ptr<QueryService> service_;
-  state::Principal admin_{"u1", "admin@example.com", true, "t1"};
-  state::Principal analyst_{"u2", "analyst@example.com", false, "t2"};
+  state::Principal admin_{"u1", "admin@example.com", true, "t1", "", ""};
+  state::Principal analyst_{"u2", "analyst@example.com", false, "t2", "", ""};
 };
 
 TEST_F(QueryServiceTest, AggregateMatchesDuckDbOnTheSourceFile) {
@@ -180,15 +180,18 @@ TEST_F(QueryServiceTest, WrapKeepsTheStatementAndFallsBackWhenItCannot) {
   auto plan = PlanExecution(*conn, sql, statement(sql), 11);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->sql,
-            "SELECT #1 AS \"x\", CAST(#2 AS VARCHAR) AS \"l\" FROM (\nWITH a AS (SELECT 1 AS x, "
-            "[1] AS l) SELECT * FROM a ORDER BY x LIMIT 5\n) AS da_query LIMIT 11");
+            "SELECT #1 AS \"x\", #2 AS \"l\", CAST(#2 AS VARCHAR) FROM (\nWITH a AS (SELECT 1 AS "
+            "x, [1] AS l) SELECT * FROM a ORDER BY x LIMIT 5\n) AS da_query LIMIT 11");
   EXPECT_EQ(plan->columns, (std::vector<std::string>{"x", "l"}));
   EXPECT_EQ(plan->types, (std::vector<std::string>{"INTEGER", "INTEGER[]"}));
+  EXPECT_EQ(plan->text_columns, (std::vector<size_t>{0, 2}));  // the list's CSV text: a copy
   // Text that does not embed as the same AST is refused, never run differently.
   auto other = PlanExecution(*conn, "SELECT 1 AS x", statement("SELECT 2 AS x"), 5);
   EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
 }
 
+// Values follow db::CellToJson (docs/api.md, "JSON encoding of values"); lists and structs are
+// JSON arrays and objects, NaN/±inf null; CSV keeps DuckDB's text.
 TEST_F(QueryServiceTest, ValuesBecomeJsonScalarsOrText) {
   auto out = Run("SELECT 9223372036854775807::HUGEINT * 4 AS big, 42::HUGEINT AS small, "
                  "12.50::DECIMAL(6,2) AS dec, DATE '2024-02-29' AS d, [1, 2] AS l, {'a': 1} AS s, "
@@ -206,12 +209,12 @@ TEST_F(QueryServiceTest, ValuesBecomeJsonScalarsOrText) {
   EXPECT_EQ(row[1], 42);
   EXPECT_EQ(row[2], 12.5);
   EXPECT_EQ(row[3], "2024-02-29");
-  EXPECT_EQ(row[4], "[1, 2]");
-  EXPECT_EQ(row[5], "{'a': 1}");
+  EXPECT_EQ(row[4], nlohmann::json::array({1, 2}));
+  EXPECT_EQ(row[5], nlohmann::json({{"a", 1}}));
   EXPECT_TRUE(row[6].is_null());
   EXPECT_EQ(row[7], true);
   EXPECT_EQ(row[8], "x,\"y\"");
-  EXPECT_EQ(row[9], "inf");
+  EXPECT_TRUE(row[9].is_null());  // JSON has no Infinity
   EXPECT_EQ(row[10], "00000000-0000-0000-0000-000000000001");
   EXPECT_EQ(row[11], "ab");
   EXPECT_EQ(out->ToCsv(),

@@ -9,6 +9,7 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "db/value_json.h"
 
 namespace da::sync {
 namespace {
@@ -54,21 +55,6 @@ std::string DoubleLiteral(double d) {
   return "CAST('" + std::string(buf, r.ptr) + "' AS DOUBLE)";
 }
 
-/// A numeric cell as JSON: integers and finite doubles as numbers; DECIMAL/HUGEINT text parsed
-/// as a number; NaN, ±inf and NULL as null.
-json NumberJson(const db::Value& v) {
-  if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
-  if (std::holds_alternative<double>(v)) return std::get<double>(v);
-  if (std::holds_alternative<bool>(v)) return std::get<bool>(v);
-  if (std::holds_alternative<std::string>(v)) {
-    json parsed = json::parse(std::get<std::string>(v), nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_number()) return parsed;
-  }
-  return nullptr;
-}
-
-json FiniteOrNull(double d) { return std::isfinite(d) ? json(d) : json(nullptr); }
-
 /// What the profiler knows and computes about one column.
 struct ColumnWork {
   ColumnInfo info;
@@ -109,8 +95,10 @@ Result<int64_t> RunStatsPass(db::Connection& conn, const std::string& relation,
     s.distinct = add("approx_count_distinct(" + q + ")");
     if (c.kind == Kind::kBlob) continue;
     if (c.kind == Kind::kNumeric) {
-      s.min = add("min(" + q + ")");
-      s.max = add("max(" + q + ")");
+      // As text, encoded by db::ScalarTextToJson: the one JSON encoding of values (a DECIMAL
+      // or HUGEINT stays exact, NaN/±inf become null).
+      s.min = add("CAST(min(" + q + ") AS VARCHAR)");
+      s.max = add("CAST(max(" + q + ") AS VARCHAR)");
       if (with_moments) {
         // NaN and ±inf would poison the mean and make stddev_samp fail: finite values only.
         bool floating = c.info.type == "FLOAT" || c.info.type == "DOUBLE";
@@ -135,8 +123,9 @@ Result<int64_t> RunStatsPass(db::Connection& conn, const std::string& relation,
   sql += " FROM " + relation;
   DA_ASSIGN_OR_RETURN(db::QueryResult r, conn.Query(sql));
   int64_t rows = r.GetInt64(0, 0);
-  auto cell = [&](int slot) -> db::Value {
-    return slot < 0 ? db::Value{} : r.GetValue(static_cast<size_t>(slot), 0);
+  auto number = [&](int slot) -> json {
+    if (slot < 0 || r.IsNull(static_cast<size_t>(slot), 0)) return nullptr;
+    return db::DoubleToJson(r.GetDouble(static_cast<size_t>(slot), 0));
   };
   auto opt_double = [&](int slot) -> std::optional<double> {
     if (slot < 0 || r.IsNull(static_cast<size_t>(slot), 0)) return std::nullopt;
@@ -149,18 +138,17 @@ Result<int64_t> RunStatsPass(db::Connection& conn, const std::string& relation,
     const Slots& s = slots[i];
     c.non_null = r.GetInt64(static_cast<size_t>(s.count), 0);
     if (s.distinct >= 0) c.approx_distinct = r.GetInt64(static_cast<size_t>(s.distinct), 0);
-    if (c.kind == Kind::kNumeric) {
-      c.min = NumberJson(cell(s.min));
-      c.max = NumberJson(cell(s.max));
-      c.mean = NumberJson(cell(s.mean));
-      c.stddev = NumberJson(cell(s.stddev));
-    } else if (s.min >= 0) {
-      auto text = [&](int slot) -> json {
+    if (s.min >= 0) {
+      auto value = [&](int slot) -> json {
         if (r.IsNull(static_cast<size_t>(slot), 0)) return nullptr;
-        return r.GetString(static_cast<size_t>(slot), 0);
+        return db::ScalarTextToJson(c.info.type, r.GetString(static_cast<size_t>(slot), 0));
       };
-      c.min = text(s.min);
-      c.max = text(s.max);
+      c.min = value(s.min);
+      c.max = value(s.max);
+    }
+    if (c.kind == Kind::kNumeric) {
+      c.mean = number(s.mean);
+      c.stddev = number(s.stddev);
     }
     c.lo = opt_double(s.lo);
     c.hi = opt_double(s.hi);
@@ -197,13 +185,9 @@ std::string BinExpr(const ColumnWork& c, int bins) {
          ") AS BIGINT), 0), " + std::to_string(bins - 1) + ") AS VARCHAR) END";
 }
 
+/// A top value, grouped as VARCHAR text, encoded as its column's type is.
 json TopValueJson(const ColumnWork& c, const std::string& text) {
-  if (c.kind == Kind::kNumeric) {
-    json n = NumberJson(db::Value{text});
-    return n.is_null() ? json(text) : n;
-  }
-  if (c.kind == Kind::kBoolean) return text == "true";
-  return text;
+  return db::ScalarTextToJson(c.info.type, text);
 }
 
 /// Pass 2: one GROUPING SETS scan per chunk of top-value and histogram requests.
@@ -268,7 +252,7 @@ Status RunGroupingPass(db::Connection& conn, const std::string& relation,
 
 json BoundJson(const ColumnWork& c, double x) {
   if (c.kind == Kind::kTemporal) return IsoFromMicros(std::llround(x));
-  return FiniteOrNull(x);
+  return db::DoubleToJson(x);
 }
 
 json HistogramJson(const ColumnWork& c) {

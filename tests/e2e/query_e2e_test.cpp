@@ -374,5 +374,61 @@ TEST_F(QueryE2E, CliRemoteQueryPrintsLikeLocal) {
   EXPECT_NE(bad.err.find("only a single SELECT"), std::string::npos) << bad.err;
 }
 
+// One JSON encoding of values (docs/api.md): the server's POST /api/query and the analyst's
+// local `da query --format json` give the same JSON for the same row of mixed types.
+TEST_F(QueryE2E, ApiAndLocalQueryEncodeTheSameRowAlike) {
+  auto cfg = tmp_->path() / "cli-config-json";
+  ASSERT_EQ(RunDa({"login", "--server", server_->url(), "--token", server_->admin_token()}, cfg)
+                .exit_code,
+            0);
+  auto ws = tmp_->path() / "ws-json";
+  auto pull = RunDa({"sync", "--workspace", ws.string()}, cfg);
+  ASSERT_EQ(pull.exit_code, 0) << pull.out << pull.err;
+
+  const std::string sql =
+      "SELECT iata, latitude, count(*) OVER () AS n, sum(1) OVER () AS total, "
+      "latitude::DECIMAL(9,4) AS dec, 12345678901234567.89::DECIMAL(38,2) AS wide, "
+      "18446744073709551616::HUGEINT AS big, 1.1::FLOAT AS f, 'nan'::DOUBLE AS nan, "
+      "'-inf'::DOUBLE AS ninf, true AS yes, NULL::INT AS nothing, DATE '2024-02-29' AS d, "
+      "TIMESTAMP '2024-02-29 10:11:12.5' AS ts, INTERVAL 3 DAY AS iv, "
+      "'00000000-0000-0000-0000-000000000001'::UUID AS u, 'ab'::BLOB AS bl, "
+      "[1, NULL, 3] AS l, {'a': iata, 'b': [true]} AS st, MAP {'k': 1.5} AS m, "
+      "[DATE '2024-01-02'] AS dates FROM airports WHERE iata = 'SEA'";
+  json api = Ok(sql);
+  ASSERT_EQ(api["rows"].size(), 1u) << api.dump();
+  auto local = RunDa({"query", "--workspace", ws.string(), "--format", "json", sql}, cfg);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  json local_rows = json::parse(local.out);
+  ASSERT_EQ(local_rows.size(), 1u) << local.out;
+
+  json from_api = json::object();
+  for (size_t c = 0; c < api["columns"].size(); ++c) {
+    from_api[api["columns"][c].get<std::string>()] = api["rows"][0][c];
+  }
+  EXPECT_EQ(from_api, local_rows[0]) << "api:   " << from_api.dump() << "\nlocal: " << local.out;
+  // And the values are the documented ones.
+  const json& row = local_rows[0];
+  EXPECT_EQ(row["iata"], "SEA");
+  EXPECT_TRUE(row["latitude"].is_number_float());
+  EXPECT_EQ(row["total"], row["n"]);
+  EXPECT_TRUE(row["dec"].is_number());
+  EXPECT_EQ(row["wide"], "12345678901234567.89");
+  EXPECT_EQ(row["big"], "18446744073709551616");
+  EXPECT_EQ(row["f"], 1.1);
+  EXPECT_TRUE(row["nan"].is_null());
+  EXPECT_TRUE(row["ninf"].is_null());
+  EXPECT_EQ(row["yes"], true);
+  EXPECT_TRUE(row["nothing"].is_null());
+  EXPECT_EQ(row["d"], "2024-02-29");
+  EXPECT_EQ(row["ts"], "2024-02-29 10:11:12.5");
+  EXPECT_EQ(row["iv"], "3 days");
+  EXPECT_EQ(row["u"], "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(row["bl"], "ab");
+  EXPECT_EQ(row["l"], json::parse("[1, null, 3]"));
+  EXPECT_EQ(row["st"], json::parse(R"({"a": "SEA", "b": [true]})"));
+  EXPECT_EQ(row["m"], json::parse(R"({"k": 1.5})"));
+  EXPECT_EQ(row["dates"], json::parse(R"(["2024-01-02"])"));
+}
+
 }  // namespace
 }  // namespace da::e2e

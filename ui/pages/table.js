@@ -59,6 +59,8 @@ export default async function table(view, {params}) {
   view.append(h('h2', {}, 'Sample rows'));
   view.append(sample ? dataTable(sample.columns.map((name, i) => ({
     label: name, num: /INT|DOUBLE|FLOAT|DECIMAL|REAL/.test(sample.types[i]),
-    render: r => r[i] === null ? h('span', {class: 'muted'}, 'null') : String(r[i]),
+    // Lists, structs and maps arrive as JSON arrays and objects (docs/api.md).
+    render: r => r[i] === null ? h('span', {class: 'muted'}, 'null')
+      : typeof r[i] === 'object' ? JSON.stringify(r[i]) : String(r[i]),
   })), sample.rows, {empty: 'The table is empty.'}) : h('p', {class: 'muted'}, 'No sample: the table has not been synced.'));
 }

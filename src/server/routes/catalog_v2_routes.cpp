@@ -15,6 +15,7 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "db/value_json.h"
 #include "state/profiles.h"
 #include "sync/profiler.h"
 
@@ -77,18 +78,6 @@ std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return s;
-}
-
-/// One sample cell as JSON: NULL, booleans and numbers as such, NaN/±inf as null, everything
-/// else (dates, decimals, lists, ...) as DuckDB's text form.
-json CellJson(const db::QueryResult& r, size_t col, size_t row, bool is_floating) {
-  db::Value v = r.GetValue(col, row);
-  if (std::holds_alternative<std::monostate>(v)) return nullptr;
-  if (std::holds_alternative<bool>(v)) return std::get<bool>(v);
-  if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
-  if (std::holds_alternative<double>(v)) return std::get<double>(v);
-  if (is_floating) return nullptr;  // GetValue gives non-finite floats as text
-  return std::get<std::string>(v);
 }
 
 /// `n` of /api/v2/sample: absent → 5; an integer in 1..1000 otherwise (invalid_argument).
@@ -227,17 +216,14 @@ void HandleSample(AppContext& ctx, const RequestContext& rc, const httplib::Requ
   if (!r.ok()) return WriteError(res, r.status().WithContext("sample " + t->id), rc.request_id);
   json names = json::array();
   json types = json::array();
-  std::vector<bool> floating(r->ColumnCount());
   for (size_t c = 0; c < r->ColumnCount(); ++c) {
     names.push_back(r->ColumnName(c));
-    std::string type = r->ColumnTypeName(c);
-    floating[c] = type == "FLOAT" || type == "DOUBLE";
-    types.push_back(type);
+    types.push_back(r->ColumnTypeName(c));
   }
   json rows = json::array();
   for (size_t row = 0; row < r->RowCount(); ++row) {
     json cells = json::array();
-    for (size_t c = 0; c < r->ColumnCount(); ++c) cells.push_back(CellJson(*r, c, row, floating[c]));
+    for (size_t c = 0; c < r->ColumnCount(); ++c) cells.push_back(db::CellToJson(*r, c, row));
     rows.push_back(std::move(cells));
   }
   size_t row_count = rows.size();
