@@ -370,8 +370,9 @@ TEST(SingerConnector, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
     EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
     EXPECT_EQ(s.rows, 250000) << s.table_id;
   }
-  auto db = db::Database::Open((dir.path() / "extracts" / "tap" / "extract.duckdb").string(),
-                               {.read_only = true});
+  db::DatabaseOptions read_only;
+  read_only.read_only = true;
+  auto db = db::Database::Open((dir.path() / "extracts" / "tap" / "extract.duckdb").string(), read_only);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   auto conn = db->Connect();
   ASSERT_TRUE(conn.ok());

@@ -263,7 +263,7 @@ class Emulator {
         for (size_t i = 0; i < described->RowCount(); ++i) {
           const std::string name = described->GetString(0, i);
           std::string safe;
-          for (char c : name) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+          for (char ch : name) safe += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
           list += (list.empty() ? "" : ", ") + std::string("\"") + name + "\" AS " + safe;
         }
         source_sql = "SELECT " + list + " FROM (" + d.sql + ")";
