@@ -139,6 +139,9 @@ TEST_F(CatalogTest, HttpHealthCheckOverTheSharedTransport) {
   Status refused = RunHealthCheck(m->manifest, {{"base", "http://127.0.0.1:1"}, {"token", "t"}});
   EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
   EXPECT_NE(refused.message().find("failed: "), std::string::npos) << refused.message();
+  Status ftp = RunHealthCheck(m->manifest, {{"base", "ftp://user:pw-123456@127.0.0.1"}, {"token", "t"}});
+  EXPECT_EQ(ftp.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ftp.message().find("pw-123456"), std::string::npos) << ftp.message();
 
   server.stop();
   thread.join();

@@ -61,22 +61,18 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
     }
     request.headers.emplace_back(name, std::move(value));
   }
+  const std::string what = "health check of '" + m.name + "' (" + hc.endpoint + ")";
   net::TransferOptions options;
   options.schemes = net::SchemePolicy::kHttpOrHttps;
   options.connect_timeout_ms = 0;  // bounded by the check's own limit
   options.timeout_ms = hc.timeout_seconds * 1000;
   options.max_body_bytes = 65536;  // enough for the API's error message
   options.truncate_body = true;
-  const std::string what = "health check of '" + m.name + "' (" + hc.endpoint + ")";
-  auto t = net::Transfer(request, options);
-  if (!t.ok()) {
-    // The message of a refused URL would show the expanded endpoint.
-    return Status(t.status().code(), what + ": " +
-                                         (t.status().code() == StatusCode::kInvalidArgument &&
-                                                  t.status().message().starts_with("refusing")
-                                              ? "only http:// and https:// endpoints are allowed"
-                                              : t.status().message()));
+  if (!request.url.starts_with("http://") && !request.url.starts_with("https://")) {
+    return InvalidArgument(what + ": only http:// and https:// endpoints are allowed");
   }
+  auto t = net::Transfer(request, options);
+  if (!t.ok()) return t.status().WithContext(what);  // no expanded values in these messages
   if (t->failure == net::TransferFailure::kTimedOut) {
     return DeadlineExceeded(what + " took longer than " + std::to_string(hc.timeout_seconds) + " s");
   }
