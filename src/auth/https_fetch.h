@@ -1,6 +1,6 @@
 #pragma once
-/// Outbound HTTPS for sign-in (OIDC discovery, JWKS, token endpoint) and the TLS trust set-up
-/// shared with the mailer. libcurl with certificate and host-name verification always on.
+/// Outbound HTTPS for sign-in (OIDC discovery, JWKS, token and userinfo endpoints): the OIDC
+/// shapes of a request over net::Transfer (net/http_transfer.h), which does TLS and limits.
 ///
 /// Trust: the system CA bundle, plus the PEM certificates in the file named by `DA_CA_FILE`
 /// when set (added to, not replacing, the system set — for private CAs and tests).
@@ -11,8 +11,7 @@
 #include <string_view>
 
 #include "common/status.h"
-
-typedef void CURL;  // NOLINT: matches <curl/curl.h>
+#include "net/url.h"
 
 namespace da::auth {
 
@@ -35,11 +34,8 @@ struct FetchResponse {
 /// (without its query) otherwise.
 Status CheckFetchUrl(std::string_view url);
 
-/// True for 127.0.0.0/8 literals, "::1" / "[::1]" and "localhost" (a URL host as curl reports it).
-bool IsLoopbackHost(const std::string& host);
-
-/// The URL without query, fragment and user info: safe to put in messages.
-std::string UrlForMessage(std::string_view url);
+using net::IsLoopbackHost;
+using net::UrlForMessage;
 
 /// A GET request for `url` with the default timeout.
 inline FetchRequest GetRequest(std::string url) {
@@ -49,12 +45,14 @@ inline FetchRequest GetRequest(std::string url) {
 }
 
 /// Performs the request. Any HTTP status is a response; unavailable "cannot fetch <url>: <reason>"
-/// for transport/TLS failures (no request body, credential or response body in the message).
+/// for transport/TLS failures and bodies over 1 MiB (no request body, credential or response
+/// body in the message); invalid_argument for a refused URL or a DA_CA_FILE that is not a file.
 Result<FetchResponse> Fetch(const FetchRequest& request);
 
-/// Sets peer + host verification and the DA_CA_FILE trust addition on a curl handle.
-/// invalid_argument when DA_CA_FILE names a missing file.
-Status ConfigureTlsTrust(CURL* curl);
+/// For test browsers that drive their own libcurl handle (`CURL*`): peer + host verification
+/// and the DA_CA_FILE trust addition (net::ConfigureTls). invalid_argument when DA_CA_FILE
+/// names a missing file.
+Status ConfigureTlsTrust(void* curl);
 
 /// application/x-www-form-urlencoded escaping of one value.
 std::string FormEncode(std::string_view value);

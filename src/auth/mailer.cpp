@@ -1,25 +1,18 @@
 #include "auth/mailer.h"
 
-#include <curl/curl.h>
 #include <sodium.h>
-
-#include <algorithm>
-#include <cstring>
 
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 
-#include "auth/https_fetch.h"
 #include "common/hash.h"
+#include "net/smtp.h"
+#include "net/url.h"
 
 namespace da::auth {
 namespace {
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
 
 // A plain address: local@domain, printable ASCII, none of the characters that end or split one.
 bool IsPlainAddress(const std::string& a) {
@@ -50,19 +43,9 @@ struct SmtpUrl {
 };
 
 Result<SmtpUrl> ParseSmtpUrl(const std::string& url) {
-  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
-  auto part = [&](CURLUPart p, unsigned flags = 0) {
-    char* v = nullptr;
-    std::string out;
-    if (curl_url_get(u.get(), p, &v, flags) == CURLUE_OK && v != nullptr) out = v;
-    curl_free(v);
-    return out;
-  };
-  if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
-    return InvalidArgument("DA_SMTP_URL is not a valid URL");
-  }
-  SmtpUrl s{part(CURLUPART_SCHEME), part(CURLUPART_HOST), part(CURLUPART_PORT), part(CURLUPART_USER),
-            part(CURLUPART_PASSWORD, CURLU_URLDECODE)};
+  auto parts = net::ParseUrl(url, /*any_scheme=*/true);
+  if (!parts.ok()) return InvalidArgument("DA_SMTP_URL is not a valid URL");
+  SmtpUrl s{parts->scheme, parts->host, parts->port, parts->user, parts->password};
   if (s.scheme != "smtp" && s.scheme != "smtps") return InvalidArgument("DA_SMTP_URL must start with smtp:// or smtps://");
   return s;
 }
@@ -120,19 +103,6 @@ std::string CrlfBody(const std::string& body) {
   return out;
 }
 
-struct Upload {
-  std::string data;
-  size_t offset = 0;
-};
-
-size_t ReadUpload(char* buffer, size_t size, size_t n, void* user) {
-  auto* up = static_cast<Upload*>(user);
-  size_t len = std::min(size * n, up->data.size() - up->offset);
-  std::memcpy(buffer, up->data.data() + up->offset, len);
-  up->offset += len;
-  return len;
-}
-
 }  // namespace
 
 Result<std::optional<SmtpConfig>> SmtpConfigFromEnv() {
@@ -155,45 +125,25 @@ Status SendMail(const SmtpConfig& config, const std::string& to, const std::stri
   DA_ASSIGN_OR_RETURN(SmtpUrl url, ParseSmtpUrl(config.url));
   const std::string where = url.scheme + "://" + url.host + (url.port.empty() ? "" : ":" + url.port);
 
-  Upload upload;
-  upload.data = "Date: " + RfcDate() + "\r\nFrom: " + config.from + "\r\nTo: " + to +
-                "\r\nSubject: " + EncodeSubject(subject) + "\r\nMessage-ID: <" + RandomHex(16) + "@" +
-                from_address.substr(from_address.find('@') + 1) +
-                ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\n" +
-                CrlfBody(body);
-
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return Internal("curl_easy_init failed");
-  CURL* c = curl.get();
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  const std::string mail_from = "<" + from_address + ">";
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(curl_slist_append(nullptr, ("<" + to + ">").c_str()),
-                                                                   curl_slist_free_all);
-  curl_easy_setopt(c, CURLOPT_URL, config.url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60'000L);
-  if (url.scheme == "smtp") {
-    // STARTTLS when offered; required when a password would otherwise cross a network in clear
-    // text (a man in the middle can hide the STARTTLS offer).
-    bool must_tls = !url.user.empty() && !IsLoopbackHost(url.host);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(must_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+  net::SmtpMessage message;
+  message.data = "Date: " + RfcDate() + "\r\nFrom: " + config.from + "\r\nTo: " + to +
+                 "\r\nSubject: " + EncodeSubject(subject) + "\r\nMessage-ID: <" + RandomHex(16) + "@" +
+                 from_address.substr(from_address.find('@') + 1) +
+                 ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Transfer-Encoding: 8bit\r\n\r\n" +
+                 CrlfBody(body);
+  message.url = config.url;
+  // STARTTLS when offered; required when a password would otherwise cross a network in clear
+  // text (a man in the middle can hide the STARTTLS offer).
+  const bool must_tls = url.scheme == "smtp" && !url.user.empty() && !net::IsLoopbackHost(url.host);
+  message.start_tls = must_tls ? net::StartTls::kRequire : net::StartTls::kTry;
+  message.mail_from = "<" + from_address + ">";
+  message.rcpt_to = "<" + to + ">";
+  Status sent = net::SendSmtp(message);
+  if (sent.code() == StatusCode::kUnavailable) {
+    return Unavailable(Redact("cannot send mail via " + where + ": " + sent.message(), url.password));
   }
-  DA_RETURN_IF_ERROR(ConfigureTlsTrust(c));
-  curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(c, CURLOPT_READFUNCTION, &ReadUpload);
-  curl_easy_setopt(c, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload.data.size()));
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) {
-    std::string reason = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    return Unavailable(Redact("cannot send mail via " + where + ": " + reason, url.password));
-  }
+  if (!sent.ok()) return sent;
   return Status::Ok();
 }
 

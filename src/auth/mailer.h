@@ -1,5 +1,5 @@
 #pragma once
-/// Outgoing mail (magic links) through an SMTP server with libcurl.
+/// Outgoing mail (magic links) through an SMTP server (net::SendSmtp, libcurl).
 ///
 /// `DA_SMTP_URL`: `smtp://[user:pass@]host[:port]` (STARTTLS used when the server offers it,
 /// plain otherwise — except that with a user to a non-loopback host STARTTLS is required) or `smtps://[user:pass@]host[:port]` (implicit TLS). User and password are
@@ -23,7 +23,7 @@ struct SmtpConfig { std::string url; std::string from; };  // DA_SMTP_URL (smtp:
 /// DA_SMTP_FROM is missing or not an address (messages never show the URL's password).
 Result<std::optional<SmtpConfig>> SmtpConfigFromEnv();
 
-/// Sends a plain-text mail through libcurl SMTP. unavailable on connection/SMTP errors (password redacted).
+/// Sends a plain-text mail through net::SendSmtp. unavailable on connection/SMTP errors (password redacted).
 /// invalid_argument when `to` is not a single plain address or `subject`/`to` contain line breaks.
 Status SendMail(const SmtpConfig& config, const std::string& to, const std::string& subject, const std::string& body);
 

@@ -54,7 +54,7 @@ struct OidcLoginResult {
   std::string next;  ///< the same-origin path given to BeginLogin
 };
 
-/// Thread-safe. Discovery document and JWKS are fetched over HTTPS (libcurl; DA_CA_FILE honoured) and cached;
+/// Thread-safe. Discovery document and JWKS are fetched over HTTPS (https_fetch.h over net::Transfer; DA_CA_FILE honoured) and cached;
 /// JWKS refetched once on an unknown `kid`.
 class OidcClient {
  public:

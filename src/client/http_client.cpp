@@ -1,15 +1,14 @@
 #include "client/http_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <utility>
+
+#include "net/http_transfer.h"
 
 namespace da::client {
 namespace {
@@ -17,106 +16,49 @@ namespace {
 constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 constexpr const char* kUserAgent = "da-cli/0.1.0";
 
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
-
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
-std::string Trim(std::string_view s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
+/// Transport settings shared by JSON calls and downloads.
+net::TransferOptions TransportOptions(const HttpClientOptions& options) {
+  net::TransferOptions t;
+  t.schemes = net::SchemePolicy::kHttpOrHttps;
+  t.follow_redirects = false;
+  t.connect_timeout_ms = options.connect_timeout_ms;
+  t.ca_file = options.ca_file;
+  t.user_agent = kUserAgent;
+  return t;
 }
 
-size_t HeaderCallback(char* data, size_t size, size_t nitems, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  size_t n = size * nitems;
-  std::string_view line(data, n);
-  // A new status line (after 1xx or a redirect) starts a fresh header set.
-  if (line.substr(0, 5) == "HTTP/") {
-    headers->clear();
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    (*headers)[Lower(std::string(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
-  }
-  return n;
-}
-
-size_t StringWriteCallback(char* data, size_t size, size_t nmemb, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  out->append(data, size * nmemb);
-  return size * nmemb;
-}
-
-/// Common handle setup; `headers` must outlive the transfer.
-CurlPtr MakeHandle(const HttpClientOptions& options, const std::string& url,
-                   curl_slist** headers) {
-  GlobalInitOnce();
-  CurlPtr curl(curl_easy_init());
-  if (!curl) return curl;
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, kUserAgent);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  *headers = curl_slist_append(*headers, "Accept: application/json");
+/// A request to the da server with the headers every call carries.
+net::HttpRequest ServerRequest(const HttpClientOptions& options, std::string_view method,
+                               const std::string& url) {
+  net::HttpRequest r;
+  r.method = std::string(method);
+  r.url = url;
+  r.headers.emplace_back("Accept", "application/json");
   // Large JSON bodies would otherwise wait for a 100-continue round trip.
-  *headers = curl_slist_append(*headers, "Expect:");
-  if (!options.token.empty()) {
-    std::string auth = "Authorization: Bearer " + options.token;
-    *headers = curl_slist_append(*headers, auth.c_str());
-  }
-  return curl;
+  r.headers.emplace_back("Expect", "");
+  if (!options.token.empty()) r.headers.emplace_back("Authorization", "Bearer " + options.token);
+  return r;
 }
 
 /// The Status of a failed transfer; never includes request headers (the token).
-Status TransportError(CURLcode rc, const char* errbuf, const std::string& base_url,
-                      const std::string& url, int64_t bytes_received) {
-  std::string detail = (errbuf != nullptr && errbuf[0] != '\0') ? errbuf : curl_easy_strerror(rc);
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return Unavailable("cannot reach server " + base_url + ": " + detail);
-    case CURLE_OPERATION_TIMEDOUT:
-      return DeadlineExceeded("request to " + url + " timed out: " + detail);
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
+Status TransportError(const net::TransferResult& t, const std::string& base_url,
+                      const std::string& url) {
+  switch (t.failure) {
+    case net::TransferFailure::kCannotConnect:
+      return Unavailable("cannot reach server " + base_url + ": " + t.error);
+    case net::TransferFailure::kTimedOut:
+      return DeadlineExceeded("request to " + url + " timed out: " + t.error);
+    case net::TransferFailure::kDropped:
       return Unavailable("connection to " + url + " dropped after " +
-                         std::to_string(bytes_received) + " bytes: " + detail);
+                         std::to_string(t.body_bytes) + " bytes: " + t.error);
     default:
-      return Unavailable("request to " + url + " failed: " + detail);
+      return Unavailable("request to " + url + " failed: " + t.error);
   }
 }
 
@@ -187,50 +129,18 @@ HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options))
 
 Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view path,
                                       const nlohmann::json* body) const {
-  std::string url = options_.base_url + std::string(path);
-  curl_slist* raw_headers = nullptr;
-  CurlPtr curl = MakeHandle(options_, url, &raw_headers);
-  SlistPtr headers_owner(raw_headers);
-  if (!curl) return Internal("curl_easy_init failed");
-  CURL* c = curl.get();
-
-  std::string payload;
+  const std::string url = options_.base_url + std::string(path);
+  net::HttpRequest request = ServerRequest(options_, method, url);
   if (body != nullptr) {
-    payload = body->dump();
-    headers_owner.reset(
-        curl_slist_append(headers_owner.release(), "Content-Type: application/json"));
+    request.body = body->dump();
+    request.content_type = "application/json";
   }
-  if (method == "GET") {
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  } else {
-    std::string m(method);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
-    if (body != nullptr || method == "POST" || method == "PUT") {
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-    }
-  }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers_owner.get());
-  if (options_.request_timeout_ms > 0) {
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout_ms));
-  }
-  HttpResponse response;
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, HeaderCallback);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StringWriteCallback);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) {
-    return TransportError(rc, errbuf, options_.base_url, url,
-                          static_cast<int64_t>(response.body.size()));
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  response.status = static_cast<int>(status);
-  return response;
+  net::TransferOptions transport = TransportOptions(options_);
+  transport.timeout_ms = options_.request_timeout_ms;
+  DA_ASSIGN_OR_RETURN(net::TransferResult t, net::Transfer(request, transport));
+  if (!t.ok()) return TransportError(t, options_.base_url, url);
+  return HttpResponse{static_cast<int>(t.response.status), std::move(t.response.body),
+                      std::move(t.response.headers)};
 }
 
 Result<nlohmann::json> HttpClient::GetJson(std::string_view path) const {
@@ -253,114 +163,83 @@ Result<nlohmann::json> HttpClient::DeleteJson(std::string_view path) const {
 
 namespace {
 
-/// State of one streaming download, shared with the write callback.
-struct DownloadSink {
-  CURL* curl = nullptr;
-  const std::filesystem::path* dest = nullptr;
-  int64_t resume_from = 0;
-  const ProgressFn* progress = nullptr;
-  bool decided = false;       // whether the status has been looked at
-  bool to_file = false;       // 2xx: body goes to the file; otherwise into error_body
-  FilePtr file;
-  std::string error_body;
-  std::string write_error;
-  int64_t bytes_written = 0;
+/// Streams a 200/206 body into the destination file, opened on the first byte (so an error
+/// status never creates it); other bodies are buffered by the transport for the message.
+class DownloadSink : public net::BodySink {
+ public:
+  DownloadSink(const std::filesystem::path& dest, int64_t resume_from, const ProgressFn& progress)
+      : dest_(dest), resume_from_(resume_from), progress_(progress) {}
 
-  bool OpenFile(bool append) {
-    file.reset(std::fopen(dest->c_str(), append ? "ab" : "wb"));
-    if (!file) {
-      write_error = "cannot open '" + dest->string() + "': " + std::strerror(errno);
-      return false;
-    }
+  Result<bool> Begin(long status) override {
+    if (status != 200 && status != 206) return false;
+    const bool append = status == 206 && resume_from_ > 0;
+    file_.reset(std::fopen(dest_.c_str(), append ? "ab" : "wb"));
+    if (!file_) return Internal("cannot open '" + dest_.string() + "': " + std::strerror(errno));
     return true;
   }
 
-  /// Looks at the status once, before the first body byte.
-  bool Decide() {
-    decided = true;
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200) {
-      to_file = true;
-      return OpenFile(false);
+  Status Write(std::string_view bytes) override {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file_.get()) != bytes.size()) {
+      return Internal("cannot write '" + dest_.string() + "': " + std::strerror(errno));
     }
-    if (status == 206) {
-      to_file = true;
-      return OpenFile(resume_from > 0);
-    }
-    return true;
+    bytes_written_ += static_cast<int64_t>(bytes.size());
+    if (progress_) progress_(static_cast<int64_t>(bytes.size()));
+    return Status::Ok();
   }
+
+  /// Flushes and closes the file.
+  Status Finish() {
+    if (file_ && std::fflush(file_.get()) != 0) {
+      return Internal("cannot write '" + dest_.string() + "': " + std::strerror(errno));
+    }
+    file_.reset();
+    return Status::Ok();
+  }
+
+  int64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  const std::filesystem::path& dest_;
+  int64_t resume_from_;
+  const ProgressFn& progress_;
+  std::unique_ptr<std::FILE, FileCloser> file_;
+  int64_t bytes_written_ = 0;
 };
-
-size_t FileWriteCallback(char* data, size_t size, size_t nmemb, void* user) {
-  auto* sink = static_cast<DownloadSink*>(user);
-  size_t n = size * nmemb;
-  if (!sink->decided && !sink->Decide()) return 0;
-  if (!sink->to_file) {
-    if (sink->error_body.size() < kMaxErrorBodyBytes) sink->error_body.append(data, n);
-    return n;
-  }
-  if (std::fwrite(data, 1, n, sink->file.get()) != n) {
-    sink->write_error = "cannot write '" + sink->dest->string() + "': " + std::strerror(errno);
-    return 0;
-  }
-  sink->bytes_written += static_cast<int64_t>(n);
-  if (*sink->progress) (*sink->progress)(static_cast<int64_t>(n));
-  return n;
-}
 
 }  // namespace
 
 Result<DownloadResult> HttpClient::Download(std::string_view path,
                                             const std::filesystem::path& dest,
                                             const DownloadOptions& options) const {
-  std::string url = options_.base_url + std::string(path);
-  curl_slist* raw_headers = nullptr;
-  CurlPtr curl = MakeHandle(options_, url, &raw_headers);
-  SlistPtr headers_owner(raw_headers);
-  if (!curl) return Internal("curl_easy_init failed");
-  CURL* c = curl.get();
+  const std::string url = options_.base_url + std::string(path);
+  net::HttpRequest request = ServerRequest(options_, "GET", url);
   if (!options.if_none_match.empty()) {
-    std::string h = "If-None-Match: \"" + options.if_none_match + "\"";
-    headers_owner.reset(curl_slist_append(headers_owner.release(), h.c_str()));
+    request.headers.emplace_back("If-None-Match", "\"" + options.if_none_match + "\"");
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers_owner.get());
-  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  std::string range;
-  if (options.resume_from_bytes > 0) {
-    range = std::to_string(options.resume_from_bytes) + "-";
-    curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
-  }
+  request.range_from_bytes = options.resume_from_bytes;
+  net::TransferOptions transport = TransportOptions(options_);
   if (options_.download_stall_timeout_ms > 0) {
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>(options_.download_stall_timeout_ms / 1000)));
+    transport.low_speed_bytes = 1;
+    transport.low_speed_seconds = std::max<int64_t>(1, options_.download_stall_timeout_ms / 1000);
   }
-  std::map<std::string, std::string> headers;
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, HeaderCallback);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &headers);
-  DownloadSink sink;
-  sink.curl = c;
-  sink.dest = &dest;
-  sink.resume_from = options.resume_from_bytes;
-  sink.progress = &options.progress;
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, FileWriteCallback);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-
-  CURLcode rc = curl_easy_perform(c);
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (rc == CURLE_WRITE_ERROR && !sink.write_error.empty()) return Internal(sink.write_error);
-  if (rc != CURLE_OK) {
-    if (status != 0 && (status < 200 || status >= 300) && status != 304 && !sink.to_file) {
-      return StatusFromHttpError(static_cast<int>(status), sink.error_body, "GET " + url);
+  transport.max_body_bytes = kMaxErrorBodyBytes;
+  transport.truncate_body = true;
+  DownloadSink sink(dest, options.resume_from_bytes, options.progress);
+  DA_ASSIGN_OR_RETURN(net::TransferResult t, net::Transfer(request, transport, &sink));
+  const long status = t.response.status;
+  if (t.failure == net::TransferFailure::kWriteFailed) return t.write_error;
+  if (!t.ok()) {
+    if (status != 0 && (status < 200 || status >= 300) && status != 304 && !t.sink_accepted) {
+      return StatusFromHttpError(static_cast<int>(status), t.response.body, "GET " + url);
     }
-    return TransportError(rc, errbuf, options_.base_url, url, sink.bytes_written);
+    return TransportError(t, options_.base_url, url);
   }
   DownloadResult result;
   result.status = static_cast<int>(status);
+  const auto& headers = t.response.headers;
   if (auto it = headers.find("etag"); it != headers.end()) {
     std::string etag = it->second;
     if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
@@ -377,17 +256,15 @@ Result<DownloadResult> HttpClient::Download(std::string_view path,
     return result;
   }
   if (status != 200 && status != 206) {
-    return StatusFromHttpError(static_cast<int>(status), sink.error_body, "GET " + url);
+    return StatusFromHttpError(static_cast<int>(status), t.response.body, "GET " + url);
   }
-  if (!sink.decided) {
-    // An empty 2xx body never reached the write callback: still produce the (empty) file.
-    if (!sink.Decide()) return Internal(sink.write_error);
+  if (!t.sink_accepted) {
+    // An empty 2xx body never reached the sink: still produce the (empty) file.
+    DA_ASSIGN_OR_RETURN(bool accepted, sink.Begin(status));
+    (void)accepted;
   }
-  if (sink.file && std::fflush(sink.file.get()) != 0) {
-    return Internal("cannot write '" + dest.string() + "': " + std::strerror(errno));
-  }
-  sink.file.reset();
-  result.bytes_written = sink.bytes_written;
+  DA_RETURN_IF_ERROR(sink.Finish());
+  result.bytes_written = sink.bytes_written();
   return result;
 }
 

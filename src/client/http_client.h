@@ -1,5 +1,6 @@
 #pragma once
-/// A small blocking HTTP client for the da server API (libcurl).
+/// A small blocking HTTP client for the da server API: the da wire contract over
+/// net::Transfer (net/http_transfer.h), which does the transport and TLS trust.
 ///
 /// Wire contract: JSON bodies; auth header `Authorization: Bearer <token>`; every non-2xx
 /// response carries `{"error":{"code","message","request_id"}}` (decisions.md §11).
@@ -13,7 +14,11 @@
 /// other 4xx → invalid_argument. The message is the server's error message with the HTTP status
 /// and request id. The token never appears in any message.
 ///
-/// Thread-safety: every request uses its own curl handle, so one HttpClient may be shared by
+/// TLS: an https:// server is verified against the system store plus the PEM bundle named by
+/// `ca_file`, else `DA_CA_FILE` (as every outgoing call of da); a set but missing bundle is
+/// invalid_argument.
+///
+/// Thread-safety: every request is its own net::Transfer, so one HttpClient may be shared by
 /// threads (the puller downloads in parallel through one client).
 #include <cstdint>
 #include <filesystem>
@@ -37,6 +42,9 @@ struct HttpClientOptions {
   /// Downloads have no whole-request limit; they fail when fewer than 1 byte/s arrives for this
   /// long (a stalled server), so multi-GB files are not cut off.
   int64_t download_stall_timeout_ms = 60'000;
+  /// Extra trusted CA bundle (PEM) for an https server; "" = DA_CA_FILE when set. (Initialised
+  /// so that `{server, token}` stays a complete initialiser.)
+  std::string ca_file{};
 };
 
 /// A response with any status (2xx or not); headers have lower-cased names.

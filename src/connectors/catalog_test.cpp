@@ -1,10 +1,12 @@
 #include "connectors/catalog.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/testing/temp_dir.h"
 #include "connectors/builtin.h"
@@ -96,6 +98,53 @@ TEST_F(CatalogTest, TheRegistryCreatesInstalledConnectors) {
   auto copy = registry.Create("files_copy");
   ASSERT_TRUE(copy.ok());
   EXPECT_EQ((*copy)->name(), "files");
+}
+
+TEST_F(CatalogTest, HttpHealthCheckOverTheSharedTransport) {
+  httplib::Server server;
+  server.Get("/v2/verify", [](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") == "Bearer good-token-123456") return;
+    res.status = 401;
+    res.set_content("{\"error\":\"Invalid access token good-token-123456 wrong-token-123456\"}",
+                    "application/json");
+  });
+  server.Get("/slow", [](const httplib::Request&, httplib::Response&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+
+  WriteTapManifest(Installed(), "api", "tap_two_streams.js", "[discover, read]",
+                   "health_check:\n  endpoint: \"${base}//v2/verify\"\n"
+                   "  headers: {Authorization: \"Bearer ${token}\"}\n  timeout_seconds: 5\n");
+  auto m = FindConnector(config_, "api");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(RunHealthCheck(m->manifest, {{"base", base}, {"token", "good-token-123456"}}).ok());
+  Status bad = RunHealthCheck(m->manifest, {{"base", base}, {"token", "wrong-token-123456"}});
+  EXPECT_EQ(bad.code(), StatusCode::kUnavailable);
+  EXPECT_NE(bad.message().find("answered HTTP 401, expected 200: Invalid access token"),
+            std::string::npos) << bad.message();
+  EXPECT_EQ(bad.message().find("wrong-token-123456"), std::string::npos) << bad.message();
+
+  WriteTapManifest(Installed(), "slow", "tap_two_streams.js", "[discover, read]",
+                   "health_check:\n  endpoint: \"${base}/slow\"\n  timeout_seconds: 1\n");
+  auto slow = FindConnector(config_, "slow");
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  Status late = RunHealthCheck(slow->manifest, {{"base", base}});
+  EXPECT_EQ(late.code(), StatusCode::kDeadlineExceeded) << late.ToString();
+  EXPECT_NE(late.message().find("took longer than 1 s"), std::string::npos) << late.message();
+
+  Status refused = RunHealthCheck(m->manifest, {{"base", "http://127.0.0.1:1"}, {"token", "t"}});
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.message().find("failed: "), std::string::npos) << refused.message();
+  Status ftp = RunHealthCheck(m->manifest, {{"base", "ftp://user:pw-123456@127.0.0.1"}, {"token", "t"}});
+  EXPECT_EQ(ftp.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ftp.message().find("pw-123456"), std::string::npos) << ftp.message();
+
+  server.stop();
+  thread.join();
 }
 
 TEST_F(CatalogTest, HealthCheckCommandsAndPlaceholders) {

@@ -1,36 +1,17 @@
 #include "connectors/health_check.h"
 
-#include "net/https_client.h"
-
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/identifiers.h"
 #include "kit/line_process.h"
+#include "net/http_transfer.h"
+#include "net/url.h"
 
 namespace da::connectors {
 namespace {
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-/// Keeps the first 64 KiB of the answer (for the API's error message); the rest is dropped.
-size_t CaptureBody(char* data, size_t size, size_t nmemb, void* out) {
-  auto* body = static_cast<std::string*>(out);
-  const size_t n = size * nmemb;
-  if (body->size() < 65536) body->append(data, std::min(n, 65536 - body->size()));
-  return n;
-}
 
 Status RunCommandCheck(const kit::Manifest& m, const kit::HealthCheck& hc) {
   std::string last;
@@ -58,8 +39,6 @@ Status RunCommandCheck(const kit::Manifest& m, const kit::HealthCheck& hc) {
 }
 
 Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const kit::ConnectorConfig& config) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   DA_ASSIGN_OR_RETURN(std::string url, ExpandPlaceholders(hc.endpoint, config));
   // A base URL configured with a trailing slash must not produce "//" in the path.
   if (size_t scheme = url.find("://"); scheme != std::string::npos) {
@@ -69,7 +48,9 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
       url.erase(p, 1);
     }
   }
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  net::HttpRequest request;
+  request.method = hc.method == "HEAD" ? "HEAD" : "GET";
+  request.url = std::move(url);
   std::vector<std::string> secrets;  // expanded header values (tokens): redacted from messages
   for (const auto& [name, tmpl] : hc.headers) {
     DA_ASSIGN_OR_RETURN(std::string value, ExpandPlaceholders(tmpl, config));
@@ -78,36 +59,29 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
     if (size_t sp = value.rfind(' '); sp != std::string::npos && value.size() - sp > 8) {
       secrets.push_back(value.substr(sp + 1));
     }
-    const std::string line = name + ": " + value;
-    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+    request.headers.emplace_back(name, std::move(value));
   }
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return Internal("curl_easy_init failed");
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  net::ConfigureTls(c);  // verified TLS plus the DA_CA_FILE bundle
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(hc.timeout_seconds * 1000));
-  std::string body;
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CaptureBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  if (hc.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return DeadlineExceeded("health check of '" + m.name + "' (" + hc.endpoint + ") took longer than " +
-                            std::to_string(hc.timeout_seconds) + " s");
+  const std::string what = "health check of '" + m.name + "' (" + hc.endpoint + ")";
+  net::TransferOptions options;
+  options.schemes = net::SchemePolicy::kHttpOrHttps;
+  options.connect_timeout_ms = 0;  // bounded by the check's own limit
+  options.timeout_ms = hc.timeout_seconds * 1000;
+  options.max_body_bytes = 65536;  // enough for the API's error message
+  options.truncate_body = true;
+  if (!request.url.starts_with("http://") && !request.url.starts_with("https://")) {
+    return InvalidArgument(what + ": only http:// and https:// endpoints are allowed");
   }
-  if (rc != CURLE_OK) {
-    return Unavailable("health check of '" + m.name + "' (" + hc.endpoint + ") failed: " +
-                       curl_easy_strerror(rc));
+  auto t = net::Transfer(request, options);
+  if (!t.ok()) return t.status().WithContext(what);  // no expanded values in these messages
+  if (t->failure == net::TransferFailure::kTimedOut) {
+    return DeadlineExceeded(what + " took longer than " + std::to_string(hc.timeout_seconds) + " s");
   }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (!t->ok()) return Unavailable(what + " failed: " + t->error_kind);
+  const long status = t->response.status;
+  const std::string& body = t->response.body;
   if (status != hc.expect_status) {
-    return Unavailable("health check of '" + m.name + "' (" + hc.endpoint + ") answered HTTP " +
-                       std::to_string(status) + ", expected " + std::to_string(hc.expect_status) +
+    return Unavailable(what + " answered HTTP " + std::to_string(status) + ", expected " +
+                       std::to_string(hc.expect_status) +
                        (body.empty() ? "" : ": " + net::Redact(net::ApiErrorMessage(body), secrets)));
   }
   return Status::Ok();

@@ -1,6 +1,6 @@
 #pragma once
 /// Runs a manifest's `health_check` (Connector Kit spec §4.1): a command that must exit 0, or
-/// an HTTP request (libcurl) that must answer `expect_status`. Called by `da connector test`
+/// an HTTP request (net::Transfer) that must answer `expect_status`. Called by `da connector test`
 /// before the contract suite.
 #include "common/status.h"
 #include "kit/connector.h"

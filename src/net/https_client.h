@@ -1,6 +1,6 @@
 #pragma once
-/// HttpsClient: outgoing HTTPS calls to source APIs (Keboola Storage API, object stores) on
-/// libcurl.
+/// HttpsClient: outgoing HTTPS calls to source APIs (Keboola Storage API, object stores): the
+/// retry policy over net::Transfer (http_transfer.h), which does TLS, limits and streaming.
 ///
 ///  - TLS is always verified (peer and host); `DA_CA_FILE` (a PEM bundle) adds trusted CAs on
 ///    top of the system store for every call (that is how tests reach a loopback emulator).
@@ -25,33 +25,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "net/http_transfer.h"
+#include "net/url.h"
 
 namespace da::net {
 
-/// `text` with every occurrence of each non-empty secret (and of its URL-encoded form)
-/// replaced by `***`. Secrets shorter than 4 characters are ignored (they would shred text).
-std::string Redact(std::string_view text, const std::vector<std::string>& secrets);
-
-/// application/x-www-form-urlencoded encoding of one value (RFC 3986 unreserved kept).
-std::string UrlEncode(std::string_view value);
-
-/// One request. `headers` are sent as given ("Name", "value"); `body` with `content_type`
-/// for POST/PUT.
-struct HttpsRequest {
-  std::string method = "GET";
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::string content_type;
-};
-
-/// A completed exchange: the HTTP status, the body (empty for Download) and the response
-/// headers with lower-cased names.
-struct HttpsResponse {
-  long status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;
-};
+/// A source API request and its response: the transport's types.
+using HttpsRequest = HttpRequest;
+using HttpsResponse = HttpResponse;
 
 /// Retry policy of transport errors, 5xx and 429.
 struct RetryPolicy {
@@ -104,15 +85,5 @@ class HttpsClient {
 
   HttpsClientOptions options_;
 };
-
-/// Sets TLS verification on a libcurl easy handle (`CURL*`): peer + host verified, and the CA
-/// bundle `ca_file` (or DA_CA_FILE when empty) added to the system store. Used by every
-/// outgoing HTTPS call of da (also the manifest health checks).
-void ConfigureTls(void* curl_handle, const std::string& ca_file = "");
-
-/// The API's error text from a response body: JSON `error` (string, or object with
-/// `message`), else `message`, else the first 300 bytes of the body; control characters
-/// replaced. Not redacted (the caller does that).
-std::string ApiErrorMessage(std::string_view body);
 
 }  // namespace da::net
