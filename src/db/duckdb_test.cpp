@@ -2,21 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "db/testing/memory_db_test.h"
+
 namespace da::db {
 
-class DuckDbTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto db = Database::Open(":memory:");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_.emplace(std::move(db).value());
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
-    conn_.emplace(std::move(conn).value());
-  }
-  std::optional<Database> db_;
-  std::optional<Connection> conn_;
-};
+using DuckDbTest = testing::MemoryDbTest;
 
 TEST_F(DuckDbTest, QueryReturnsTypedCells) {
   auto r = conn_->Query("SELECT 42::BIGINT AS n, 'x' AS s, NULL::INT AS z, 1.5 AS d, true AS b");

@@ -4,21 +4,15 @@
 
 #include <optional>
 
+#include "db/testing/memory_db_test.h"
+
 namespace da::db {
 namespace {
 
 using nlohmann::json;
 
-class ValueJsonTest : public ::testing::Test {
+class ValueJsonTest : public testing::MemoryDbTest {
  protected:
-  void SetUp() override {
-    auto db = Database::Open(":memory:");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_.emplace(std::move(db).value());
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
-    conn_.emplace(std::move(conn).value());
-  }
 
   /// Row 0 of `sql` as {column: CellToJson}.
   json Row(const std::string& sql) {
@@ -29,9 +23,6 @@ class ValueJsonTest : public ::testing::Test {
     for (size_t c = 0; c < r->ColumnCount(); ++c) out[r->ColumnName(c)] = CellToJson(*r, c, 0);
     return out;
   }
-
-  std::optional<Database> db_;
-  std::optional<Connection> conn_;
 };
 
 TEST_F(ValueJsonTest, NullAndBoolean) {

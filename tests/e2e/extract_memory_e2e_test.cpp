@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,6 +47,22 @@ class ExtractMemoryE2E : public ::testing::Test {
     delete emu_;
     delete work_;
   }
+  /// A scratch dir with instance.yaml (`table_concurrency`, 0 = Keboola's default) and the
+  /// environment that points da at the emulator, with the scheduler off.
+  struct Scratch {
+    TempDir dir;
+    fs::path config;
+    std::vector<std::string> env;
+  };
+  static std::unique_ptr<Scratch> MakeScratch(int table_concurrency) {
+    auto s = std::make_unique<Scratch>();
+    s->config = s->dir.path() / "instance.yaml";
+    WriteConfig(s->config, table_concurrency);
+    s->env = emu_->Env();
+    s->env.push_back("DA_SCHEDULER_TICK_SEC=0");
+    return s;
+  }
+
   static TempDir* work_;
   static KeboolaEmulatorProcess* emu_;
 };
@@ -54,16 +71,14 @@ KeboolaEmulatorProcess* ExtractMemoryE2E::emu_ = nullptr;
 
 TEST_F(ExtractMemoryE2E, EveryTableSyncsEveryTimeWithFourAndWithEightAtOnce) {
   ASSERT_TRUE(emu_->ok());
-  TempDir tmp;
-  const fs::path config = tmp.path() / "instance.yaml";
-  WriteConfig(config, 0);
-  std::vector<std::string> env = emu_->Env();
+  auto scratch = MakeScratch(0);
+  const fs::path& config = scratch->config;
+  std::vector<std::string> env = scratch->env;
   env.push_back("DA_CONFIG=" + config.string());
   // The limit of the report that failed ("1.0 GiB/953.6 MiB used"); the default, a quarter of
   // this machine's RAM, would hide the contention.
   env.push_back("DA_EXTRACT_MEMORY_LIMIT=1GB");
-  env.push_back("DA_SCHEDULER_TICK_SEC=0");
-  ServerProcess server(tmp.path() / "data", env);
+  ServerProcess server(scratch->dir.path() / "data", env);
 
   auto reg = server.Post("/api/admin/discover-and-register?source=keboola&dry_run=false", "");
   ASSERT_TRUE(reg);
@@ -107,12 +122,11 @@ TEST_F(ExtractMemoryE2E, EveryTableSyncsEveryTimeWithFourAndWithEightAtOnce) {
 
 TEST_F(ExtractMemoryE2E, ATightLimitSucceedsOrSaysWhichLimitToRaise) {
   ASSERT_TRUE(emu_->ok());
-  TempDir tmp;
-  const fs::path config = tmp.path() / "instance.yaml";
-  WriteConfig(config, 8);
+  auto scratch = MakeScratch(8);
+  const TempDir& tmp = scratch->dir;
+  const fs::path& config = scratch->config;
+  const std::vector<std::string>& env = scratch->env;
   // Every table of the project, registered through the server, then extracted by the CLI.
-  std::vector<std::string> env = emu_->Env();
-  env.push_back("DA_SCHEDULER_TICK_SEC=0");
   {
     ServerProcess server(tmp.path() / "data", env);
     auto reg = server.Post("/api/admin/discover-and-register?source=keboola&dry_run=false", "");
