@@ -35,7 +35,7 @@ AccessPolicy::TableSet AccessPolicy::GrantedTables(const std::string& user_id) c
   return set;
 }
 
-bool AccessPolicy::CanSeeTable(const state::Principal& who, const state::TableRecord& t) const {
+bool AccessPolicy::CanSeeTable(const state::Principal& who, const model::TableSpec& t) const {
   if (who.is_admin) return true;
   if (who.user_id.empty() || groups_ == nullptr || db_ == nullptr) return false;
   TableSet granted = GrantedTables(who.user_id);

@@ -17,7 +17,8 @@
 #include <unordered_map>
 
 #include "state/groups.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 #include "state/users.h"
 
 namespace da::auth {
@@ -31,7 +32,7 @@ class AccessPolicy {
   }
   /// True when `who` may read table `t` (its data, schema and metadata). A failed grant lookup
   /// denies (logged).
-  bool CanSeeTable(const state::Principal& who, const state::TableRecord& t) const;
+  bool CanSeeTable(const state::Principal& who, const model::TableSpec& t) const;
   /// True when `who` may call admin endpoints.
   bool IsAdmin(const state::Principal& who) const { return who.is_admin; }
 

@@ -221,15 +221,15 @@ CheckResult RunHealth(const kit::Manifest& manifest, const kit::ConnectorConfig&
   return r;
 }
 
-Result<std::vector<state::TableRecord>> ParseTestTables(const std::string& source,
+Result<std::vector<model::TableSpec>> ParseTestTables(const std::string& source,
                                                         const std::vector<std::string>& specs) {
-  std::vector<state::TableRecord> out;
+  std::vector<model::TableSpec> out;
   for (const auto& spec : specs) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
       return InvalidArgument("--table '" + PrintableForMessage(spec) + "' must be NAME=SOURCE_TABLE");
     }
-    state::TableRecord t;
+    model::TableSpec t;
     t.id = t.name = spec.substr(0, eq);
     DA_RETURN_IF_ERROR(ValidateStrictIdentifier("--table name", t.name));
     t.source_type = source;

@@ -21,7 +21,8 @@
 #include "kit/runtime.h"
 #include "state/registry.h"
 #include "state/state_db.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::cli {
 namespace {
@@ -36,8 +37,8 @@ struct ExtractArgs {
   int threads = kit::RuntimeOptions::DefaultThreads();
 };
 
-/// `{"tables": [TableRecordToJson...]}` from a file or stdin.
-Result<std::vector<state::TableRecord>> LoadRegistryJson(const std::string& from) {
+/// `{"tables": [model::TableSpecToJson...]}` from a file or stdin.
+Result<std::vector<model::TableSpec>> LoadRegistryJson(const std::string& from) {
   std::string text;
   if (from == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -57,15 +58,15 @@ Result<std::vector<state::TableRecord>> LoadRegistryJson(const std::string& from
   if (!j.is_object() || !j.contains("tables") || !j["tables"].is_array()) {
     return Malformed("registry JSON must be {\"tables\": [...]}");
   }
-  std::vector<state::TableRecord> out;
+  std::vector<model::TableSpec> out;
   for (const auto& t : j["tables"]) {
-    DA_ASSIGN_OR_RETURN(auto rec, state::TableRecordFromJson(t));
+    DA_ASSIGN_OR_RETURN(auto rec, model::TableSpecFromJson(t));
     out.push_back(std::move(rec));
   }
   return out;
 }
 
-Result<std::vector<state::TableRecord>> LoadRegistryDb(const InstanceConfig& config) {
+Result<std::vector<model::TableSpec>> LoadRegistryDb(const InstanceConfig& config) {
   DA_ASSIGN_OR_RETURN(auto db, state::StateDb::OpenReadOnly(config.SystemDbPath()));
   state::Registry registry(*db, [config](const std::string& name) {
     return connectors::IsKnownConnector(config, name);
@@ -119,10 +120,10 @@ int RunExtract(const ExtractArgs& args) {
   auto records =
       args.registry_json.empty() ? LoadRegistryDb(*config) : LoadRegistryJson(args.registry_json);
   if (!records.ok()) return fail(records.status().WithContext("cannot load the table registry"));
-  std::vector<state::TableRecord> source_tables;
+  std::vector<model::TableSpec> source_tables;
   for (auto& t : *records) {
     if (t.source_type != args.source) continue;
-    if (t.query_mode != "local" && t.query_mode != "materialized") continue;
+    if (!t.IsStored()) continue;
     source_tables.push_back(std::move(t));
   }
 

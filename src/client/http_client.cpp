@@ -9,18 +9,13 @@
 #include <utility>
 
 #include "net/http_transfer.h"
+#include "common/text.h"
 
 namespace da::client {
 namespace {
 
 constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 constexpr const char* kUserAgent = "da-cli/0.1.0";
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 /// Transport settings shared by JSON calls and downloads.
 net::TransferOptions TransportOptions(const HttpClientOptions& options) {
@@ -249,7 +244,7 @@ Result<DownloadResult> HttpClient::Download(std::string_view path,
     result.etag = etag;
   }
   if (auto it = headers.find("accept-ranges"); it != headers.end()) {
-    result.accepts_ranges = Lower(it->second).find("bytes") != std::string::npos;
+    result.accepts_ranges = AsciiLower(it->second).find("bytes") != std::string::npos;
   }
   if (status == 304) {
     result.not_modified = true;

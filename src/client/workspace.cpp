@@ -16,6 +16,7 @@
 #include "common/fs_util.h"
 #include "common/identifiers.h"
 #include "db/duckdb.h"
+#include "common/text.h"
 
 namespace da::client {
 
@@ -79,12 +80,6 @@ Status SaveSyncState(const Workspace& ws, const SyncState& state) {
 
 namespace {
 
-std::string LowerAscii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::filesystem::path WithSuffix(const std::filesystem::path& p, const std::string& suffix) {
   std::filesystem::path out = p;
   out += suffix;
@@ -124,20 +119,20 @@ Result<ViewRebuildReport> RebuildViews(const Workspace& ws, const SyncState& sta
         report.skipped.push_back(id + ": view name '" + table.name + "' is not a valid identifier");
         continue;
       }
-      if (!used_names.insert(LowerAscii(table.name)).second) {
+      if (!used_names.insert(AsciiLower(table.name)).second) {
         report.skipped.push_back(id + ": view name '" + table.name + "' is already used");
         continue;
       }
       auto parquet = table.multi_file ? ws.PartitionDir(id) / "*.parquet" : ws.ParquetPath(id);
       if (!HasLocalData(ws, id, table)) {
         report.skipped.push_back(id + ": file " + parquet.string() + " is missing");
-        used_names.erase(LowerAscii(table.name));
+        used_names.erase(AsciiLower(table.name));
         continue;
       }
       auto literal = QuoteLiteral(parquet.string());
       if (!literal.ok()) {
         report.skipped.push_back(id + ": " + literal.status().message());
-        used_names.erase(LowerAscii(table.name));
+        used_names.erase(AsciiLower(table.name));
         continue;
       }
       // Files of one table may differ in columns after a schema change (as on the server).
@@ -148,7 +143,7 @@ Result<ViewRebuildReport> RebuildViews(const Workspace& ws, const SyncState& sta
       if (!st.ok()) {
         // DuckDB's messages carry a multi-line SQL excerpt; the first line says it all.
         report.skipped.push_back(id + ": " + st.message().substr(0, st.message().find('\n')));
-        used_names.erase(LowerAscii(table.name));
+        used_names.erase(AsciiLower(table.name));
         continue;
       }
       report.views.push_back(table.name);

@@ -1,4 +1,5 @@
 #include "common/memory_size.h"
+#include "common/text.h"
 
 #include <unistd.h>
 
@@ -15,13 +16,6 @@ namespace {
 constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr int64_t kGiB = int64_t{1} << 30;
 constexpr double kMaxBytes = static_cast<double>(int64_t{1} << 50);
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 /// The number in a cgroup memory file ("max" or unreadable = no limit = -1).
 int64_t ReadLimitFile(const char* path) {
@@ -55,7 +49,7 @@ Result<int64_t> ParseMemorySize(std::string_view what, std::string_view text) {
   const std::string number(text.substr(num_start, i - num_start));
   if (number.empty() || number == ".") return bad("no number");
   while (i < text.size() && text[i] == ' ') ++i;
-  std::string unit = Lower(text.substr(i));
+  std::string unit = AsciiLower(text.substr(i));
   while (!unit.empty() && unit.back() == ' ') unit.pop_back();
   double factor = 0;
   if (unit.empty() || unit == "b" || unit == "bytes") factor = 1;

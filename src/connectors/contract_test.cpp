@@ -148,7 +148,7 @@ TEST(ConnectorContractNegative, AFailingTapFailsTheExtractCheck) {
   ContractTarget t;
   t.source = "broken_tap";
   t.factory = *MakeFactory(instance, *entry);
-  state::TableRecord rec;
+  model::TableSpec rec;
   rec.id = rec.name = "things";
   rec.source_type = "broken_tap";
   rec.source_table = "things";

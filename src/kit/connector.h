@@ -4,7 +4,7 @@
 /// Source: shared/reference/seeds/002 (Connector Kit spec §3.3). A connector knows how to talk
 /// to one kind of source; the runtime (kit/runtime.h) owns everything around it: the
 /// `extracts/<source>/` directory, temp files, the Parquet rename, `_meta` and views.
-/// The connector name is also the source name (`TableRecord::source_type`) and the name of
+/// The connector name is also the source name (`model::TableSpec::source_type`) and the name of
 /// the extract directory.
 #include <functional>
 #include <map>

@@ -82,7 +82,7 @@ nlohmann::json ExtractStateToJson(const ExtractState& s) {
   nlohmann::json registered = nullptr;
   if (s.registered) {
     registered = nlohmann::json::array();
-    for (const auto& r : *s.registered) registered.push_back(state::TableRecordToJson(r));
+    for (const auto& r : *s.registered) registered.push_back(model::TableSpecToJson(r));
   }
   return {{"format", kFormat}, {"registered", std::move(registered)}, {"tables", std::move(tables)}};
 }
@@ -99,9 +99,9 @@ Result<ExtractState> ExtractStateFromJson(const nlohmann::json& j) {
     if (!j["registered"].is_array()) {
       return Malformed("extract state: registered must be a JSON array");
     }
-    std::vector<state::TableRecord> records;
+    std::vector<model::TableSpec> records;
     for (const auto& r : j["registered"]) {
-      auto rec = state::TableRecordFromJson(r);
+      auto rec = model::TableSpecFromJson(r);
       if (!rec.ok()) return Malformed("extract state: registered: " + rec.status().message());
       records.push_back(std::move(rec).value());
     }

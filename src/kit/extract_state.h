@@ -12,7 +12,7 @@
 /// threads and processes) that replaces the file by rename, so a crash leaves the previous
 /// state or the new one, never a mix.
 ///
-/// Format: `{"format": 1, "registered": [TableRecordToJson...] | null, "tables": {"<id>": {
+/// Format: `{"format": 1, "registered": [model::TableSpecToJson...] | null, "tables": {"<id>": {
 /// "columns": [{name,type}], "sync_strategy", "incremental_column", "watermark" (string|null),
 /// "last_extracted_at" (ISO-8601 UTC), "files": [{name,md5,size_bytes,rows,mtime_ns}],
 /// "last_schema_change" ({added,removed,retyped}|null), "last_schema_change_at"}}}`.
@@ -27,7 +27,8 @@
 #include "common/status.h"
 #include "kit/storage.h"
 #include "kit/table_info.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::kit {
 
@@ -52,7 +53,7 @@ struct TableState {
 struct ExtractState {
   /// The source's registered local tables as of the last extraction or rebuild; nullopt when
   /// none was recorded yet.
-  std::optional<std::vector<state::TableRecord>> registered;
+  std::optional<std::vector<model::TableSpec>> registered;
   std::map<std::string, TableState> tables;  ///< by table id
 };
 

@@ -23,21 +23,21 @@ TEST(ExtractState, RoundTripsThroughTheFile) {
   testing::ScopedTempDir dir;
   TableState t;
   t.columns = {{"id", "BIGINT"}, {"updated", "TIMESTAMP"}};
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "updated";
   t.watermark = "2024-03-01 10:00:00";
   t.last_extracted_at = "2024-03-02T00:00:00Z";
   t.files = {{{"a.parquet", "0123456789abcdef0123456789abcdef", 100, 7}, 123456789}};
   t.last_schema_change = SchemaChange{{{"updated", "TIMESTAMP"}}, {}, {}};
   t.last_schema_change_at = "2024-03-02T00:00:00Z";
-  state::TableRecord rec;
+  model::TableSpec rec;
   rec.id = "in.c-crm.a";
   rec.name = "a";
   rec.source_type = "gen";
-  rec.schema_policy = "freeze";
+  rec.schema_policy = model::SchemaPolicy::kFreeze;
   ASSERT_TRUE(UpdateExtractState(dir.path(), [&](ExtractState& s) {
                 s.tables["in.c-crm.a"] = t;
-                s.registered = std::vector<state::TableRecord>{rec};
+                s.registered = std::vector<model::TableSpec>{rec};
               }).ok());
   auto back = LoadExtractState(dir.path());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -45,7 +45,7 @@ TEST(ExtractState, RoundTripsThroughTheFile) {
   EXPECT_EQ(back->tables.at("in.c-crm.a"), t);
   ASSERT_TRUE(back->registered.has_value());
   ASSERT_EQ(back->registered->size(), 1u);
-  EXPECT_EQ((*back->registered)[0].schema_policy, "freeze");
+  EXPECT_EQ((*back->registered)[0].schema_policy, model::SchemaPolicy::kFreeze);
   // Written as readable JSON keyed by table id.
   auto text = ReadFile(ExtractStatePath(dir.path()));
   ASSERT_TRUE(text.ok());

@@ -27,6 +27,7 @@
 #include "kit/storage.h"
 #include "kit/strategies.h"
 #include "kit/stream_writer.h"
+#include "common/text.h"
 
 namespace da::kit {
 namespace fs = std::filesystem;
@@ -34,12 +35,6 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string Printable(std::string_view s) { return PrintableForMessage(s, 128); }
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 /// Stats of a table written in this run (what its new `_meta` row says).
 struct FreshMeta {
@@ -90,7 +85,7 @@ std::map<std::string, PreviousMeta> ReadPreviousMeta(const fs::path& db_path) {
 /// The tables of a source split into those that may be published (valid, unique) and the
 /// reasons the others may not.
 struct TablePlan {
-  std::vector<state::TableRecord> valid;       ///< in source_tables order
+  std::vector<model::TableSpec> valid;       ///< in source_tables order
   std::map<std::string, std::string> invalid;  ///< id → why it cannot be extracted
   /// Ids whose Parquet files survive pruning: every local/materialized record of the source,
   /// even one not publishable right now (e.g. a clashing view name), so a fixable metadata
@@ -99,17 +94,17 @@ struct TablePlan {
 };
 
 TablePlan PlanTables(const std::string& source,
-                     const std::vector<state::TableRecord>& source_tables) {
+                     const std::vector<model::TableSpec>& source_tables) {
   TablePlan plan;
   std::map<std::string, std::string> name_owner;  // lower-cased view name → id
   std::set<std::string> ids;
   for (const auto& t : source_tables) {
-    if (t.source_type == source && t.query_mode != "remote") plan.registered.insert(t.id);
+    if (t.source_type == source && t.IsStored()) plan.registered.insert(t.id);
     std::string why;
     if (t.source_type != source) {
       why = "table '" + Printable(t.id) + "' belongs to source '" + Printable(t.source_type) +
             "', not '" + source + "'";
-    } else if (t.query_mode == "remote") {
+    } else if (!t.IsStored()) {
       why = "table '" + Printable(t.id) + "' has query_mode remote: its data stays in the source";
     } else if (Status st = ValidateQuotedIdentifier("table id", t.id); !st.ok()) {
       why = st.message();
@@ -119,7 +114,7 @@ TablePlan PlanTables(const std::string& source,
       why = "view name '" + t.name + "' is reserved inside extract.duckdb";
     } else if (!ids.insert(t.id).second) {
       why = "table id '" + t.id + "' is listed twice";
-    } else if (auto [it, inserted] = name_owner.emplace(Lower(t.name), t.id); !inserted) {
+    } else if (auto [it, inserted] = name_owner.emplace(AsciiLower(t.name), t.id); !inserted) {
       why = "view name '" + t.name + "' is already used by table '" + it->second + "'";
     }
     if (why.empty()) {
@@ -139,7 +134,7 @@ bool IsGlobSafe(const std::string& path) {
 
 /// The SELECT of a table's view: its one file, or every partition of its directory through a
 /// glob (so a partition added later by a stream writer is visible at once).
-Result<std::string> ViewSelect(const fs::path& data_dir, const state::TableRecord& t,
+Result<std::string> ViewSelect(const fs::path& data_dir, const model::TableSpec& t,
                                const StoredTable& stored) {
   if (stored.multi_file && IsGlobSafe(PartitionDir(data_dir, t.id).string())) {
     DA_ASSIGN_OR_RETURN(std::string lit,
@@ -255,7 +250,7 @@ Status RebuildSource(const fs::path& source_dir, const std::string& source, cons
       }
       DA_RETURN_IF_ERROR(insert
                              .Execute({t.name, t.description, rows, size, extracted_at_us,
-                                       t.query_mode, schema_json})
+                                       std::string(model::ToString(t.query_mode)), schema_json})
                              .status());
     }
     DA_RETURN_IF_ERROR(conn.Execute("CHECKPOINT"));
@@ -321,11 +316,11 @@ Status CleanDataLeftovers(const fs::path& data_dir) {
 /// Records the source's registered tables in its extract state (the snapshot a stream append
 /// rebuilds from) and forgets the state of tables no longer registered.
 Status RecordRegistered(const fs::path& source_dir, const std::string& source,
-                        const std::vector<state::TableRecord>& source_tables) {
-  std::vector<state::TableRecord> registered;
+                        const std::vector<model::TableSpec>& source_tables) {
+  std::vector<model::TableSpec> registered;
   std::set<std::string> ids;
   for (const auto& t : source_tables) {
-    if (t.source_type != source || t.query_mode == "remote") continue;
+    if (t.source_type != source || !t.IsStored()) continue;
     registered.push_back(t);
     ids.insert(t.id);
   }
@@ -374,7 +369,7 @@ Status MemoryLimitError(const std::string& source, const std::string& table_id,
 }
 
 struct TableJob {
-  const state::TableRecord& table;
+  const model::TableSpec& table;
   Connector& connector;
   const ConnectorConfig& config;
   fs::path data_dir;
@@ -427,19 +422,10 @@ std::optional<std::string> PlanWatermark(db::Connection& conn, const TableJob& j
 /// Reads one table through its connector and commits it with its sync strategy. Fills the
 /// report fields it learns on the way (schema_change, warnings) even when it fails.
 Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, TableDone* done) {
-  const state::TableRecord& t = job.table;
-  const std::string strategy = t.sync_strategy.empty() ? "full_refresh" : t.sync_strategy;
-  const std::string policy = t.schema_policy.empty() ? "evolve" : t.schema_policy;
-  if (strategy != "full_refresh" && strategy != "incremental" && strategy != "partitioned") {
-    return InvalidArgument("sync_strategy '" + Printable(strategy) + "' of table '" + t.id +
-                           "' must be one of full_refresh, incremental, partitioned");
-  }
-  if (policy != "evolve" && policy != "freeze") {
-    return InvalidArgument("schema_policy '" + Printable(policy) + "' of table '" + t.id +
-                           "' must be one of evolve, freeze");
-  }
+  const model::TableSpec& t = job.table;
+  const std::string strategy(model::ToString(t.sync_strategy));
   DA_RETURN_IF_ERROR(PrepareStrategyConnection(conn));
-  const bool multi_file = strategy == "partitioned";
+  const bool multi_file = t.sync_strategy == model::SyncStrategy::kPartitioned;
 
   // The data stored now, in the form this strategy writes (the other form, left by a
   // strategy change, is not merged into: it is replaced by a full read).
@@ -455,7 +441,7 @@ Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, 
 
   std::string inc_col;
   std::optional<std::string> watermark;
-  if (strategy != "full_refresh" && !t.incremental_column.empty()) {
+  if (t.sync_strategy != model::SyncStrategy::kFullRefresh && !t.incremental_column.empty()) {
     DA_RETURN_IF_ERROR(ValidateStrictIdentifier("incremental_column", t.incremental_column));
     inc_col = t.incremental_column;
     const MemoryGate::Admission admitted = job.gate->Admit();
@@ -464,7 +450,7 @@ Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, 
 
   const fs::path single = SingleFilePath(job.data_dir, t.id);
   const fs::path read_file =
-      strategy == "full_refresh"
+      t.sync_strategy == model::SyncStrategy::kFullRefresh
           ? fs::path(single.string() + ".tmp")
           : job.tmp_dir / ("read-" + std::to_string(job.index) + kParquetSuffix);
   {
@@ -506,7 +492,7 @@ Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, 
   }
   s->schema_change = change;
   if (change) {
-    if (policy == "freeze") {
+    if (t.schema_policy == model::SchemaPolicy::kFreeze) {
       return FailedPrecondition("schema_policy of table '" + t.id +
                                 "' is freeze and its columns changed: " +
                                 DescribeSchemaChange(*change) +
@@ -517,11 +503,11 @@ Status ExtractTable(db::Connection& conn, const TableJob& job, ExtractStats* s, 
   }
 
   CommitResult commit;
-  if (strategy == "full_refresh") {
+  if (t.sync_strategy == model::SyncStrategy::kFullRefresh) {
     DA_RETURN_IF_ERROR(RenamePath(read_file, single));
   } else {
     ReadBatch batch{read_file, read_facts.columns, inc_col, watermark};
-    if (strategy == "incremental") {
+    if (t.sync_strategy == model::SyncStrategy::kIncremental) {
       DA_ASSIGN_OR_RETURN(commit, CommitIncremental(conn, t, batch, job.data_dir));
     } else {
       const fs::path parts = job.tmp_dir / ("parts-" + std::to_string(job.index));
@@ -651,7 +637,7 @@ Result<ExtractReport> ExtractReportFromJson(const nlohmann::json& j) {
 }
 
 bool IsReservedViewName(const std::string& name) {
-  std::string n = Lower(name);
+  std::string n = AsciiLower(name);
   return n == "_meta" || n == "_remote_attach";
 }
 
@@ -681,7 +667,7 @@ fs::path ExtractRuntime::SourceDir(const std::string& source) const {
 }
 
 Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
-                                              const std::vector<state::TableRecord>& source_tables,
+                                              const std::vector<model::TableSpec>& source_tables,
                                               const std::set<std::string>& only_ids) {
   DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", source));
   DA_ASSIGN_OR_RETURN(auto connector, connectors_.Create(source));
@@ -718,7 +704,7 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
   // the connector's default_table_concurrency()) reads that many tables at once, each with its own connector instance and connection;
   // results are applied in order afterwards.
   struct Slot {
-    const state::TableRecord* table = nullptr;
+    const model::TableSpec* table = nullptr;
     ExtractStats stats;
     bool run = false;
     Status status = Status::Ok();
@@ -774,7 +760,7 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
                                  .count();
   };
   auto apply = [&](Slot& slot) {
-    const state::TableRecord& t = *slot.table;
+    const model::TableSpec& t = *slot.table;
     ExtractStats& s = slot.stats;
     if (!slot.run) {
       report.tables.push_back(std::move(s));
@@ -847,7 +833,7 @@ Result<ExtractReport> ExtractRuntime::Extract(const std::string& source,
 }
 
 Status ExtractRuntime::RebuildExtractDb(const std::string& source,
-                                        const std::vector<state::TableRecord>& source_tables) {
+                                        const std::vector<model::TableSpec>& source_tables) {
   DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", source));
   std::error_code ec;
   if (!fs::exists(SourceDir(source), ec) && source_tables.empty()) return Status::Ok();
@@ -855,7 +841,7 @@ Status ExtractRuntime::RebuildExtractDb(const std::string& source,
   return RebuildSource(SourceDir(source), source, PlanTables(source, source_tables), {});
 }
 
-Status ExtractRuntime::AppendEvents(const std::string& source, const state::TableRecord& table,
+Status ExtractRuntime::AppendEvents(const std::string& source, const model::TableSpec& table,
                                     const std::vector<nlohmann::json>& events) {
   return AppendSpooled(source, table, [&](EventSpool& spool) -> Status {
     for (const auto& e : events) DA_RETURN_IF_ERROR(spool.Add(e));
@@ -864,7 +850,7 @@ Status ExtractRuntime::AppendEvents(const std::string& source, const state::Tabl
 }
 
 Status ExtractRuntime::AppendEventsFile(const std::string& source,
-                                        const state::TableRecord& table,
+                                        const model::TableSpec& table,
                                         const fs::path& jsonl_file) {
   return AppendSpooled(source, table, [&](EventSpool& spool) -> Status {
     std::ifstream in(jsonl_file, std::ios::binary);
@@ -881,7 +867,7 @@ Status ExtractRuntime::AppendEventsFile(const std::string& source,
   });
 }
 
-Status ExtractRuntime::AppendSpooled(const std::string& source, const state::TableRecord& table,
+Status ExtractRuntime::AppendSpooled(const std::string& source, const model::TableSpec& table,
                                      const std::function<Status(EventSpool&)>& fill) {
   DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", source));
   DA_ASSIGN_OR_RETURN(auto connector, connectors_.Create(source));
@@ -893,10 +879,10 @@ Status ExtractRuntime::AppendSpooled(const std::string& source, const state::Tab
                            Printable(table.source_type) + "', not '" + source + "'");
   }
   DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("table id", table.id));
-  if (table.query_mode == "remote") {
+  if (!table.IsStored()) {
     return InvalidArgument("table '" + table.id + "' has query_mode remote: nothing is stored");
   }
-  if (table.sync_strategy != "partitioned" || table.partition_by.empty()) {
+  if (table.sync_strategy != model::SyncStrategy::kPartitioned || table.partition_by.empty()) {
     return FailedPrecondition(
         "table '" + table.id +
         "' must have sync_strategy partitioned and a partition_by event time field to receive "
@@ -951,14 +937,14 @@ Status ExtractRuntime::AppendSpooled(const std::string& source, const state::Tab
     const std::string now = IsoFromMicros(meta.extracted_at_us);
     DA_RETURN_IF_ERROR(UpdateExtractState(source_dir, [&](ExtractState& st) {
       TableState& ts = st.tables[table.id];
-      ts.sync_strategy = table.sync_strategy;
+      ts.sync_strategy = std::string(model::ToString(table.sync_strategy));
       ts.last_extracted_at = now;
       ts.files = stats;
       // The recorded table list learns this record (a stream-only source may never be
       // extracted); the next Extract / RebuildExtractDb replaces the list with the registry's.
       if (!st.registered) st.registered.emplace();
       auto it = std::find_if(st.registered->begin(), st.registered->end(),
-                             [&](const state::TableRecord& r) { return r.id == table.id; });
+                             [&](const model::TableSpec& r) { return r.id == table.id; });
       if (it == st.registered->end()) {
         st.registered->push_back(table);
       } else {
@@ -969,8 +955,8 @@ Status ExtractRuntime::AppendSpooled(const std::string& source, const state::Tab
 
   // Rebuild from the recorded table list (which has this table's record as given).
   DA_ASSIGN_OR_RETURN(const ExtractState current, LoadExtractState(source_dir));
-  std::vector<state::TableRecord> tables = current.registered.value_or(
-      std::vector<state::TableRecord>{table});
+  std::vector<model::TableSpec> tables = current.registered.value_or(
+      std::vector<model::TableSpec>{table});
   std::map<std::string, FreshMeta> fresh;
   fresh[table.id] = std::move(meta);
   // Never prune here: the recorded table list may be older than the registry. Concurrent

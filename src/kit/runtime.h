@@ -52,7 +52,8 @@
 #include "common/status.h"
 #include "kit/connector.h"
 #include "kit/table_info.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::kit {
 
@@ -118,7 +119,7 @@ class ExtractRuntime {
   /// extraction of the source runs, unavailable/internal for I/O or DuckDB failures outside
   /// a single table (the directory, the extract.duckdb rebuild).
   Result<ExtractReport> Extract(const std::string& source,
-                                const std::vector<state::TableRecord>& source_tables,
+                                const std::vector<model::TableSpec>& source_tables,
                                 const std::set<std::string>& only_ids);
 
   /// Rebuilds `extracts/<source>/extract.duckdb` from the Parquet files present, without
@@ -127,7 +128,7 @@ class ExtractRuntime {
   /// unregistering a table. A source without a directory and without tables is a no-op.
   /// Errors: invalid_argument for a bad source name; I/O and DuckDB failures.
   Status RebuildExtractDb(const std::string& source,
-                          const std::vector<state::TableRecord>& source_tables);
+                          const std::vector<model::TableSpec>& source_tables);
 
   /// Streaming (Capability::kStream): appends `events` (JSON objects, e.g. webhook payloads)
   /// to `table`'s partitions `data/<id>/<period>.parquet` — the UTC period (month unless
@@ -143,18 +144,18 @@ class ExtractRuntime {
   /// event time that does not parse (count and first example named); failed_precondition when
   /// the connector lacks the stream capability or the table is not `partitioned` with a
   /// partition_by; not_found for an unknown connector; I/O and DuckDB failures.
-  Status AppendEvents(const std::string& source, const state::TableRecord& table,
+  Status AppendEvents(const std::string& source, const model::TableSpec& table,
                       const std::vector<nlohmann::json>& events);
   /// AppendEvents with the events read from a JSONL file (one JSON object per line, blank
   /// lines skipped), streamed line by line; errors name the file and the line.
-  Status AppendEventsFile(const std::string& source, const state::TableRecord& table,
+  Status AppendEventsFile(const std::string& source, const model::TableSpec& table,
                           const std::filesystem::path& jsonl_file);
 
   /// `<extracts_dir>/<source>` (absolute).
   std::filesystem::path SourceDir(const std::string& source) const;
 
  private:
-  Status AppendSpooled(const std::string& source, const state::TableRecord& table,
+  Status AppendSpooled(const std::string& source, const model::TableSpec& table,
                        const std::function<Status(EventSpool&)>& fill);
 
   RuntimeOptions options_;

@@ -47,9 +47,9 @@ class GenConnector : public Connector {
   }
 };
 
-state::TableRecord Rec(std::string id, std::string name, std::string what,
+model::TableSpec Rec(std::string id, std::string name, std::string what,
                        std::string source = "gen") {
-  state::TableRecord t;
+  model::TableSpec t;
   t.id = std::move(id);
   t.name = std::move(name);
   t.source_type = std::move(source);
@@ -85,9 +85,9 @@ class RuntimeTest : public ::testing::Test {
 };
 
 TEST_F(RuntimeTest, ExtractsAllTablesAndBuildsTheContract) {
-  std::vector<state::TableRecord> tables = {Rec("in.c-crm.orders", "orders", "range:1000"),
+  std::vector<model::TableSpec> tables = {Rec("in.c-crm.orders", "orders", "range:1000"),
                                             Rec("events", "events", "rows:250")};
-  tables[1].query_mode = "materialized";
+  tables[1].query_mode = model::QueryMode::kMaterialized;
   auto report = Runtime().Extract("gen", tables, {});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->source, "gen");
@@ -147,7 +147,7 @@ TEST_F(RuntimeTest, ExtractsAllTablesAndBuildsTheContract) {
 }
 
 TEST_F(RuntimeTest, FailedTableKeepsPreviousParquetAndMetaRow) {
-  std::vector<state::TableRecord> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
+  std::vector<model::TableSpec> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
   ASSERT_TRUE(Runtime().Extract("gen", tables, {}).ok());
   auto md5_before = *Md5File(Parquet("a"));
   auto meta_before = *ReadMeta(ExtractDb());
@@ -177,7 +177,7 @@ TEST_F(RuntimeTest, FailedTableKeepsPreviousParquetAndMetaRow) {
 }
 
 TEST_F(RuntimeTest, PartialExtractionMergesMeta) {
-  std::vector<state::TableRecord> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
+  std::vector<model::TableSpec> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
   ASSERT_TRUE(Runtime().Extract("gen", tables, {}).ok());
   auto before = *ReadMeta(ExtractDb());
 
@@ -202,7 +202,7 @@ TEST_F(RuntimeTest, PartialExtractionMergesMeta) {
 }
 
 TEST_F(RuntimeTest, UnregisteredTableIsPruned) {
-  std::vector<state::TableRecord> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
+  std::vector<model::TableSpec> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
   auto rt = Runtime();
   ASSERT_TRUE(rt.Extract("gen", tables, {}).ok());
   ASSERT_TRUE(fs::exists(Parquet("b")));
@@ -223,7 +223,7 @@ TEST_F(RuntimeTest, UnregisteredTableIsPruned) {
 }
 
 TEST_F(RuntimeTest, RenamedTableGetsNewViewWithoutReextraction) {
-  std::vector<state::TableRecord> tables = {Rec("a", "alpha", "range:10")};
+  std::vector<model::TableSpec> tables = {Rec("a", "alpha", "range:10")};
   auto rt = Runtime();
   ASSERT_TRUE(rt.Extract("gen", tables, {}).ok());
   tables[0].name = "alpha_v2";
@@ -236,7 +236,7 @@ TEST_F(RuntimeTest, RenamedTableGetsNewViewWithoutReextraction) {
 }
 
 TEST_F(RuntimeTest, HostileRecordsAreRefusedOthersSucceed) {
-  std::vector<state::TableRecord> tables = {
+  std::vector<model::TableSpec> tables = {
       Rec("x\"; DROP TABLE _meta; --", "x", "range:1"),
       Rec("y", "y\"; DROP TABLE _meta; --", "range:1"),
       Rec("../../etc", "etc", "range:1"),
@@ -245,7 +245,7 @@ TEST_F(RuntimeTest, HostileRecordsAreRefusedOthersSucceed) {
       Rec("dup", "GOOD", "range:1"),
       Rec("remote", "remote", "range:1"),
   };
-  tables.back().query_mode = "remote";
+  tables.back().query_mode = model::QueryMode::kRemote;
   auto report = Runtime().Extract("gen", tables, {});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->tables.size(), tables.size());
@@ -287,7 +287,7 @@ TEST_F(RuntimeTest, NameClashHidesTableButKeepsItsData) {
 }
 
 TEST_F(RuntimeTest, UnknownIdsAndConnectorFailuresAreReported) {
-  std::vector<state::TableRecord> tables = {Rec("a", "a", "silent"), Rec("b", "b", "badsql"),
+  std::vector<model::TableSpec> tables = {Rec("a", "a", "silent"), Rec("b", "b", "badsql"),
                                             Rec("c", "c", "range:3")};
   auto report = Runtime().Extract("gen", tables, {"a", "b", "c", "nope"});
   ASSERT_TRUE(report.ok());

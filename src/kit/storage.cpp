@@ -147,7 +147,7 @@ Result<std::vector<fs::path>> PartitionFiles(const fs::path& data_dir, const std
   return out;
 }
 
-Result<StoredTable> FindStoredTable(const fs::path& data_dir, const state::TableRecord& table) {
+Result<StoredTable> FindStoredTable(const fs::path& data_dir, const model::TableSpec& table) {
   StoredTable single;
   std::error_code ec;
   const fs::path one = SingleFilePath(data_dir, table.id);
@@ -155,7 +155,7 @@ Result<StoredTable> FindStoredTable(const fs::path& data_dir, const state::Table
   StoredTable multi;
   multi.multi_file = true;
   DA_ASSIGN_OR_RETURN(multi.files, PartitionFiles(data_dir, table.id));
-  const bool prefer_multi = table.sync_strategy == "partitioned";
+  const bool prefer_multi = table.sync_strategy == model::SyncStrategy::kPartitioned;
   const StoredTable& preferred = prefer_multi ? multi : single;
   const StoredTable& other = prefer_multi ? single : multi;
   if (!preferred.files.empty() || other.files.empty()) return preferred;

@@ -83,7 +83,7 @@ struct StoredTable {
 /// partition directory, any other its single file; when only the other form exists (a strategy
 /// was just changed, or a streamed table), that one is used.
 Result<StoredTable> FindStoredTable(const std::filesystem::path& data_dir,
-                                    const state::TableRecord& table);
+                                    const model::TableSpec& table);
 
 /// `read_parquet('<file>', hive_partitioning=false)` for one file,
 /// `read_parquet(['<a>', '<b>'], union_by_name=true, hive_partitioning=false)` for several

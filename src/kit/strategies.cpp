@@ -10,6 +10,7 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "kit/storage.h"
+#include "common/text.h"
 
 namespace da::kit {
 namespace fs = std::filesystem;
@@ -21,12 +22,6 @@ constexpr const char* kPeriodColumn = "__da_period";
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return s;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -54,7 +49,7 @@ Result<std::string> NewRowsSql(const ReadBatch& batch) {
 
 /// Checks the key columns and the incremental column exist in the read; returns them with the
 /// read's own spelling.
-Status ResolveColumns(const state::TableRecord& table, const ReadBatch& batch,
+Status ResolveColumns(const model::TableSpec& table, const ReadBatch& batch,
                       std::vector<std::string>* key, std::string* incremental_column) {
   key->clear();
   for (const auto& k : table.primary_key) {
@@ -77,7 +72,7 @@ Result<int64_t> CountRows(db::Connection& conn, const std::string& select_sql) {
   return r.RowCount() > 0 ? r.GetInt64(0, 0) : 0;
 }
 
-std::string NoKeyWarning(const state::TableRecord& table, int64_t rows) {
+std::string NoKeyWarning(const model::TableSpec& table, int64_t rows) {
   return "table '" + table.id + "' has no primary_key: " + std::to_string(rows) +
          " new rows were appended, so a row read twice is stored twice";
 }
@@ -88,17 +83,22 @@ Status PrepareStrategyConnection(db::Connection& conn) {
   return conn.Execute("SET TimeZone = 'UTC'");
 }
 
-Result<std::string> PeriodFormat(const std::string& granularity) {
-  if (granularity == "day") return std::string("%Y-%m-%d");
-  if (granularity == "month" || granularity.empty()) return std::string("%Y-%m");
-  if (granularity == "year") return std::string("%Y");
-  return InvalidArgument("partition_granularity '" + PrintableForMessage(granularity) +
-                         "' must be one of day, month, year");
+std::string PeriodFormat(model::PartitionGranularity granularity) {
+  switch (granularity) {
+    case model::PartitionGranularity::kDay:
+      return "%Y-%m-%d";
+    case model::PartitionGranularity::kYear:
+      return "%Y";
+    case model::PartitionGranularity::kMonth:
+    case model::PartitionGranularity::kUnset:
+      break;
+  }
+  return "%Y-%m";
 }
 
 Result<std::string> PeriodExpr(const std::string& column, const std::string& type,
-                               const std::string& granularity) {
-  DA_ASSIGN_OR_RETURN(std::string format, PeriodFormat(granularity));
+                               model::PartitionGranularity granularity) {
+  const std::string format = PeriodFormat(granularity);
   DA_ASSIGN_OR_RETURN(std::string fmt, QuoteLiteral(format));
   const std::string col = QuoteIdent(column);
   const std::string t = Upper(type);
@@ -119,7 +119,7 @@ Result<std::string> PeriodExpr(const std::string& column, const std::string& typ
 Result<ColumnInfo> FindColumn(const std::vector<ColumnInfo>& columns, const std::string& name,
                               const std::string& what) {
   for (const auto& c : columns) {
-    if (Lower(c.name) == Lower(name)) return c;
+    if (AsciiLower(c.name) == AsciiLower(name)) return c;
   }
   std::string list;
   for (const auto& c : columns) list += (list.empty() ? "" : ", ") + c.name;
@@ -178,7 +178,7 @@ Result<std::optional<std::string>> MaxValue(db::Connection& conn, const std::str
   return std::optional<std::string>(r.GetString(0, 0));
 }
 
-Result<CommitResult> CommitIncremental(db::Connection& conn, const state::TableRecord& table,
+Result<CommitResult> CommitIncremental(db::Connection& conn, const model::TableSpec& table,
                                        const ReadBatch& batch, const fs::path& data_dir) {
   std::vector<std::string> key;
   std::string inc;
@@ -246,7 +246,7 @@ Status ReplacePartition(const fs::path& data_dir, const std::string& id,
   return RenamePath(file, PartitionDir(data_dir, id) / (period + kParquetSuffix));
 }
 
-Result<CommitResult> CommitPartitioned(db::Connection& conn, const state::TableRecord& table,
+Result<CommitResult> CommitPartitioned(db::Connection& conn, const model::TableSpec& table,
                                        const ReadBatch& batch, const fs::path& data_dir,
                                        const fs::path& scratch_dir) {
   std::vector<std::string> key;

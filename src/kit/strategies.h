@@ -29,16 +29,17 @@
 #include "common/status.h"
 #include "db/duckdb.h"
 #include "kit/table_info.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::kit {
 
 /// Session settings the strategies rely on (TimeZone = UTC: naive timestamps are UTC).
 Status PrepareStrategyConnection(db::Connection& conn);
 
-/// strftime format of a partition granularity: day "%Y-%m-%d", month "%Y-%m" (also for ""),
-/// year "%Y". invalid_argument otherwise.
-Result<std::string> PeriodFormat(const std::string& granularity);
+/// strftime format of a partition granularity: day "%Y-%m-%d", month "%Y-%m" (also unset),
+/// year "%Y".
+std::string PeriodFormat(model::PartitionGranularity granularity);
 
 /// SQL expression (VARCHAR) naming the UTC period of column `column` of DuckDB type `type`,
 /// NULL when the value is NULL or does not parse. DATE / TIMESTAMP* are used as they are
@@ -46,7 +47,7 @@ Result<std::string> PeriodFormat(const std::string& granularity);
 /// ISO-8601 with or without offset ("2024-03-01T00:30:00+01:00", "...+0100", "2024-03-01"),
 /// or "YYYY/MM/DD[ HH:MM[:SS]]".
 Result<std::string> PeriodExpr(const std::string& column, const std::string& type,
-                               const std::string& granularity);
+                               model::PartitionGranularity granularity);
 
 /// The column of `columns` named `name` (case-insensitively, as DuckDB resolves names), or
 /// invalid_argument naming `what`, the column and the table's columns.
@@ -95,7 +96,7 @@ struct ReadBatch {
 
 /// incremental: merges `batch` into `data/<id>.parquet` (via `data/<id>.parquet.tmp`).
 /// invalid_argument when a key column or the incremental column is not in the read.
-Result<CommitResult> CommitIncremental(db::Connection& conn, const state::TableRecord& table,
+Result<CommitResult> CommitIncremental(db::Connection& conn, const model::TableSpec& table,
                                        const ReadBatch& batch,
                                        const std::filesystem::path& data_dir);
 
@@ -103,7 +104,7 @@ Result<CommitResult> CommitIncremental(db::Connection& conn, const state::TableR
 /// exist) and merges each period into `data/<id>/<period>.parquet` under its lock.
 /// invalid_argument naming the count and a first example when partition values do not parse
 /// (nothing written then), or when partition_by / a key column is not in the read.
-Result<CommitResult> CommitPartitioned(db::Connection& conn, const state::TableRecord& table,
+Result<CommitResult> CommitPartitioned(db::Connection& conn, const model::TableSpec& table,
                                        const ReadBatch& batch,
                                        const std::filesystem::path& data_dir,
                                        const std::filesystem::path& scratch_dir);

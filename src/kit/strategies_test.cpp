@@ -35,8 +35,8 @@ class SqlConnector : public Connector {
   std::shared_ptr<std::vector<ReadOptions>> seen_;
 };
 
-state::TableRecord Rec(std::string id, std::string sql) {
-  state::TableRecord t;
+model::TableSpec Rec(std::string id, std::string sql) {
+  model::TableSpec t;
   t.name = id;
   t.id = std::move(id);
   t.source_type = "sql";
@@ -58,7 +58,7 @@ class StrategyTest : public ::testing::Test {
     return ExtractRuntime(o, registry_);
   }
   /// Extracts `t` alone and returns its stats (failing the test when the call fails).
-  ExtractStats Run(const state::TableRecord& t) {
+  ExtractStats Run(const model::TableSpec& t) {
     auto report = Runtime().Extract("sql", {t}, {});
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     if (!report.ok() || report->tables.size() != 1) return {};
@@ -123,7 +123,7 @@ TEST_F(StrategyTest, EvolveRecordsTheChangeAndKeepsServing) {
 
 TEST_F(StrategyTest, FreezeFailsTheTableAndKeepsThePreviousData) {
   auto t = Rec("f", "SELECT range AS id, 'a' AS label FROM range(5)");
-  t.schema_policy = "freeze";
+  t.schema_policy = model::SchemaPolicy::kFreeze;
   ASSERT_EQ(Run(t).status, "ok");
   const std::string md5 = *Md5File(Single("f"));
   const auto meta = *ReadMeta(ExtractDb());
@@ -150,7 +150,7 @@ TEST_F(StrategyTest, FreezeFailsTheTableAndKeepsThePreviousData) {
   EXPECT_TRUE(Leftovers(SourceDir()).empty());
 
   // Switching the policy to evolve accepts the change.
-  t.schema_policy = "evolve";
+  t.schema_policy = model::SchemaPolicy::kEvolve;
   ExtractStats ok = Run(t);
   EXPECT_EQ(ok.status, "ok") << ok.error;
   EXPECT_TRUE(ok.schema_change.has_value());
@@ -161,7 +161,7 @@ TEST_F(StrategyTest, FreezeProtectsDataExtractedBeforeAnyStateExisted) {
   auto t = Rec("g", "SELECT range AS id FROM range(3)");
   ASSERT_EQ(Run(t).status, "ok");
   ASSERT_TRUE(fs::remove(ExtractStatePath(SourceDir())));
-  t.schema_policy = "freeze";
+  t.schema_policy = model::SchemaPolicy::kFreeze;
   t.source_table = "SELECT range AS id, 'x' AS more FROM range(3)";
   ExtractStats s = Run(t);
   EXPECT_EQ(s.status, "error");
@@ -172,7 +172,7 @@ TEST_F(StrategyTest, FreezeProtectsDataExtractedBeforeAnyStateExisted) {
 
 TEST_F(StrategyTest, IncrementalMergesByKeyNewRowWins) {
   auto t = Rec("inc", "SELECT range AS id, range AS updated, 'v1' AS v FROM range(100)");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "updated";
   t.primary_key = {"id"};
   ExtractStats first = Run(t);
@@ -219,7 +219,7 @@ TEST_F(StrategyTest, IncrementalCompositeKeyAndTimestampWatermark) {
                "SELECT * FROM (VALUES (1, 'a', TIMESTAMP '2024-01-01 10:00:00', 1), "
                "(1, 'b', TIMESTAMP '2024-01-01 11:00:00', 2), "
                "(2, 'a', TIMESTAMP '2024-01-01 12:00:00', 3)) v(k1, k2, ts, n)");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "ts";
   t.primary_key = {"k1", "k2"};
   ExtractStats first = Run(t);
@@ -240,7 +240,7 @@ TEST_F(StrategyTest, IncrementalCompositeKeyAndTimestampWatermark) {
 
 TEST_F(StrategyTest, IncrementalWithoutKeyAppendsWithAWarning) {
   auto t = Rec("log", "SELECT range AS seq FROM range(10)");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "seq";
   ASSERT_EQ(Run(t).status, "ok");
   t.source_table = "SELECT range AS seq FROM range(15)";
@@ -255,7 +255,7 @@ TEST_F(StrategyTest, IncrementalWithoutKeyAppendsWithAWarning) {
 
 TEST_F(StrategyTest, WatermarkIsRederivedWhenStateAndDataDisagree) {
   auto t = Rec("log", "SELECT range AS seq FROM range(10)");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "seq";
   ASSERT_EQ(Run(t).status, "ok");
   // As if a run was killed after renaming its file but before saving the state: the stored
@@ -285,7 +285,7 @@ TEST_F(StrategyTest, WatermarkIsRederivedWhenStateAndDataDisagree) {
 
 TEST_F(StrategyTest, IncrementalColumnOrKeyMissingFailsClearly) {
   auto t = Rec("m", "SELECT range AS id FROM range(3)");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "updated";
   ExtractStats s = Run(t);
   EXPECT_EQ(s.status, "error");
@@ -305,9 +305,9 @@ TEST_F(StrategyTest, PartitionedWritesOneFilePerPeriodAndOneView) {
   auto t = Rec("p",
                "SELECT range AS id, DATE '2024-01-30' + CAST(range AS INTEGER) AS day "
                "FROM range(40)");  // 2024-01-30 .. 2024-03-09
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "day";
-  t.partition_granularity = "month";
+  t.partition_granularity = model::PartitionGranularity::kMonth;
   ExtractStats s = Run(t);
   ASSERT_EQ(s.status, "ok") << s.error;
   EXPECT_EQ(s.rows, 40);
@@ -331,12 +331,12 @@ TEST_F(StrategyTest, PartitionedWritesOneFilePerPeriodAndOneView) {
   EXPECT_FALSE(fs::exists(Single("p")));
 
   // Day and year granularity name files accordingly.
-  t.partition_granularity = "year";
+  t.partition_granularity = model::PartitionGranularity::kYear;
   t.id = t.name = "py";
   s = Run(t);
   ASSERT_EQ(s.files.size(), 1u);
   EXPECT_EQ(s.files[0].name, "2024.parquet");
-  t.partition_granularity = "day";
+  t.partition_granularity = model::PartitionGranularity::kDay;
   t.id = t.name = "pd";
   s = Run(t);
   EXPECT_EQ(s.files.size(), 40u);
@@ -347,7 +347,7 @@ TEST_F(StrategyTest, PartitionedRewritesOnlyTouchedPartitions) {
   auto t = Rec("p",
                "SELECT range AS id, TIMESTAMP '2024-01-01' + INTERVAL (range) DAY AS ts, "
                "'v1' AS v FROM range(91)");  // Jan, Feb, Mar 2024
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "ts";
   t.incremental_column = "ts";
   t.primary_key = {"id"};
@@ -379,7 +379,7 @@ TEST_F(StrategyTest, PartitionedRewritesOnlyTouchedPartitions) {
 
 TEST_F(StrategyTest, PartitionedFullReadReplacesPartitionsWithoutKey) {
   auto t = Rec("r", "SELECT range AS n, DATE '2024-01-01' AS d FROM range(10)");
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "d";
   ASSERT_EQ(Run(t).status, "ok");
   t.source_table = "SELECT range AS n, DATE '2024-01-01' AS d FROM range(4)";
@@ -393,7 +393,7 @@ TEST_F(StrategyTest, UnparseablePartitionValuesAreReportedNotDropped) {
   auto t = Rec("u",
                "SELECT * FROM (VALUES (1, '2024-01-05'), (2, 'not a date'), (3, NULL), "
                "(4, '2024/02/03 10:00')) v(id, happened)");
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "happened";
   ExtractStats s = Run(t);
   EXPECT_EQ(s.status, "error");
@@ -419,14 +419,14 @@ TEST_F(StrategyTest, StrategyChangeReplacesTheOtherForm) {
   auto t = Rec("s", "SELECT range AS id, DATE '2024-05-01' AS d FROM range(6)");
   ASSERT_EQ(Run(t).status, "ok");
   ASSERT_TRUE(fs::exists(Single("s")));
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "d";
   ExtractStats s = Run(t);
   ASSERT_EQ(s.status, "ok") << s.error;
   EXPECT_FALSE(fs::exists(Single("s")));
   EXPECT_EQ(s.files.size(), 1u);
   EXPECT_EQ(Q("SELECT count(*) FROM s"), 6);
-  t.sync_strategy = "full_refresh";
+  t.sync_strategy = model::SyncStrategy::kFullRefresh;
   ASSERT_EQ(Run(t).status, "ok");
   EXPECT_FALSE(fs::exists(SourceDir() / "data" / "s"));
   EXPECT_EQ(Q("SELECT count(*) FROM s"), 6);
@@ -434,7 +434,7 @@ TEST_F(StrategyTest, StrategyChangeReplacesTheOtherForm) {
 
 TEST_F(StrategyTest, UnregisteringAPartitionedTablePrunesItsDirectory) {
   auto t = Rec("gone", "SELECT DATE '2024-05-01' AS d");
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "d";
   ASSERT_EQ(Run(t).status, "ok");
   ASSERT_TRUE(fs::exists(SourceDir() / "data" / "gone"));
@@ -481,7 +481,7 @@ TEST(PeriodExpr, ParsesTheSupportedSpellingsInUtc) {
   auto conn = db->Connect();
   ASSERT_TRUE(conn.ok());
   ASSERT_TRUE(PrepareStrategyConnection(*conn).ok());
-  auto expr = PeriodExpr("v", "VARCHAR", "day");
+  auto expr = PeriodExpr("v", "VARCHAR", model::PartitionGranularity::kDay);
   ASSERT_TRUE(expr.ok());
   auto r = conn->Query("SELECT coalesce(" + *expr +
                        ", '?') FROM (VALUES ('2024-03-01T00:30:00+01:00'), "
@@ -492,12 +492,13 @@ TEST(PeriodExpr, ParsesTheSupportedSpellingsInUtc) {
   for (size_t i = 0; i < r->RowCount(); ++i) got.push_back(r->GetString(0, i));
   EXPECT_EQ(got, (std::vector<std::string>{"2024-02-29", "2024-02-29", "2001-01-01", "2024-02-29",
                                            "2024-03-01", "?", "?"}));
-  auto tz = PeriodExpr("v", "TIMESTAMP WITH TIME ZONE", "month");
+  auto tz = PeriodExpr("v", "TIMESTAMP WITH TIME ZONE", model::PartitionGranularity::kMonth);
   ASSERT_TRUE(tz.ok());
   auto r2 = conn->Query("SELECT " + *tz + " FROM (SELECT TIMESTAMPTZ '2024-03-01 00:30:00+01' v)");
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->GetString(0, 0), "2024-02");
-  EXPECT_EQ(PeriodExpr("v", "DATE", "week").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(PeriodFormat(model::PartitionGranularity::kUnset), "%Y-%m");
+  EXPECT_EQ(PeriodFormat(model::PartitionGranularity::kYear), "%Y");
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ Status EventSpool::Close() {
 }
 
 Result<std::vector<std::string>> WriteEventPartitions(db::Connection& conn,
-                                                      const state::TableRecord& table,
+                                                      const model::TableSpec& table,
                                                       const fs::path& spool_file,
                                                       const fs::path& data_dir) {
   DA_RETURN_IF_ERROR(ValidateStrictIdentifier("partition_by", table.partition_by));
@@ -93,9 +93,8 @@ Result<std::vector<std::string>> WriteEventPartitions(db::Connection& conn,
     DA_ASSIGN_OR_RETURN(auto c, FindColumn(columns, k, "primary_key field"));
     key.push_back(c.name);
   }
-  std::string granularity = table.partition_granularity.empty() ? "month"
-                                                                 : table.partition_granularity;
-  DA_ASSIGN_OR_RETURN(std::string period, PeriodExpr(part_col.name, part_col.type, granularity));
+  DA_ASSIGN_OR_RETURN(std::string period,
+                      PeriodExpr(part_col.name, part_col.type, table.partition_granularity));
 
   DA_ASSIGN_OR_RETURN(
       auto bad, conn.Query("SELECT count(*), first(coalesce(CAST(" + QuoteIdent(part_col.name) +

@@ -23,7 +23,8 @@
 
 #include "common/status.h"
 #include "db/duckdb.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::kit {
 
@@ -64,7 +65,7 @@ class EventSpool {
 /// (the count and the first such value are named); DuckDB's own errors otherwise. A failure
 /// after some partitions were written leaves those written and the others untouched.
 Result<std::vector<std::string>> WriteEventPartitions(db::Connection& conn,
-                                                      const state::TableRecord& table,
+                                                      const model::TableSpec& table,
                                                       const std::filesystem::path& spool_file,
                                                       const std::filesystem::path& data_dir);
 

@@ -34,14 +34,14 @@ class ReadOnlyConnector : public Connector {
   Capability capabilities() const override { return Capability::kRead; }
 };
 
-state::TableRecord EventsTable() {
-  state::TableRecord t;
+model::TableSpec EventsTable() {
+  model::TableSpec t;
   t.id = "jira.events";
   t.name = "events";
   t.source_type = "hook";
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "created";
-  t.partition_granularity = "month";
+  t.partition_granularity = model::PartitionGranularity::kMonth;
   t.primary_key = {"id"};
   return t;
 }
@@ -221,7 +221,7 @@ TEST(StreamWriter, BadEventsWriteNothing) {
   EXPECT_TRUE(PartitionFiles(data, "jira.events")->empty());
 
   auto not_partitioned = EventsTable();
-  not_partitioned.sync_strategy = "full_refresh";
+  not_partitioned.sync_strategy = model::SyncStrategy::kFullRefresh;
   EXPECT_EQ(rt.AppendEvents("hook", not_partitioned, {}).code(),
             StatusCode::kFailedPrecondition);
   auto plain = EventsTable();

@@ -14,17 +14,14 @@
 #include <vector>
 
 #include "common/status.h"
-#include "state/table_record.h"
+#include "model/column.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::kit {
 
 /// One column: its name as in the source and its DuckDB type name.
-struct ColumnInfo {
-  std::string name;
-  std::string type;
-
-  bool operator==(const ColumnInfo&) const = default;
-};
+using model::ColumnInfo;
 
 /// A table a connector can read, as returned by Connector::Discover.
 struct TableInfo {
@@ -40,7 +37,7 @@ struct TableInfo {
 
 /// What the runtime hands a connector's Read for one table.
 struct ReadOptions {
-  state::TableRecord table;                   ///< the registry row being extracted
+  model::TableSpec table;                   ///< the registry row being extracted
   std::map<std::string, std::string> config;  ///< per-source config (instance.yaml sources.<src>)
   std::filesystem::path temp_dir;             ///< scratch space owned by the runtime (exists)
   /// Incremental reads (sync_strategy incremental, or partitioned with an incremental_column):

@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "common/text.h"
 
 namespace da::orchestrator {
 namespace fs = std::filesystem;
@@ -19,13 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kExtractFile = "extract.duckdb";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 /// A name from an extract, safe to log or report: control characters → '?', at most 80 chars.
 std::string Printable(std::string_view s) { return PrintableForMessage(s); }
@@ -95,8 +89,8 @@ std::string SourceNameProblem(const std::string& name, const std::string& analyt
   }
   static const std::set<std::string> kReserved = {
       "main", "memory", "system", "temp", "information_schema", "pg_catalog"};
-  std::string lower = Lower(name);
-  if (kReserved.count(lower) || lower == Lower(analytics_catalog)) {
+  std::string lower = AsciiLower(name);
+  if (kReserved.count(lower) || lower == AsciiLower(analytics_catalog)) {
     return "source name '" + name + "' is reserved by DuckDB or the analytics DB; ignored";
   }
   return "";
@@ -301,7 +295,7 @@ Result<RebuildReport> Orchestrator::RebuildLocked() {
       }
       std::set<std::string> inner;  // lower-case: DuckDB resolves names case-insensitively
       if (objects.ok()) {
-        for (const auto& o : *objects) inner.insert(Lower(o));
+        for (const auto& o : *objects) inner.insert(AsciiLower(o));
         if (!inner.count("_meta")) sr.error = "extract has no _meta table";
       }
       std::vector<std::optional<std::string>> names;
@@ -346,7 +340,7 @@ Result<RebuildReport> Orchestrator::RebuildLocked() {
           continue;
         }
         const std::string& name = *opt_name;
-        const std::string lower = Lower(name);
+        const std::string lower = AsciiLower(name);
         auto skip = [&](const std::string& reason) {
           sr.skipped.push_back(Printable(name) + ": " + reason);
           spdlog::warn("orchestrator: source {}: skipped {}: {}", src.name, Printable(name),

@@ -12,19 +12,13 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "db/value_json.h"
+#include "common/text.h"
 
 namespace da::query {
 namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsIntegerType(const std::string& t) {
   return t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT" ||
@@ -339,14 +333,14 @@ Result<AnalyzerCatalog> QueryService::PrepareReader(orchestrator::AnalyticsReade
   // Published by the orchestrator *and* present in the file this reader opened (a rebuild may
   // have swapped the file in between).
   std::map<std::string, std::string> published;
-  for (const auto& [name, source] : orchestrator_.PublishedViews()) published[Lower(name)] = name;
+  for (const auto& [name, source] : orchestrator_.PublishedViews()) published[AsciiLower(name)] = name;
   {
     auto r = conn.Query(
         "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND NOT internal");
     if (!r.ok()) return Internal("query reader: " + r.status().message());
     for (size_t i = 0; i < r->RowCount(); ++i) {
-      std::string lower = Lower(r->GetString(0, i));
+      std::string lower = AsciiLower(r->GetString(0, i));
       if (auto it = published.find(lower); it != published.end()) catalog.views[lower] = it->second;
     }
   }
@@ -355,7 +349,7 @@ Result<AnalyzerCatalog> QueryService::PrepareReader(orchestrator::AnalyticsReade
         "SELECT database_name FROM duckdb_databases() UNION SELECT schema_name FROM "
         "duckdb_schemas()");
     if (!r.ok()) return Internal("query reader: " + r.status().message());
-    for (size_t i = 0; i < r->RowCount(); ++i) catalog.reserved_qualifiers.insert(Lower(r->GetString(0, i)));
+    for (size_t i = 0; i < r->RowCount(); ++i) catalog.reserved_qualifiers.insert(AsciiLower(r->GetString(0, i)));
     for (const char* name : {"system", "temp", "pg_catalog", "information_schema", "memory"}) {
       catalog.reserved_qualifiers.insert(name);
     }
@@ -372,10 +366,10 @@ Result<AnalyzerCatalog> QueryService::PrepareReader(orchestrator::AnalyticsReade
 Status QueryService::CheckAccess(const state::Principal& who, const QueryPlan& plan) const {
   if (plan.views.empty()) return Status::Ok();
   DA_ASSIGN_OR_RETURN(auto records, registry_.List());
-  std::map<std::string, const state::TableRecord*> by_name;
-  for (const auto& t : records) by_name[Lower(t.name)] = &t;
+  std::map<std::string, const model::TableSpec*> by_name;
+  for (const auto& t : records) by_name[AsciiLower(t.name)] = &t;
   for (const auto& view : plan.views) {
-    auto it = by_name.find(Lower(view));
+    auto it = by_name.find(AsciiLower(view));
     bool allowed = it != by_name.end() ? access_.CanSeeTable(who, *it->second) : who.is_admin;
     if (!allowed) {
       return PermissionDenied("table '" + view + "' is not a published view you may query");

@@ -69,8 +69,11 @@ class QueryServiceTest : public ::testing::Test {
     state_ = std::move(state).value();
     registry_ = std::make_unique<state::Registry>(*state_, [](const std::string&) { return true; });
     for (const char* name : {"flights", "airports", "typed"}) {
-      auto r = registry_->Register(
-          {{"name", name}, {"source_type", "files"}, {"source_table", "/x.csv"}}, "test");
+      model::TableSpec spec;
+      spec.name = name;
+      spec.source_type = "files";
+      spec.source_table = "/x.csv";
+      auto r = registry_->Register(spec, "test");
       ASSERT_TRUE(r.ok()) << r.status().ToString();
     }
     service_ = std::make_unique<QueryService>(*orchestrator_, *registry_, access_,

@@ -5,18 +5,12 @@
 #include <utility>
 
 #include "common/identifiers.h"
+#include "common/text.h"
 
 namespace da::query {
 namespace {
 
 using nlohmann::json;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 /// A string member of `o`, or "" when absent or not a string.
 std::string Str(const json& o, const char* key) {
@@ -140,7 +134,7 @@ class Walker {
     if (auto m = cte_map.find("map"); m != cte_map.end() && m->is_array()) {
       for (const auto& entry : *m) {
         if (!entry.is_object()) continue;
-        std::string name = Lower(Str(entry, "key"));
+        std::string name = AsciiLower(Str(entry, "key"));
         if (auto v = entry.find("value"); v != entry.end()) stack_.push_back({&*v, s});
         before.push_back(s);
         names.push_back(name);
@@ -149,7 +143,7 @@ class Walker {
     }
     const int full = s;
     const std::string type = Str(o, "type");
-    const std::string cte_name = Lower(Str(o, "cte_name"));
+    const std::string cte_name = AsciiLower(Str(o, "cte_name"));
     for (auto it = o.begin(); it != o.end(); ++it) {
       if (it.key() == "cte_map") continue;
       if (!it->is_object() && !it->is_array()) continue;
@@ -182,14 +176,14 @@ class Walker {
     if (auto at = o.find("at_clause"); at != o.end() && !at->is_null()) {
       return PermissionDenied("time travel (AT ...) on '" + shown + "' is not allowed");
     }
-    const std::string lcat = Lower(catalog);
-    const std::string lschema = Lower(schema);
-    const std::string lname = Lower(name);
+    const std::string lcat = AsciiLower(catalog);
+    const std::string lschema = AsciiLower(schema);
+    const std::string lname = AsciiLower(name);
     if (lcat.empty() && lschema.empty() && scopes_.Contains(scope, lname)) {
       ctes_.insert(lname);
       return Status::Ok();
     }
-    const std::string analytics = Lower(catalog_.analytics_catalog);
+    const std::string analytics = AsciiLower(catalog_.analytics_catalog);
     bool in_analytics;
     if (lcat.empty()) {
       // `x.t` is schema x of the default catalog, or catalog x's default schema.
@@ -213,9 +207,9 @@ class Walker {
   }
 
   Status CheckFunction(const json& o) {
-    const std::string name = Lower(Str(o, "function_name"));
-    const std::string catalog = Lower(Str(o, "catalog"));
-    const std::string schema = Lower(Str(o, "schema"));
+    const std::string name = AsciiLower(Str(o, "function_name"));
+    const std::string catalog = AsciiLower(Str(o, "catalog"));
+    const std::string schema = AsciiLower(Str(o, "schema"));
     const std::string shown = PrintableForMessage(Qualified(catalog, schema, name));
     if (catalog_.denied_functions.contains(name) || name.starts_with("duckdb_") ||
         name.starts_with("pg_")) {

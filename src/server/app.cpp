@@ -14,11 +14,11 @@
 
 namespace da::server {
 
-std::filesystem::path AppContext::ParquetPath(const state::TableRecord& t) const {
+std::filesystem::path AppContext::ParquetPath(const model::TableSpec& t) const {
   return config.ExtractsDir() / t.source_type / "data" / (t.id + ".parquet");
 }
 
-std::filesystem::path AppContext::PartitionDir(const state::TableRecord& t) const {
+std::filesystem::path AppContext::PartitionDir(const model::TableSpec& t) const {
   return config.ExtractsDir() / t.source_type / "data" / t.id;
 }
 

@@ -53,10 +53,10 @@ struct AppContext {
   FileDigestCache digests;
 
   /// Where a table's Parquet lives: <data-dir>/extracts/<source_type>/data/<id>.parquet.
-  std::filesystem::path ParquetPath(const state::TableRecord& t) const;
+  std::filesystem::path ParquetPath(const model::TableSpec& t) const;
   /// Where a multi-file (partitioned or streamed) table's Parquet files live:
   /// <data-dir>/extracts/<source_type>/data/<id>/ (one file per period, kit/storage.h).
-  std::filesystem::path PartitionDir(const state::TableRecord& t) const;
+  std::filesystem::path PartitionDir(const model::TableSpec& t) const;
 };
 
 class ServerApp {

@@ -13,22 +13,6 @@ namespace da::state {
 namespace {
 
 constexpr size_t kMaxGroupNameChars = 128;
-constexpr const char* kUserCols =
-    "u.id, u.email, coalesce(u.name, ''), u.active, u.is_admin, epoch_us(u.created_at), "
-    "u.password_hash IS NOT NULL";
-
-User UserAt(const db::QueryResult& r, size_t row, size_t c0 = 0) {
-  User u;
-  u.id = r.GetString(c0, row);
-  u.email = r.GetString(c0 + 1, row);
-  u.name = r.GetString(c0 + 2, row);
-  u.active = r.GetBool(c0 + 3, row);
-  u.is_admin = r.GetBool(c0 + 4, row);
-  u.created_at = internal::IsoCell(r, c0 + 5, row);
-  u.has_password = r.GetBool(c0 + 6, row);
-  return u;
-}
-
 constexpr const char* kGroupSelect =
     "SELECT g.id, g.name, coalesce(g.description, ''), g.is_system, epoch_us(g.created_at), "
     "CASE WHEN g.id = 'everyone' THEN (SELECT count(*) FROM users WHERE active) "
@@ -132,13 +116,13 @@ Result<std::vector<User>> GroupRepo::Members(const std::string& group_id) {
   return db_.Read([&](db::Connection& c) -> Result<std::vector<User>> {
     DA_ASSIGN_OR_RETURN(std::optional<Group> g, FindGroup(c, group_id));
     if (!g) return NotFound("group '" + group_id + "' not found");
-    std::string sql = std::string("SELECT ") + kUserCols + " FROM users u ";
+    std::string sql = std::string("SELECT ") + internal::kUserColumns + " FROM users u ";
     sql += group_id == kEveryoneGroupId
                ? "WHERE u.active AND $1 = $1"
                : "JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1";
     DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(sql + " ORDER BY u.email", {group_id}));
     std::vector<User> out;
-    for (size_t i = 0; i < r.RowCount(); ++i) out.push_back(UserAt(r, i));
+    for (size_t i = 0; i < r.RowCount(); ++i) out.push_back(internal::UserAt(r, i));
     return out;
   });
 }
@@ -324,7 +308,7 @@ Result<std::vector<TableAccessEntry>> GroupRepo::TableAccess(const std::string& 
     // Everyone when it holds a grant.
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
-        c.Query(std::string("SELECT ") + kUserCols + ", x.group_name FROM ("
+        c.Query(std::string("SELECT ") + internal::kUserColumns + ", x.group_name FROM ("
                 "  SELECT id AS user_id, 'Admin' AS group_name FROM users WHERE is_admin "
                 "  UNION SELECT m.user_id, g.name FROM resource_grants r "
                 "    JOIN group_members m ON m.group_id = r.group_id "
@@ -338,7 +322,7 @@ Result<std::vector<TableAccessEntry>> GroupRepo::TableAccess(const std::string& 
                 {table_id}));
     std::vector<TableAccessEntry> out;
     for (size_t i = 0; i < r.RowCount(); ++i) {
-      User u = UserAt(r, i);
+      User u = internal::UserAt(r, i);
       if (out.empty() || out.back().user.id != u.id) out.push_back({u, {}});
       out.back().via_groups.push_back(r.GetString(7, i));
     }

@@ -112,6 +112,18 @@ std::string IsoCell(const db::QueryResult& r, size_t col, size_t row) {
   return IsoFromMicros(r.GetInt64(col, row));
 }
 
+User UserAt(const db::QueryResult& r, size_t row, size_t first_col) {
+  User u;
+  u.id = r.GetString(first_col, row);
+  u.email = r.GetString(first_col + 1, row);
+  u.name = r.GetString(first_col + 2, row);
+  u.active = r.GetBool(first_col + 3, row);
+  u.is_admin = r.GetBool(first_col + 4, row);
+  u.created_at = IsoCell(r, first_col + 5, row);
+  u.has_password = r.GetBool(first_col + 6, row);
+  return u;
+}
+
 void AuditOn(db::Connection& conn, const std::string& actor, const std::string& action,
              const std::string& resource, const std::string& params_json,
              const std::string& result) noexcept {

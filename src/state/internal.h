@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 #include "db/duckdb.h"
-#include "state/table_record.h"
+#include "state/users.h"
 
 namespace da::state::internal {
 
@@ -30,17 +30,19 @@ Result<int64_t> ParseIsoMicros(std::string_view text);
 /// "" for NULL.
 std::string IsoCell(const db::QueryResult& r, size_t col, size_t row);
 
+/// The columns of a User, selected from `users u` in this order (UserAt reads them).
+inline constexpr const char* kUserColumns =
+    "u.id, u.email, coalesce(u.name, ''), u.active, u.is_admin, epoch_us(u.created_at), "
+    "u.password_hash IS NOT NULL";
+
+/// The User in row `row` of `r`, whose columns `first_col`.. are kUserColumns.
+User UserAt(const db::QueryResult& r, size_t row, size_t first_col = 0);
+
 /// Inserts one audit_log row on `conn` (the caller holds the StateDb mutex). Failures are
 /// logged with spdlog and swallowed: auditing never blocks the audited operation.
 void AuditOn(db::Connection& conn, const std::string& actor, const std::string& action,
              const std::string& resource, const std::string& params_json,
              const std::string& result) noexcept;
 
-/// Copies the TableRecord fields present in the JSON object `j` into `*t` (JSON null clears a
-/// string field or primary_key; `primary_key` may also be a comma-separated string). Keys that
-/// are not TableRecord fields are appended to `*unknown` when it is non-null, else ignored.
-/// Errors: malformed when `j` is not an object or a field has the wrong JSON type (the message
-/// names the field).
-Status ApplyRecordJson(const nlohmann::json& j, TableRecord* t, std::vector<std::string>* unknown);
 
 }  // namespace da::state::internal

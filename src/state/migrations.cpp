@@ -118,7 +118,7 @@ const std::vector<Migration>& Migrations() {
       {4,
        "schema evolution: per-table schema_policy, schema change per sync",
        {
-           // evolve | freeze (see TableRecord::schema_policy).
+           // evolve | freeze (see model::TableSpec::schema_policy).
            "ALTER TABLE table_registry ADD COLUMN schema_policy VARCHAR DEFAULT 'evolve'",
            // The extraction's schema_change JSON ({added, removed, retyped}); NULL = none.
            "ALTER TABLE sync_history ADD COLUMN schema_change VARCHAR",

@@ -13,16 +13,9 @@
 #include "state/internal.h"
 
 namespace da::state {
+
+using model::TableSpec;
 namespace {
-
-constexpr size_t kMaxDescriptionChars = 4096;
-constexpr size_t kMaxSourceTableChars = 4096;
-constexpr size_t kMaxScheduleChars = 256;
-constexpr size_t kMaxSourceQueryBytes = 1 << 20;
-
-/// Fields the server sets itself; accepted in bodies (a GET → edit → PUT round trip carries
-/// them) and ignored.
-const std::set<std::string> kServerManaged = {"registered_by", "registered_at", "updated_at"};
 
 constexpr const char* kSelectColumns =
     "id, name, description, source_type, bucket, source_table, source_query, query_mode, "
@@ -30,143 +23,19 @@ constexpr const char* kSelectColumns =
     "partition_granularity, registered_by, epoch_us(registered_at), epoch_us(updated_at), "
     "version, schema_policy";
 
-/// Counts UTF-8 code points (bytes that are not continuation bytes).
-size_t Utf8Length(const std::string& s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-bool HasControlChars(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
-/// The value as shown in messages: at most 80 bytes, control characters replaced by '?'.
-std::string Shown(const std::string& s) {
-  std::string out = s.substr(0, 80);
-  for (char& c : out) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  if (s.size() > 80) out += "...";
-  return out;
-}
-
-Status OneOf(const char* field, const std::string& value, std::initializer_list<const char*> ok) {
-  std::string list;
-  for (const char* v : ok) {
-    if (value == v) return Status::Ok();
-    list += list.empty() ? v : std::string(", ") + v;
-  }
-  return InvalidArgument(std::string(field) + " '" + Shown(value) + "' must be one of " + list);
-}
-
-Status ValidateRecord(const TableRecord& t, const SourceTypeCheck& is_known_source,
+Status ValidateRecord(const TableSpec& t, const SourceTypeCheck& is_known_source,
                       bool check_source_known) {
-  if (t.name.empty()) return InvalidArgument("name is required");
-  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("name", t.name));
-  if (t.id.empty()) return InvalidArgument("id is required");
-  DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("id", t.id));
-  if (t.source_type.empty()) return InvalidArgument("source_type is required");
-  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source_type", t.source_type));
+  DA_RETURN_IF_ERROR(model::Validate(t));
   if (check_source_known && is_known_source && !is_known_source(t.source_type)) {
     return InvalidArgument("source_type '" + t.source_type + "' is not a known connector");
   }
-  DA_RETURN_IF_ERROR(OneOf("query_mode", t.query_mode, {"local", "materialized", "remote"}));
-  DA_RETURN_IF_ERROR(
-      OneOf("sync_strategy", t.sync_strategy, {"full_refresh", "incremental", "partitioned"}));
-  DA_RETURN_IF_ERROR(OneOf("schema_policy", t.schema_policy, {"evolve", "freeze"}));
-  if (!t.bucket.empty()) DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("bucket", t.bucket));
-  if (Utf8Length(t.description) > kMaxDescriptionChars) {
-    return InvalidArgument("description is " + std::to_string(Utf8Length(t.description)) +
-                           " characters long; the limit is " +
-                           std::to_string(kMaxDescriptionChars));
-  }
-  if (HasControlChars(t.source_table)) {
-    return InvalidArgument("source_table '" + Shown(t.source_table) +
-                           "' contains control characters");
-  }
-  if (Utf8Length(t.source_table) > kMaxSourceTableChars) {
-    return InvalidArgument("source_table '" + Shown(t.source_table) + "' is longer than " +
-                           std::to_string(kMaxSourceTableChars) + " characters");
-  }
-  if (t.source_query.size() > kMaxSourceQueryBytes) {
-    return InvalidArgument("source_query is longer than " + std::to_string(kMaxSourceQueryBytes) +
-                           " bytes");
-  }
-  if (t.source_query.find('\0') != std::string::npos) {
-    return InvalidArgument("source_query contains a NUL character");
-  }
-  if (!t.source_query.empty() && t.query_mode != "materialized") {
-    return InvalidArgument("source_query is only allowed with query_mode 'materialized', not '" +
-                           t.query_mode + "'");
-  }
-  if (HasControlChars(t.sync_schedule) || t.sync_schedule.size() > kMaxScheduleChars) {
-    return InvalidArgument("sync_schedule '" + Shown(t.sync_schedule) +
-                           "' contains control characters or is longer than " +
-                           std::to_string(kMaxScheduleChars) + " characters");
-  }
-  if (!t.sync_schedule.empty()) DA_RETURN_IF_ERROR(ParseSchedule(t.sync_schedule).status());
-  std::set<std::string> seen;
-  for (const std::string& col : t.primary_key) {
-    DA_RETURN_IF_ERROR(ValidateStrictIdentifier("primary_key entry", col));
-    if (!seen.insert(col).second) {
-      return InvalidArgument("primary_key entry '" + col + "' appears twice");
-    }
-  }
-  if (!t.incremental_column.empty()) {
-    DA_RETURN_IF_ERROR(ValidateStrictIdentifier("incremental_column", t.incremental_column));
-  }
-  if (!t.partition_by.empty()) {
-    DA_RETURN_IF_ERROR(ValidateStrictIdentifier("partition_by", t.partition_by));
-  }
-  if (!t.partition_granularity.empty()) {
-    DA_RETURN_IF_ERROR(
-        OneOf("partition_granularity", t.partition_granularity, {"day", "month", "year"}));
-  }
-  if (t.sync_strategy == "partitioned") {
-    if (t.partition_by.empty()) {
-      return InvalidArgument("partition_by is required when sync_strategy is 'partitioned'");
-    }
-    if (t.query_mode == "remote") {
-      return InvalidArgument(
-          "sync_strategy 'partitioned' is not allowed with query_mode 'remote' (remote tables "
-          "are not stored)");
-    }
-  }
   return Status::Ok();
 }
 
-/// Defaults that the reference applies to empty values.
-void Normalize(TableRecord* t) {
-  if (t->query_mode.empty()) t->query_mode = "local";
-  if (t->sync_strategy.empty()) t->sync_strategy = "full_refresh";
-  if (t->schema_policy.empty()) t->schema_policy = "evolve";
-  if (t->sync_strategy == "partitioned" && t->partition_granularity.empty()) {
-    t->partition_granularity = "month";
-  }
-}
-
-/// Parses a patch/body into `*t`, rejecting unknown fields (invalid_argument naming them) and
-/// wrong JSON types (malformed). Keys in `skip` are not applied.
-Status ApplyBody(const nlohmann::json& body, const std::set<std::string>& skip, TableRecord* t) {
-  if (!body.is_object()) {
-    return Malformed("request body must be a JSON object, got " + std::string(body.type_name()));
-  }
-  nlohmann::json filtered = nlohmann::json::object();
-  for (const auto& [key, value] : body.items()) {
-    if (skip.count(key) == 0) filtered[key] = value;
-  }
-  std::vector<std::string> unknown;
-  DA_RETURN_IF_ERROR(internal::ApplyRecordJson(filtered, t, &unknown));
-  if (!unknown.empty()) {
-    std::string list;
-    for (const auto& u : unknown) list += (list.empty() ? "'" : ", '") + Shown(u) + "'";
-    return InvalidArgument("unknown field(s): " + list);
-  }
-  return Status::Ok();
+/// An enum's stored name.
+template <typename E>
+std::string Name(E v) {
+  return std::string(model::ToString(v));
 }
 
 db::Value Nullable(const std::string& s) {
@@ -174,8 +43,17 @@ db::Value Nullable(const std::string& s) {
   return s;
 }
 
-Result<TableRecord> RowToRecord(const db::QueryResult& r, size_t row) {
-  TableRecord t;
+/// A stored enum column parsed back; a value no version of da wrote → internal.
+template <typename E>
+Result<E> StoredEnum(Result<E> (*parse)(std::string_view), const std::string& id,
+                     const std::string& text) {
+  Result<E> v = parse(text);
+  if (!v.ok()) return Internal("table '" + id + "': stored " + v.status().message());
+  return v;
+}
+
+Result<TableSpec> RowToRecord(const db::QueryResult& r, size_t row) {
+  TableSpec t;
   t.id = r.GetString(0, row);
   t.name = r.GetString(1, row);
   t.description = r.GetString(2, row);
@@ -183,8 +61,9 @@ Result<TableRecord> RowToRecord(const db::QueryResult& r, size_t row) {
   t.bucket = r.GetString(4, row);
   t.source_table = r.GetString(5, row);
   t.source_query = r.GetString(6, row);
-  t.query_mode = r.GetString(7, row);
-  t.sync_strategy = r.GetString(8, row);
+  DA_ASSIGN_OR_RETURN(t.query_mode, StoredEnum(model::ParseQueryMode, t.id, r.GetString(7, row)));
+  DA_ASSIGN_OR_RETURN(t.sync_strategy,
+                      StoredEnum(model::ParseSyncStrategy, t.id, r.GetString(8, row)));
   t.sync_schedule = r.GetString(9, row);
   std::string pk = r.GetString(10, row);
   if (!pk.empty()) {
@@ -200,22 +79,25 @@ Result<TableRecord> RowToRecord(const db::QueryResult& r, size_t row) {
   }
   t.incremental_column = r.GetString(11, row);
   t.partition_by = r.GetString(12, row);
-  t.partition_granularity = r.GetString(13, row);
+  DA_ASSIGN_OR_RETURN(t.partition_granularity,
+                      StoredEnum(model::ParsePartitionGranularity, t.id, r.GetString(13, row)));
   t.registered_by = r.GetString(14, row);
   t.registered_at = internal::IsoCell(r, 15, row);
   t.updated_at = internal::IsoCell(r, 16, row);
   t.version = r.GetInt64(17, row);
-  t.schema_policy = r.IsNull(18, row) ? "evolve" : r.GetString(18, row);
+  DA_ASSIGN_OR_RETURN(t.schema_policy,
+                      StoredEnum(model::ParseSchemaPolicy, t.id,
+                                 r.IsNull(18, row) ? std::string() : r.GetString(18, row)));
   return t;
 }
 
-Result<std::optional<TableRecord>> Load(db::Connection& c, const std::string& id) {
+Result<std::optional<TableSpec>> Load(db::Connection& c, const std::string& id) {
   DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string("SELECT ") + kSelectColumns +
                                                      " FROM table_registry WHERE id = $1",
                                                  {id}));
-  if (r.RowCount() == 0) return std::optional<TableRecord>();
-  DA_ASSIGN_OR_RETURN(TableRecord t, RowToRecord(r, 0));
-  return std::optional<TableRecord>(std::move(t));
+  if (r.RowCount() == 0) return std::optional<TableSpec>();
+  DA_ASSIGN_OR_RETURN(TableSpec t, RowToRecord(r, 0));
+  return std::optional<TableSpec>(std::move(t));
 }
 
 /// already_exists when another row (id != `self_id`) uses `name` as its view name.
@@ -230,25 +112,21 @@ Status CheckNameFree(db::Connection& c, const std::string& name, const std::stri
   return Status::Ok();
 }
 
-std::string PrimaryKeyJson(const TableRecord& t) { return nlohmann::json(t.primary_key).dump(); }
+std::string PrimaryKeyJson(const TableSpec& t) { return nlohmann::json(t.primary_key).dump(); }
 
 }  // namespace
 
 Registry::Registry(StateDb& db, SourceTypeCheck is_known_source)
     : db_(db), is_known_source_(std::move(is_known_source)) {}
 
-Status Registry::Validate(const TableRecord& t) const {
+Status Registry::Validate(const TableSpec& t) const {
   return ValidateRecord(t, is_known_source_, /*check_source_known=*/true);
 }
 
-Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::string& actor) {
-  TableRecord t;
-  std::set<std::string> skip = kServerManaged;
-  skip.insert("version");
-  DA_RETURN_IF_ERROR(ApplyBody(body, skip, &t));
+Result<TableSpec> Registry::Register(TableSpec t, const std::string& actor) {
   if (t.name.empty()) return InvalidArgument("name is required");
   if (t.id.empty()) t.id = DeriveTableId(t.name);
-  Normalize(&t);
+  model::Normalize(&t);
   DA_RETURN_IF_ERROR(Validate(t));
 
   int64_t now = NowMicros();
@@ -257,8 +135,8 @@ Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::st
   t.updated_at = t.registered_at;
   t.version = 1;
 
-  Result<TableRecord> registered = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
-    DA_ASSIGN_OR_RETURN(std::optional<TableRecord> existing, Load(c, t.id));
+  Result<TableSpec> registered = db_.Write([&](db::Connection& c) -> Result<TableSpec> {
+    DA_ASSIGN_OR_RETURN(std::optional<TableSpec> existing, Load(c, t.id));
     if (existing) return AlreadyExists("table '" + t.id + "' is already registered");
     DA_RETURN_IF_ERROR(CheckNameFree(c, t.name, t.id));
     DA_RETURN_IF_ERROR(c.Execute(
@@ -268,54 +146,40 @@ Result<TableRecord> Registry::Register(const nlohmann::json& body, const std::st
         "updated_at, version, schema_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
         "$11, $12, $13, $14, $15, make_timestamp($16), make_timestamp($16), 1, $17)",
         {t.id, t.name, Nullable(t.description), t.source_type, Nullable(t.bucket),
-         Nullable(t.source_table), Nullable(t.source_query), t.query_mode, t.sync_strategy,
+         Nullable(t.source_table), Nullable(t.source_query), Name(t.query_mode), Name(t.sync_strategy),
          Nullable(t.sync_schedule), PrimaryKeyJson(t), Nullable(t.incremental_column),
-         Nullable(t.partition_by), Nullable(t.partition_granularity), t.registered_by, now,
-         t.schema_policy}));
+         Nullable(t.partition_by), Nullable(Name(t.partition_granularity)), t.registered_by, now,
+         Name(t.schema_policy)}));
     return t;
   });
   // Audited after the commit, in a transaction of its own: auditing never blocks the change.
-  if (registered.ok()) Audit(db_, actor, "register_table", t.id, TableRecordToJson(t).dump());
+  if (registered.ok()) Audit(db_, actor, "register_table", t.id, model::TableSpecToJson(t).dump());
   return registered;
 }
 
-Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json& patch,
+Result<TableSpec> Registry::Update(const std::string& id, const model::TableSpecPatch& patch,
                                      const std::string& actor) {
-  // Type and unknown-field errors first, against a scratch record, so they win over not_found.
-  {
-    TableRecord scratch;
-    DA_RETURN_IF_ERROR(ApplyBody(patch, kServerManaged, &scratch));
+  if (patch.id && *patch.id != id) {
+    return InvalidArgument("id cannot change (path id '" + model::Shown(id) + "', body id '" +
+                           model::Shown(*patch.id) + "')");
   }
-  if (patch.contains("id")) {
-    const auto& new_id = patch["id"];
-    if (!new_id.is_null() && new_id.get<std::string>() != id) {
-      return InvalidArgument("id cannot change (path id '" + Shown(id) + "', body id '" +
-                             Shown(new_id.get<std::string>()) + "')");
-    }
-  }
-  std::optional<int64_t> expected_version;
-  if (patch.contains("version") && !patch["version"].is_null()) {
-    expected_version = patch["version"].get<int64_t>();
-  }
-  std::set<std::string> skip = kServerManaged;
-  skip.insert("id");
-  skip.insert("version");
+  const std::optional<int64_t>& expected_version = patch.version;
 
-  Result<TableRecord> updated = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
-    DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
+  Result<TableSpec> updated = db_.Write([&](db::Connection& c) -> Result<TableSpec> {
+    DA_ASSIGN_OR_RETURN(std::optional<TableSpec> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
     if (expected_version && *expected_version != stored->version) {
       return Aborted("version mismatch: expected " + std::to_string(*expected_version) +
                      ", stored " + std::to_string(stored->version));
     }
-    TableRecord t = *stored;
-    DA_RETURN_IF_ERROR(ApplyBody(patch, skip, &t));
+    TableSpec t = *stored;
+    model::ApplyPatch(patch, &t);
     // Leaving materialized drops the source query unless the patch sets one explicitly.
-    if (stored->query_mode == "materialized" && t.query_mode != "materialized" &&
-        !patch.contains("source_query")) {
+    if (stored->query_mode == model::QueryMode::kMaterialized &&
+        t.query_mode != model::QueryMode::kMaterialized && !patch.Has("source_query")) {
       t.source_query.clear();
     }
-    Normalize(&t);
+    model::Normalize(&t);
     // A connector that was uninstalled must not block unrelated edits of its tables.
     DA_RETURN_IF_ERROR(ValidateRecord(t, is_known_source_,
                                       /*check_source_known=*/t.source_type != stored->source_type));
@@ -333,23 +197,23 @@ Result<TableRecord> Registry::Update(const std::string& id, const nlohmann::json
                 "updated_at = make_timestamp($14), version = $15, schema_policy = $18 "
                 "WHERE id = $16 AND version = $17",
                 {t.name, Nullable(t.description), t.source_type, Nullable(t.bucket),
-                 Nullable(t.source_table), Nullable(t.source_query), t.query_mode, t.sync_strategy,
+                 Nullable(t.source_table), Nullable(t.source_query), Name(t.query_mode), Name(t.sync_strategy),
                  Nullable(t.sync_schedule), PrimaryKeyJson(t), Nullable(t.incremental_column),
-                 Nullable(t.partition_by), Nullable(t.partition_granularity), now, t.version, t.id,
-                 stored->version, t.schema_policy}));
+                 Nullable(t.partition_by), Nullable(Name(t.partition_granularity)), now, t.version, t.id,
+                 stored->version, Name(t.schema_policy)}));
     if (r.RowsChanged() != 1) {
       return Aborted("table '" + id + "' changed concurrently; reload and retry");
     }
     return t;
   });
-  if (updated.ok()) Audit(db_, actor, "update_table", id, patch.dump());
+  if (updated.ok()) Audit(db_, actor, "update_table", id, model::PatchToJson(patch).dump());
   return updated;
 }
 
-Result<TableRecord> Registry::Unregister(const std::string& id, const std::string& actor) {
+Result<TableSpec> Registry::Unregister(const std::string& id, const std::string& actor) {
   int64_t grants_removed = 0;
-  Result<TableRecord> removed = db_.Write([&](db::Connection& c) -> Result<TableRecord> {
-    DA_ASSIGN_OR_RETURN(std::optional<TableRecord> stored, Load(c, id));
+  Result<TableSpec> removed = db_.Write([&](db::Connection& c) -> Result<TableSpec> {
+    DA_ASSIGN_OR_RETURN(std::optional<TableSpec> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_history WHERE table_id = $1", {id}));
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_state WHERE table_id = $1", {id}));
@@ -363,14 +227,14 @@ Result<TableRecord> Registry::Unregister(const std::string& id, const std::strin
     return std::move(*stored);
   });
   if (removed.ok()) {
-    nlohmann::json params = TableRecordToJson(*removed);
+    nlohmann::json params = model::TableSpecToJson(*removed);
     params["grants_removed"] = grants_removed;
     Audit(db_, actor, "unregister_table", id, params.dump());
   }
   return removed;
 }
 
-Result<TableRecord> Registry::Get(const std::string& id) {
+Result<TableSpec> Registry::Get(const std::string& id) {
   DA_ASSIGN_OR_RETURN(auto all, Cached());
   for (const auto& t : *all) {
     if (t.id == id) return t;
@@ -378,19 +242,19 @@ Result<TableRecord> Registry::Get(const std::string& id) {
   return NotFound("table '" + id + "' is not registered");
 }
 
-Result<std::vector<TableRecord>> Registry::List() {
+Result<std::vector<TableSpec>> Registry::List() {
   DA_ASSIGN_OR_RETURN(auto all, Cached());
   return *all;
 }
 
-Result<std::shared_ptr<const std::vector<TableRecord>>> Registry::Cached() {
-  return cache_.Get(db_, [](db::Connection& c) -> Result<std::vector<TableRecord>> {
+Result<std::shared_ptr<const std::vector<TableSpec>>> Registry::Cached() {
+  return cache_.Get(db_, [](db::Connection& c) -> Result<std::vector<TableSpec>> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r, c.Query(std::string("SELECT ") + kSelectColumns +
                                                    " FROM table_registry ORDER BY id"));
-    std::vector<TableRecord> out;
+    std::vector<TableSpec> out;
     out.reserve(r.RowCount());
     for (size_t i = 0; i < r.RowCount(); ++i) {
-      DA_ASSIGN_OR_RETURN(TableRecord t, RowToRecord(r, i));
+      DA_ASSIGN_OR_RETURN(TableSpec t, RowToRecord(r, i));
       out.push_back(std::move(t));
     }
     return out;

@@ -1,5 +1,5 @@
 #pragma once
-/// The table registry: register / update / unregister / list, with validation,
+/// The table registry (model::TableSpec persisted in `table_registry`): register / update / unregister / list, with validation,
 /// optimistic locking and one audit_log row per change.
 ///
 /// Source: shared/reference/seeds/003 (registry module) and decisions.md §1.
@@ -13,7 +13,8 @@
 #include "common/status.h"
 #include "state/state_db.h"
 #include "state/read_cache.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::state {
 
@@ -24,40 +25,40 @@ class Registry {
  public:
   Registry(StateDb& db, SourceTypeCheck is_known_source);
 
-  /// Registers a table from a JSON body: required `name`, `source_type`; optional `id`
-  /// (else derived from name: lower-cased, spaces → `_`), every other TableRecord field.
-  /// Errors: malformed (not an object / wrong JSON types), invalid_argument (a field fails
-  /// validation; the message names the field), already_exists (same id, or same name under
-  /// another id → HTTP 409).
-  Result<TableRecord> Register(const nlohmann::json& body, const std::string& actor);
+  /// Registers `spec` (decoded by model::DecodeRegistration): `name` and `source_type` are
+  /// required; an empty `id` is derived from the name (lower-cased, spaces → `_`); the
+  /// server-managed fields are set here. Errors: invalid_argument (a field fails validation;
+  /// the message names the field), already_exists (same id, or same name under another id →
+  /// HTTP 409).
+  Result<model::TableSpec> Register(model::TableSpec spec, const std::string& actor);
 
-  /// Updates `id` with the fields present in `patch` (omitted fields keep their values;
-  /// `id` cannot change). When `patch` carries `version` and it differs from the stored one
-  /// → aborted (409). not_found for an unknown id.
-  Result<TableRecord> Update(const std::string& id, const nlohmann::json& patch,
-                             const std::string& actor);
+  /// Updates `id` with the fields `patch` carries (omitted fields keep their values; `id`
+  /// cannot change). When the patch carries `version` and it differs from the stored one →
+  /// aborted (409). not_found for an unknown id.
+  Result<model::TableSpec> Update(const std::string& id, const model::TableSpecPatch& patch,
+                                  const std::string& actor);
 
   /// Removes the row, its sync_state and sync_history rows. not_found for an unknown id.
   /// (Removing Parquet files and views is the caller's job: the server knows the paths.)
-  Result<TableRecord> Unregister(const std::string& id, const std::string& actor);
+  Result<model::TableSpec> Unregister(const std::string& id, const std::string& actor);
 
   /// not_found for an unknown id. Get and List answer from a ReadCache (no DB round trip
   /// until the next write through a repo).
-  Result<TableRecord> Get(const std::string& id);
+  Result<model::TableSpec> Get(const std::string& id);
   /// All rows ordered by id.
-  Result<std::vector<TableRecord>> List();
+  Result<std::vector<model::TableSpec>> List();
 
   /// Validates a complete record (identifiers, enums, source type, and a non-empty
   /// `sync_schedule` must parse with ParseSchedule → invalid_argument naming the accepted
   /// forms); used by Register/Update and by tests.
-  Status Validate(const TableRecord& t) const;
+  Status Validate(const model::TableSpec& t) const;
 
  private:
-  Result<std::shared_ptr<const std::vector<TableRecord>>> Cached();
+  Result<std::shared_ptr<const std::vector<model::TableSpec>>> Cached();
 
   StateDb& db_;
   SourceTypeCheck is_known_source_;
-  ReadCache<std::vector<TableRecord>> cache_;
+  ReadCache<std::vector<model::TableSpec>> cache_;
 };
 
 /// Derives an id from a name: trimmed, lower-cased, spaces → `_`.

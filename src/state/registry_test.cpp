@@ -20,6 +20,18 @@ class RegistryTest : public testing::StateDbFixture {
         *db_, [](const std::string& s) { return s == "files" || s == "keboola"; });
   }
 
+  /// Registers a JSON body as the API does: decoded at the edge, then registered.
+  Result<model::TableSpec> RegisterJson(const json& body, const std::string& actor) {
+    DA_ASSIGN_OR_RETURN(model::TableSpec spec, model::DecodeRegistration(body));
+    return registry_->Register(std::move(spec), actor);
+  }
+  /// Updates with a JSON patch as the API does.
+  Result<model::TableSpec> UpdateJson(const std::string& id, const json& patch,
+                                      const std::string& actor) {
+    DA_ASSIGN_OR_RETURN(model::TableSpecPatch p, model::DecodePatch(patch));
+    return registry_->Update(id, p, actor);
+  }
+
   static json Flights() {
     return json{{"name", "flights"},
                 {"source_type", "files"},
@@ -37,7 +49,7 @@ class RegistryTest : public testing::StateDbFixture {
   void ExpectRejected(const std::string& field, const json& value, StatusCode code) {
     json body = Flights();
     body[field] = value;
-    auto r = registry_->Register(body, "admin@example.com");
+    auto r = RegisterJson(body, "admin@example.com");
     ASSERT_FALSE(r.ok()) << field << " = " << value.dump();
     EXPECT_EQ(r.status().code(), code) << field << ": " << r.status().ToString();
     EXPECT_NE(r.status().message().find(field), std::string::npos)
@@ -49,7 +61,7 @@ class RegistryTest : public testing::StateDbFixture {
 };
 
 TEST_F(RegistryTest, RegisterStoresEveryFieldAndDerivesId) {
-  auto r = registry_->Register(Flights(), "admin@example.com");
+  auto r = RegisterJson(Flights(), "admin@example.com");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->id, "flights");
   EXPECT_EQ(r->version, 1);
@@ -68,7 +80,7 @@ TEST_F(RegistryTest, RegisterStoresEveryFieldAndDerivesId) {
   EXPECT_EQ(got->sync_strategy, "full_refresh");
   EXPECT_EQ(got->primary_key, (std::vector<std::string>{"id", "date"}));
   EXPECT_EQ(got->registered_at, r->registered_at);
-  EXPECT_EQ(TableRecordToJson(*got), TableRecordToJson(*r));
+  EXPECT_EQ(model::TableSpecToJson(*got), model::TableSpecToJson(*r));
   // primary_key is stored as a JSON array text.
   EXPECT_EQ(Count("SELECT count(*) FROM table_registry WHERE primary_key = '[\"id\",\"date\"]'"),
             1);
@@ -78,7 +90,7 @@ TEST_F(RegistryTest, ExplicitQuotedIdAndPartitionedDefaults) {
   json body = {{"id", "in.c-crm.orders"},        {"name", "orders"},
                {"source_type", "keboola"},       {"bucket", "in.c-crm"},
                {"sync_strategy", "partitioned"}, {"partition_by", "created_at"}};
-  auto r = registry_->Register(body, "a");
+  auto r = RegisterJson(body, "a");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->id, "in.c-crm.orders");
   EXPECT_EQ(r->partition_granularity, "month");
@@ -86,27 +98,27 @@ TEST_F(RegistryTest, ExplicitQuotedIdAndPartitionedDefaults) {
 }
 
 TEST_F(RegistryTest, SchemaPolicyDefaultsToEvolveAndPersists) {
-  auto r = registry_->Register(Flights(), "a");
+  auto r = RegisterJson(Flights(), "a");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->schema_policy, "evolve");
-  EXPECT_EQ(TableRecordToJson(*r)["schema_policy"], "evolve");
+  EXPECT_EQ(model::TableSpecToJson(*r)["schema_policy"], "evolve");
   EXPECT_EQ(Count("SELECT count(*) FROM table_registry WHERE schema_policy = 'evolve'"), 1);
 
-  auto up = registry_->Update("flights", json{{"schema_policy", "freeze"}}, "a");
+  auto up = UpdateJson("flights", json{{"schema_policy", "freeze"}}, "a");
   ASSERT_TRUE(up.ok()) << up.status().ToString();
   EXPECT_EQ(registry_->Get("flights")->schema_policy, "freeze");
   // null resets to the default.
-  up = registry_->Update("flights", json{{"schema_policy", nullptr}}, "a");
+  up = UpdateJson("flights", json{{"schema_policy", nullptr}}, "a");
   ASSERT_TRUE(up.ok()) << up.status().ToString();
   EXPECT_EQ(registry_->Get("flights")->schema_policy, "evolve");
-  auto bad = registry_->Update("flights", json{{"schema_policy", "FREEZE"}}, "a");
+  auto bad = UpdateJson("flights", json{{"schema_policy", "FREEZE"}}, "a");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 
   json body = Flights();
   body["name"] = "flights2";
   body["id"] = "flights2";
   body["schema_policy"] = "freeze";
-  auto frozen = registry_->Register(body, "a");
+  auto frozen = RegisterJson(body, "a");
   ASSERT_TRUE(frozen.ok()) << frozen.status().ToString();
   EXPECT_EQ(registry_->Get("flights2")->schema_policy, "freeze");
   // The migration adds sync_history.schema_change for the sync service to fill.
@@ -118,14 +130,14 @@ TEST_F(RegistryTest, SchemaPolicyDefaultsToEvolveAndPersists) {
 TEST_F(RegistryTest, PrimaryKeyAcceptsCommaSeparatedString) {
   json body = Flights();
   body["primary_key"] = "a, b";
-  auto r = registry_->Register(body, "a");
+  auto r = RegisterJson(body, "a");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->primary_key, (std::vector<std::string>{"a", "b"}));
 }
 
 TEST_F(RegistryTest, RejectsNonObjectBody) {
   for (const json& body : {json::array(), json("flights"), json(1), json(nullptr)}) {
-    auto r = registry_->Register(body, "a");
+    auto r = RegisterJson(body, "a");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kMalformed) << body.dump();
   }
@@ -144,7 +156,7 @@ TEST_F(RegistryTest, UnknownFieldsAreNamed) {
   json body = Flights();
   body["colour"] = "blue";
   body["is_public"] = true;
-  auto r = registry_->Register(body, "a");
+  auto r = RegisterJson(body, "a");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("colour"), std::string::npos) << r.status().message();
@@ -182,7 +194,7 @@ TEST_F(RegistryTest, EveryValidationRule) {
   {
     json body = Flights();
     body["sync_strategy"] = "partitioned";
-    auto r = registry_->Register(body, "a");
+    auto r = RegisterJson(body, "a");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), kInvalid);
     EXPECT_NE(r.status().message().find("partition_by"), std::string::npos);
@@ -192,7 +204,7 @@ TEST_F(RegistryTest, EveryValidationRule) {
     body["sync_strategy"] = "partitioned";
     body["partition_by"] = "date";
     body["query_mode"] = "remote";
-    auto r = registry_->Register(body, "a");
+    auto r = RegisterJson(body, "a");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), kInvalid);
     EXPECT_NE(r.status().message().find("remote"), std::string::npos);
@@ -210,7 +222,7 @@ TEST_F(RegistryTest, BoundaryValuesAccepted) {
   body["query_mode"] = "materialized";
   body["source_query"] = "SELECT * FROM t WHERE x = 'y'";
   body["partition_granularity"] = "day";
-  auto r = registry_->Register(body, "a");
+  auto r = RegisterJson(body, "a");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(registry_->Get(r->id)->source_table, "data/*.parquet; with spaces and 'quotes'");
 }
@@ -226,15 +238,15 @@ TEST_F(RegistryTest, ValidateChecksCompleteRecord) {
 }
 
 TEST_F(RegistryTest, DuplicateIdAndNameAreAlreadyExists) {
-  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
-  auto again = registry_->Register(Flights(), "a");
+  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  auto again = RegisterJson(Flights(), "a");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(again.status().message(), "table 'flights' is already registered");
 
   json other = Flights();
   other["id"] = "flights_copy";
-  auto same_name = registry_->Register(other, "a");
+  auto same_name = RegisterJson(other, "a");
   ASSERT_FALSE(same_name.ok());
   EXPECT_EQ(same_name.status().code(), StatusCode::kAlreadyExists);
   EXPECT_NE(same_name.status().message().find("'flights'"), std::string::npos);
@@ -243,9 +255,9 @@ TEST_F(RegistryTest, DuplicateIdAndNameAreAlreadyExists) {
 }
 
 TEST_F(RegistryTest, UpdateKeepsOmittedFieldsAndBumpsVersion) {
-  auto reg = registry_->Register(Flights(), "a");
+  auto reg = RegisterJson(Flights(), "a");
   ASSERT_TRUE(reg.ok());
-  auto up = registry_->Update("flights", json{{"description", "new"}, {"version", 1}}, "b");
+  auto up = UpdateJson("flights", json{{"description", "new"}, {"version", 1}}, "b");
   ASSERT_TRUE(up.ok()) << up.status().ToString();
   EXPECT_EQ(up->version, 2);
   EXPECT_EQ(up->description, "new");
@@ -257,10 +269,10 @@ TEST_F(RegistryTest, UpdateKeepsOmittedFieldsAndBumpsVersion) {
   EXPECT_EQ(got->primary_key, (std::vector<std::string>{"id", "date"}));
   EXPECT_EQ(got->registered_by, "a");
   EXPECT_EQ(got->registered_at, reg->registered_at);
-  EXPECT_EQ(TableRecordToJson(*got), TableRecordToJson(*up));
+  EXPECT_EQ(model::TableSpecToJson(*got), model::TableSpecToJson(*up));
 
   // Without version the update applies; server-managed fields in the body are ignored.
-  auto up2 = registry_->Update(
+  auto up2 = UpdateJson(
       "flights", json{{"name", "flights2"}, {"id", "flights"}, {"registered_by", "mallory"}}, "b");
   ASSERT_TRUE(up2.ok()) << up2.status().ToString();
   EXPECT_EQ(up2->version, 3);
@@ -273,9 +285,9 @@ TEST_F(RegistryTest, UpdateKeepsOmittedFieldsAndBumpsVersion) {
 }
 
 TEST_F(RegistryTest, VersionMismatchIsAbortedAndChangesNothing) {
-  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
-  ASSERT_TRUE(registry_->Update("flights", json{{"description", "v2"}}, "a").ok());
-  auto r = registry_->Update("flights", json{{"description", "stale"}, {"version", 1}}, "a");
+  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  ASSERT_TRUE(UpdateJson("flights", json{{"description", "v2"}}, "a").ok());
+  auto r = UpdateJson("flights", json{{"description", "stale"}, {"version", 1}}, "a");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kAborted);
   EXPECT_EQ(r.status().message(), "version mismatch: expected 1, stored 2");
@@ -286,36 +298,36 @@ TEST_F(RegistryTest, VersionMismatchIsAbortedAndChangesNothing) {
 }
 
 TEST_F(RegistryTest, UpdateErrors) {
-  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
+  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
   json other = Flights();
   other["name"] = "weather";
   other["id"] = "weather";
-  ASSERT_TRUE(registry_->Register(other, "a").ok());
+  ASSERT_TRUE(RegisterJson(other, "a").ok());
 
-  auto missing = registry_->Update("nope", json{{"description", "x"}}, "a");
+  auto missing = UpdateJson("nope", json{{"description", "x"}}, "a");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 
-  auto change_id = registry_->Update("flights", json{{"id", "other"}}, "a");
+  auto change_id = UpdateJson("flights", json{{"id", "other"}}, "a");
   EXPECT_EQ(change_id.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(change_id.status().message().find("id"), std::string::npos);
 
-  auto rename = registry_->Update("flights", json{{"name", "weather"}}, "a");
+  auto rename = UpdateJson("flights", json{{"name", "weather"}}, "a");
   EXPECT_EQ(rename.status().code(), StatusCode::kAlreadyExists);
   EXPECT_NE(rename.status().message().find("'weather'"), std::string::npos);
 
-  auto bad = registry_->Update("flights", json{{"query_mode", "bogus"}}, "a");
+  auto bad = UpdateJson("flights", json{{"query_mode", "bogus"}}, "a");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("query_mode"), std::string::npos);
 
-  auto wrong_type = registry_->Update("flights", json{{"version", "1"}}, "a");
+  auto wrong_type = UpdateJson("flights", json{{"version", "1"}}, "a");
   EXPECT_EQ(wrong_type.status().code(), StatusCode::kMalformed);
   EXPECT_NE(wrong_type.status().message().find("version"), std::string::npos);
 
-  auto unknown = registry_->Update("flights", json{{"folder", "x"}}, "a");
+  auto unknown = UpdateJson("flights", json{{"folder", "x"}}, "a");
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.status().message().find("folder"), std::string::npos);
 
-  EXPECT_EQ(registry_->Update("flights", json::array(), "a").status().code(),
+  EXPECT_EQ(UpdateJson("flights", json::array(), "a").status().code(),
             StatusCode::kMalformed);
 
   auto got = registry_->Get("flights");
@@ -328,8 +340,8 @@ TEST_F(RegistryTest, LeavingMaterializedClearsSourceQuery) {
   json body = Flights();
   body["query_mode"] = "materialized";
   body["source_query"] = "SELECT 1";
-  ASSERT_TRUE(registry_->Register(body, "a").ok());
-  auto up = registry_->Update("flights", json{{"query_mode", "local"}}, "a");
+  ASSERT_TRUE(RegisterJson(body, "a").ok());
+  auto up = UpdateJson("flights", json{{"query_mode", "local"}}, "a");
   ASSERT_TRUE(up.ok()) << up.status().ToString();
   EXPECT_EQ(registry_->Get("flights")->source_query, "");
 }
@@ -344,10 +356,10 @@ TEST_F(RegistryTest, UnregisterDeletesTheTablesGrantsSoALaterTableStartsWithNone
   auto g = groups.CreateGroup("flight-readers", "");
   ASSERT_TRUE(g.ok());
   ASSERT_TRUE(groups.AddMember(g->id, "analyst@example.com").ok());
-  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
+  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
   json other = Flights();
   other["name"] = "weather";
-  ASSERT_TRUE(registry_->Register(other, "a").ok());
+  ASSERT_TRUE(RegisterJson(other, "a").ok());
   ASSERT_TRUE(groups.CreateGrant(g->id, "table", "flights", "a").ok());
   ASSERT_TRUE(groups.CreateGrant(kEveryoneGroupId, "table", "flights", "a").ok());
   ASSERT_TRUE(groups.CreateGrant(g->id, "table", "weather", "a").ok());
@@ -360,7 +372,7 @@ TEST_F(RegistryTest, UnregisterDeletesTheTablesGrantsSoALaterTableStartsWithNone
                   "actor = 'admin-1' AND json_extract(params, '$.grants_removed')::INT = 2"),
             1);
   // A new table under the same id: nobody but admins sees it until it is granted again.
-  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
+  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
   EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"weather"}));
   auto access = groups.TableAccess("flights");
   ASSERT_TRUE(access.ok());
@@ -368,10 +380,10 @@ TEST_F(RegistryTest, UnregisterDeletesTheTablesGrantsSoALaterTableStartsWithNone
 }
 
 TEST_F(RegistryTest, UnregisterRemovesStateAndHistory) {
-  ASSERT_TRUE(registry_->Register(Flights(), "a").ok());
+  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
   json other = Flights();
   other["name"] = "weather";
-  ASSERT_TRUE(registry_->Register(other, "a").ok());
+  ASSERT_TRUE(RegisterJson(other, "a").ok());
   SyncStateRepo sync(*db_);
   for (const char* id : {"flights", "weather"}) {
     ASSERT_TRUE(sync.RecordSuccess(id, 10, 100, std::string(32, 'a')).ok());
@@ -392,7 +404,7 @@ TEST_F(RegistryTest, UnregisterRemovesStateAndHistory) {
   EXPECT_EQ(registry_->Unregister("flights", "c").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(AuditRows("unregister_table"), 1);
   // The name is free again.
-  EXPECT_TRUE(registry_->Register(Flights(), "a").ok());
+  EXPECT_TRUE(RegisterJson(Flights(), "a").ok());
   EXPECT_EQ(AuditRows("register_table"), 3);
 }
 
@@ -400,7 +412,7 @@ TEST_F(RegistryTest, ListIsOrderedById) {
   for (const char* name : {"zeta", "alpha", "mid"}) {
     json body = Flights();
     body["name"] = name;
-    ASSERT_TRUE(registry_->Register(body, "a").ok());
+    ASSERT_TRUE(RegisterJson(body, "a").ok());
   }
   auto all = registry_->List();
   ASSERT_TRUE(all.ok());
@@ -411,16 +423,16 @@ TEST_F(RegistryTest, ListIsOrderedById) {
 }
 
 TEST_F(RegistryTest, TableRecordJsonRoundTrip) {
-  auto r = registry_->Register(Flights(), "a");
+  auto r = RegisterJson(Flights(), "a");
   ASSERT_TRUE(r.ok());
-  json j = TableRecordToJson(*r);
+  json j = model::TableSpecToJson(*r);
   EXPECT_TRUE(j["primary_key"].is_array());
-  auto back = TableRecordFromJson(j);
+  auto back = model::TableSpecFromJson(j);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(TableRecordToJson(*back), j);
+  EXPECT_EQ(model::TableSpecToJson(*back), j);
   j["version"] = "2";
-  EXPECT_EQ(TableRecordFromJson(j).status().code(), StatusCode::kMalformed);
-  EXPECT_EQ(TableRecordFromJson(json::array()).status().code(), StatusCode::kMalformed);
+  EXPECT_EQ(model::TableSpecFromJson(j).status().code(), StatusCode::kMalformed);
+  EXPECT_EQ(model::TableSpecFromJson(json::array()).status().code(), StatusCode::kMalformed);
 }
 
 TEST(DeriveTableIdTest, TrimsLowersAndReplacesSpaces) {

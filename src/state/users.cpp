@@ -18,9 +18,6 @@ constexpr size_t kMaxEmailChars = 320;
 constexpr size_t kMaxTokenNameChars = 256;
 constexpr const char* kBadToken = "invalid or expired token";
 
-constexpr const char* kUserColumns =
-    "id, email, name, active, is_admin, epoch_us(created_at), password_hash IS NOT NULL";
-
 std::string NormalizeEmail(const std::string& email) {
   size_t b = email.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
@@ -44,25 +41,13 @@ bool HasControl(const std::string& s) {
   });
 }
 
-User RowToUser(const db::QueryResult& r, size_t row) {
-  User u;
-  u.id = r.GetString(0, row);
-  u.email = r.GetString(1, row);
-  u.name = r.GetString(2, row);
-  u.active = r.GetBool(3, row);
-  u.is_admin = r.GetBool(4, row);
-  u.created_at = internal::IsoCell(r, 5, row);
-  u.has_password = r.GetBool(6, row);
-  return u;
-}
-
 Result<std::optional<User>> FindOne(db::Connection& c, const char* where,
                                     const std::string& value) {
   DA_ASSIGN_OR_RETURN(
       db::QueryResult r,
-      c.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where, {value}));
+      c.Query(std::string("SELECT ") + internal::kUserColumns + " FROM users u WHERE " + where, {value}));
   if (r.RowCount() == 0) return std::optional<User>();
-  return std::optional<User>(RowToUser(r, 0));
+  return std::optional<User>(internal::UserAt(r, 0));
 }
 
 bool IsWellFormedToken(const std::string& token) {
@@ -340,9 +325,9 @@ Status UserRepo::RevokeOwnToken(const std::string& user_id, const std::string& t
 Result<std::vector<User>> UserRepo::ListUsers() {
   return db_.Read([&](db::Connection& c) -> Result<std::vector<User>> {
     DA_ASSIGN_OR_RETURN(db::QueryResult r,
-                        c.Query(std::string("SELECT ") + kUserColumns + " FROM users ORDER BY email"));
+                        c.Query(std::string("SELECT ") + internal::kUserColumns + " FROM users u ORDER BY email"));
     std::vector<User> out;
-    for (size_t i = 0; i < r.RowCount(); ++i) out.push_back(RowToUser(r, i));
+    for (size_t i = 0; i < r.RowCount(); ++i) out.push_back(internal::UserAt(r, i));
     return out;
   });
 }
@@ -393,11 +378,11 @@ Result<std::optional<std::pair<User, std::string>>> UserRepo::PasswordHashFor(
   return db_.Read([&](db::Connection& c) -> Result<Out> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
-        c.Query(std::string("SELECT ") + kUserColumns +
-                    ", coalesce(password_hash, '') FROM users WHERE email = $1",
+        c.Query(std::string("SELECT ") + internal::kUserColumns +
+                    ", coalesce(password_hash, '') FROM users u WHERE email = $1",
                 {normalized}));
     if (r.RowCount() == 0) return Out();
-    return Out(std::make_pair(RowToUser(r, 0), r.GetString(7, 0)));
+    return Out(std::make_pair(internal::UserAt(r, 0), r.GetString(7, 0)));
   });
 }
 

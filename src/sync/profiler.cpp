@@ -329,9 +329,9 @@ ColumnInfo ColumnAt(const db::QueryResult& r, size_t row) {
 }
 
 /// Profiles `record`'s view on `reader` and stores it; see ProfileTable.
-Result<json> ProfileOnReader(orchestrator::AnalyticsReader& reader, const state::TableRecord& t,
+Result<json> ProfileOnReader(orchestrator::AnalyticsReader& reader, const model::TableSpec& t,
                              state::ProfileRepo& profiles, const ProfileOptions& options) {
-  if (t.query_mode == "remote") {
+  if (!t.IsStored()) {
     return FailedPrecondition("table '" + t.id +
                               "' is remote: its data stays upstream and is not profiled");
   }
@@ -398,7 +398,7 @@ Result<json> ProfileParquet(const std::filesystem::path& parquet, const std::str
 Result<json> ProfileTable(orchestrator::Orchestrator& orchestrator, state::Registry& registry,
                           state::ProfileRepo& profiles, const std::string& table_id,
                           const ProfileOptions& options) {
-  DA_ASSIGN_OR_RETURN(state::TableRecord t, registry.Get(table_id));
+  DA_ASSIGN_OR_RETURN(model::TableSpec t, registry.Get(table_id));
   DA_ASSIGN_OR_RETURN(orchestrator::AnalyticsReader reader, orchestrator.OpenReader());
   auto profile = ProfileOnReader(reader, t, profiles, options);
   if (!profile.ok() && profile.status().code() == StatusCode::kNotFound) {
@@ -421,7 +421,7 @@ Status ProfileTables(orchestrator::Orchestrator& orchestrator, state::Registry& 
       spdlog::info("profiler: skipping {}: {}", id, t.status().message());
       continue;
     }
-    if (t->query_mode == "remote") {
+    if (!t->IsStored()) {
       spdlog::debug("profiler: skipping remote table {}", id);
       continue;
     }

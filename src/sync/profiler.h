@@ -31,6 +31,7 @@
 
 #include "common/status.h"
 #include "db/duckdb.h"
+#include "model/column.h"
 #include "orchestrator/orchestrator.h"
 #include "state/profiles.h"
 #include "state/registry.h"
@@ -76,11 +77,7 @@ Status ProfileTables(orchestrator::Orchestrator& orchestrator, state::Registry& 
                      const ProfileOptions& options = {});
 
 /// One column of a published view, in ordinal order.
-struct ColumnInfo {
-  std::string name;
-  std::string type;      ///< DuckDB type name, e.g. "BIGINT", "DECIMAL(18,3)", "VARCHAR[]"
-  bool nullable = true;  ///< false only when the catalog knows a NOT NULL constraint
-};
+using model::ColumnInfo;
 
 /// The columns of `view_name` in the main schema of the database behind `conn` (the analytics
 /// DB of a reader, not the attached extracts); not_found when there is no such view or table.

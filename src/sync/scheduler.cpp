@@ -9,12 +9,12 @@
 
 namespace da::sync {
 
-std::vector<std::string> SelectDueTables(const std::vector<state::TableRecord>& tables,
+std::vector<std::string> SelectDueTables(const std::vector<model::TableSpec>& tables,
                                          const std::map<std::string, int64_t>& last_success_micros,
                                          int64_t now_micros) {
   std::vector<std::string> due;
   for (const auto& t : tables) {
-    if (t.sync_schedule.empty() || t.query_mode == "remote") continue;
+    if (t.sync_schedule.empty() || !t.IsStored()) continue;
     auto schedule = ParseSchedule(t.sync_schedule);
     if (!schedule.ok()) {
       spdlog::warn("scheduler: table {} has an unusable schedule: {}", t.id,

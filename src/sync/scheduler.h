@@ -26,7 +26,7 @@ namespace da::sync {
 /// parses, query_mode other than remote, and IsDue against `last_success_micros` (table id →
 /// µs of its last successful extraction; absent = never synced). A schedule that does not parse
 /// (stored before validation existed) is skipped with a warning.
-std::vector<std::string> SelectDueTables(const std::vector<state::TableRecord>& tables,
+std::vector<std::string> SelectDueTables(const std::vector<model::TableSpec>& tables,
                                          const std::map<std::string, int64_t>& last_success_micros,
                                          int64_t now_micros);
 

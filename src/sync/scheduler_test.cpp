@@ -15,19 +15,19 @@ namespace {
 
 constexpr int64_t kMinute = int64_t{60} * 1000000;
 
-state::TableRecord Table(const std::string& id, const std::string& schedule,
+model::TableSpec Table(const std::string& id, const std::string& schedule,
                          const std::string& mode = "local") {
-  state::TableRecord t;
+  model::TableSpec t;
   t.id = t.name = id;
   t.source_type = "files";
   t.sync_schedule = schedule;
-  t.query_mode = mode;
+  t.query_mode = *model::ParseQueryMode(mode);
   return t;
 }
 
 TEST(SelectDueTables, OnlyScheduledDueNonRemoteTablesInOrder) {
   const int64_t now = int64_t{1773144000} * 1000000;  // 2026-03-10T12:00:00Z
-  std::vector<state::TableRecord> tables = {
+  std::vector<model::TableSpec> tables = {
       Table("manual_only", ""),
       Table("always", "every 0m"),
       Table("remote", "every 0m", "remote"),
@@ -88,9 +88,12 @@ class SchedulerTest : public ::testing::Test {
   }
 
   void Register(const std::string& id, const std::string& schedule) {
-    nlohmann::json body = {{"name", id}, {"source_type", "files"}, {"source_table", "/nonexistent"}};
-    if (!schedule.empty()) body["sync_schedule"] = schedule;
-    auto r = registry_->Register(body, "test");
+    model::TableSpec spec;
+    spec.name = id;
+    spec.source_type = "files";
+    spec.source_table = "/nonexistent";
+    spec.sync_schedule = schedule;
+    auto r = registry_->Register(spec, "test");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 

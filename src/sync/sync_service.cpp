@@ -112,10 +112,10 @@ Status SyncService::RecoverInterruptedRuns() {
 
 Result<RunSummary> SyncService::Trigger(const std::optional<std::vector<std::string>>& table_ids,
                                         const std::string& actor, TriggerKind kind) {
-  DA_ASSIGN_OR_RETURN(std::vector<state::TableRecord> all, registry_.List());
-  std::vector<state::TableRecord> selected;
+  DA_ASSIGN_OR_RETURN(std::vector<model::TableSpec> all, registry_.List());
+  std::vector<model::TableSpec> selected;
   if (table_ids && !table_ids->empty()) {
-    std::map<std::string, const state::TableRecord*> by_id;
+    std::map<std::string, const model::TableSpec*> by_id;
     for (const auto& t : all) by_id[t.id] = &t;
     std::vector<std::string> unknown;
     std::set<std::string> seen;
@@ -260,7 +260,7 @@ void SyncService::Record(const std::string& run_id, const TableOutcome& o) {
 }
 
 void SyncService::RunInBackground(const std::string& run_id,
-                                  std::vector<state::TableRecord> tables) {
+                                  std::vector<model::TableSpec> tables) {
   std::set<std::string> recorded;
   std::vector<std::string> synced;
   int64_t n_synced = 0, n_error = 0, n_interrupted = 0;
@@ -278,11 +278,11 @@ void SyncService::RunInBackground(const std::string& run_id,
   std::string failure;  // a whole-run problem, for the run message
   try {
     auto all = registry_.List();
-    std::map<std::string, std::vector<state::TableRecord>> selected_by_source;
+    std::map<std::string, std::vector<model::TableSpec>> selected_by_source;
     for (const auto& t : tables) selected_by_source[t.source_type].push_back(t);
     for (const auto& [source, selected] : selected_by_source) {
       if (cancel_) break;
-      std::vector<state::TableRecord> all_of_source;
+      std::vector<model::TableSpec> all_of_source;
       if (all.ok()) {
         for (const auto& t : *all) {
           if (t.source_type == source) all_of_source.push_back(t);
@@ -343,12 +343,12 @@ void SyncService::RunInBackground(const std::string& run_id,
 
 std::vector<TableOutcome> SyncService::ExtractSource(
     const std::string& run_id, const std::string& source,
-    const std::vector<state::TableRecord>& selected,
-    const std::vector<state::TableRecord>& all_of_source) {
+    const std::vector<model::TableSpec>& selected,
+    const std::vector<model::TableSpec>& all_of_source) {
   std::vector<TableOutcome> outcomes;
-  std::vector<state::TableRecord> to_extract;
+  std::vector<model::TableSpec> to_extract;
   for (const auto& t : selected) {
-    if (t.query_mode == "remote") {
+    if (!t.IsStored()) {
       outcomes.push_back({t.id, "skipped", "remote tables keep their data in the source", 0, 0, 0,
                           "", IsoFromMicros(NowMicros())});
       continue;
@@ -358,7 +358,7 @@ std::vector<TableOutcome> SyncService::ExtractSource(
   if (to_extract.empty()) return outcomes;
 
   nlohmann::json registry_json = {{"tables", nlohmann::json::array()}};
-  for (const auto& t : all_of_source) registry_json["tables"].push_back(state::TableRecordToJson(t));
+  for (const auto& t : all_of_source) registry_json["tables"].push_back(model::TableSpecToJson(t));
   std::string ids;
   for (const auto& t : to_extract) ids += (ids.empty() ? "" : ",") + t.id;
 

@@ -123,11 +123,11 @@ class SyncService {
   void Shutdown();
 
  private:
-  void RunInBackground(const std::string& run_id, std::vector<state::TableRecord> tables);
+  void RunInBackground(const std::string& run_id, std::vector<model::TableSpec> tables);
   /// Extracts `selected` (all of `source`) and returns their outcomes.
   std::vector<TableOutcome> ExtractSource(const std::string& run_id, const std::string& source,
-                                          const std::vector<state::TableRecord>& selected,
-                                          const std::vector<state::TableRecord>& all_of_source);
+                                          const std::vector<model::TableSpec>& selected,
+                                          const std::vector<model::TableSpec>& all_of_source);
   /// Persists one outcome (logging failures).
   void Record(const std::string& run_id, const TableOutcome& outcome);
 

@@ -8,18 +8,12 @@
 #include "common/identifiers.h"
 #include "common/log.h"
 #include "kit/runtime.h"
+#include "common/text.h"
 
 namespace da::connectors::files {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 /// `s` with control characters replaced by '?', cut to `max` characters, for messages.
 std::string Printable(std::string_view s, size_t max = 300) {
@@ -35,7 +29,7 @@ std::string Printable(std::string_view s, size_t max = 300) {
 /// The file name without the format extension(s): "a.csv.gz" → "a".
 std::string StemOf(const fs::path& p) {
   std::string name = p.filename().string();
-  std::string lower = Lower(name);
+  std::string lower = AsciiLower(name);
   if (lower.ends_with(".gz")) {
     name.resize(name.size() - 3);
     lower.resize(lower.size() - 3);
@@ -136,7 +130,7 @@ std::string_view FileFormatName(FileFormat f) {
 }
 
 Result<FileFormat> FormatFromPath(std::string_view path) {
-  std::string name = Lower(fs::path(std::string(path)).filename().string());
+  std::string name = AsciiLower(fs::path(std::string(path)).filename().string());
   bool gz = name.ends_with(".gz");
   if (gz) name.resize(name.size() - 3);
   static const std::map<std::string, FileFormat> kByExt = {

@@ -20,8 +20,8 @@ using kit::testing::WriteText;
 
 const fs::path kVega = DA_VEGA_DATA_DIR;
 
-state::TableRecord Rec(std::string id, std::string name, std::string source_table) {
-  state::TableRecord t;
+model::TableSpec Rec(std::string id, std::string name, std::string source_table) {
+  model::TableSpec t;
   t.id = std::move(id);
   t.name = std::move(name);
   t.source_type = "files";
@@ -69,7 +69,7 @@ class FilesTest : public ::testing::Test {
     if (with_base_dir) o.source_config["files"]["base_dir"] = src_.string();
     return kit::ExtractRuntime(o, BuiltinConnectors());
   }
-  Result<kit::ExtractReport> Extract(const std::vector<state::TableRecord>& tables,
+  Result<kit::ExtractReport> Extract(const std::vector<model::TableSpec>& tables,
                                      const std::set<std::string>& only = {}) {
     return Runtime().Extract("files", tables, only);
   }
@@ -275,7 +275,7 @@ TEST_F(FilesTest, MissingAndUnparseableFilesFailAloneAndKeepPreviousData) {
   WriteText(src_ / "b.json", R"([{"y": 1}, {"y": 2}, {"y": 3}])");
   WriteText(src_ / "c.csv", "z\n5\n");
   CopyFixture("SELECT range AS p FROM range(4)", src_ / "d.parquet", "FORMAT parquet");
-  std::vector<state::TableRecord> tables = {Rec("a", "a", "a.csv"), Rec("b", "b", "b.json"),
+  std::vector<model::TableSpec> tables = {Rec("a", "a", "a.csv"), Rec("b", "b", "b.json"),
                                             Rec("c", "c", "c.csv"), Rec("d", "d", "d.parquet")};
   auto first = Extract(tables);
   ASSERT_TRUE(first.ok());
@@ -443,7 +443,7 @@ class BudgetTest : public FilesTest {
 // one at a time (kit/memory_gate.h), so none fails for running beside the others, even when the
 // budget is small next to what the four conversions would reserve together.
 TEST_F(BudgetTest, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
-  std::vector<state::TableRecord> tables;
+  std::vector<model::TableSpec> tables;
   for (int i = 0; i < 4; ++i) {
     const std::string name = "wide_" + std::to_string(i);
     CopyFixture("SELECT range AS id, md5(range::VARCHAR) AS h, repeat(chr(65 + (range % 26)::INT), 200) AS pad, "

@@ -34,8 +34,8 @@ using kit::testing::WriteText;
 
 const fs::path kVega = DA_VEGA_DATA_DIR;
 
-state::TableRecord Rec(std::string id, std::string source_table) {
-  state::TableRecord t;
+model::TableSpec Rec(std::string id, std::string source_table) {
+  model::TableSpec t;
   t.name = id;
   t.id = std::move(id);
   t.source_type = "files";
@@ -88,7 +88,7 @@ class FilesStrategyTest : public ::testing::Test {
     o.source_config["files"]["base_dir"] = src_.string();
     return o;
   }
-  kit::ExtractStats Run(const state::TableRecord& t) {
+  kit::ExtractStats Run(const model::TableSpec& t) {
     kit::ExtractRuntime rt(Options(), BuiltinConnectors());
     auto report = rt.Extract("files", {t}, {});
     EXPECT_TRUE(report.ok()) << report.status().ToString();
@@ -114,7 +114,7 @@ TEST_F(FilesStrategyTest, IncrementalSeattleWeatherInTwoHalves) {
   duck_.Exec("COPY (SELECT * FROM read_csv(" + kWeather + ") WHERE date < DATE '2014-01-01') TO " +
              Lit(src_ / "weather.csv") + " (HEADER)");
   auto t = Rec("weather", "weather.csv");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "date";
   t.primary_key = {"date"};
   kit::ExtractStats first = Run(t);
@@ -165,7 +165,7 @@ TEST_F(FilesStrategyTest, IncrementalCompositeKeyNewRowWins) {
   WriteText(src_ / "temps.csv",
             "station,day,temp,updated\nA,2024-01-01,1.0,1\nA,2024-01-02,2.0,2\nB,2024-01-01,3.0,3\n");
   auto t = Rec("temps", "temps.csv");
-  t.sync_strategy = "incremental";
+  t.sync_strategy = model::SyncStrategy::kIncremental;
   t.incremental_column = "updated";
   t.primary_key = {"station", "day"};
   ASSERT_EQ(Run(t).status, "ok");
@@ -185,9 +185,9 @@ TEST_F(FilesStrategyTest, IncrementalCompositeKeyNewRowWins) {
 TEST_F(FilesStrategyTest, PartitionedFlightsByMonthMatchGroupBy) {
   const std::string flights = Lit(kVega / "flights-3m.parquet");
   auto t = Rec("flights", (kVega / "flights-3m.parquet").string());
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "date";
-  t.partition_granularity = "month";
+  t.partition_granularity = model::PartitionGranularity::kMonth;
   kit::ExtractStats s = Run(t);
   ASSERT_EQ(s.status, "ok") << s.error;
   EXPECT_EQ(s.rows, 3000000);
@@ -215,9 +215,9 @@ TEST_F(FilesStrategyTest, PartitionedByTextDatesOfJsonFlights) {
   // flights-20k.json has dates as text ("2001/01/14 21:55").
   const std::string json = Lit(kVega / "flights-20k.json");
   auto t = Rec("f20k", (kVega / "flights-20k.json").string());
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "date";
-  t.partition_granularity = "day";
+  t.partition_granularity = model::PartitionGranularity::kDay;
   kit::ExtractStats s = Run(t);
   ASSERT_EQ(s.status, "ok") << s.error;
   std::map<std::string, int64_t> got;
@@ -231,7 +231,7 @@ TEST_F(FilesStrategyTest, PartitionedByTextDatesOfJsonFlights) {
 TEST_F(FilesStrategyTest, UnparseablePartitionValueFailsTheTableKeepingItsData) {
   WriteText(src_ / "events.csv", "id,at\n1,2024-01-01\n2,2024-02-01\n");
   auto t = Rec("events", "events.csv");
-  t.sync_strategy = "partitioned";
+  t.sync_strategy = model::SyncStrategy::kPartitioned;
   t.partition_by = "at";
   ASSERT_EQ(Run(t).status, "ok");
   WriteText(src_ / "events.csv", "id,at\n1,2024-01-01\n2,2024-02-01\n3,tomorrow\n4,\n");
@@ -245,7 +245,7 @@ TEST_F(FilesStrategyTest, UnparseablePartitionValueFailsTheTableKeepingItsData) 
 TEST_F(FilesStrategyTest, FreezeRefusesANewCsvColumn) {
   WriteText(src_ / "w.csv", "date,temp\n2024-01-01,1.5\n");
   auto t = Rec("w", "w.csv");
-  t.schema_policy = "freeze";
+  t.schema_policy = model::SchemaPolicy::kFreeze;
   ASSERT_EQ(Run(t).status, "ok");
   const std::string md5 = *Md5File(SourceDir() / "data" / "w.parquet");
   WriteText(src_ / "w.csv", "date,temp,wind\n2024-01-01,1.5,3\n2024-01-02,2.5,4\n");
@@ -254,7 +254,7 @@ TEST_F(FilesStrategyTest, FreezeRefusesANewCsvColumn) {
   EXPECT_NE(s.error.find("added wind (BIGINT)"), std::string::npos) << s.error;
   EXPECT_EQ(*Md5File(SourceDir() / "data" / "w.parquet"), md5);
   EXPECT_EQ(Q("SELECT count(*) FROM w"), 1);
-  t.schema_policy = "evolve";
+  t.schema_policy = model::SchemaPolicy::kEvolve;
   s = Run(t);
   ASSERT_EQ(s.status, "ok") << s.error;
   ASSERT_TRUE(s.schema_change.has_value());
@@ -273,8 +273,8 @@ TEST(ExtractChild, RunsFromEnvironment) {
   o.extracts_dir = j["extracts_dir"].get<std::string>();
   o.memory_limit_bytes = 256LL << 20;
   o.source_config["files"]["base_dir"] = j["base_dir"].get<std::string>();
-  std::vector<state::TableRecord> tables;
-  for (const auto& r : j["tables"]) tables.push_back(*state::TableRecordFromJson(r));
+  std::vector<model::TableSpec> tables;
+  for (const auto& r : j["tables"]) tables.push_back(*model::TableSpecFromJson(r));
   kit::ExtractRuntime rt(o, BuiltinConnectors());
   auto report = rt.Extract("files", tables, {});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -322,12 +322,12 @@ TEST_F(FilesStrategyTest, KilledRunLeavesPreviousFilesQueryable) {
              Lit(src_ / "weather.csv") + " (HEADER)");
   auto full = Rec("flights", "flights.parquet");
   auto parts = Rec("flights_m", "flights.parquet");
-  parts.sync_strategy = "partitioned";
+  parts.sync_strategy = model::SyncStrategy::kPartitioned;
   parts.partition_by = "date";
   auto weather = Rec("weather", "weather.csv");  // incremental without key: appends
-  weather.sync_strategy = "incremental";
+  weather.sync_strategy = model::SyncStrategy::kIncremental;
   weather.incremental_column = "date";
-  const std::vector<state::TableRecord> tables = {full, parts, weather};
+  const std::vector<model::TableSpec> tables = {full, parts, weather};
   {
     kit::ExtractRuntime rt(Options(), BuiltinConnectors());
     auto report = rt.Extract("files", tables, {});
@@ -353,7 +353,7 @@ TEST_F(FilesStrategyTest, KilledRunLeavesPreviousFilesQueryable) {
   nlohmann::json j = {{"extracts_dir", (dir_.path() / "extracts").string()},
                       {"base_dir", src_.string()},
                       {"tables", nlohmann::json::array()}};
-  for (const auto& t : tables) j["tables"].push_back(state::TableRecordToJson(t));
+  for (const auto& t : tables) j["tables"].push_back(model::TableSpecToJson(t));
   ASSERT_TRUE(WriteFileAtomic(config, j.dump()).ok());
 
   const fs::path data = SourceDir() / "data";

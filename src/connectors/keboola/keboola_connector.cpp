@@ -276,8 +276,10 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
   const std::string& table_id = options.table.source_table;
   DA_RETURN_IF_ERROR(ValidateQuotedIdentifier("keboola source_table", table_id));
   DA_ASSIGN_OR_RETURN(ExportFilter filter, ParseExportFilter(options.table.source_query));
-  const std::string& strategy = options.table.sync_strategy;
-  if ((strategy == "incremental" || strategy == "partitioned") && options.watermark &&
+  const model::SyncStrategy strategy = options.table.sync_strategy;
+  if ((strategy == model::SyncStrategy::kIncremental ||
+       strategy == model::SyncStrategy::kPartitioned) &&
+      options.watermark &&
       filter.changed_since.empty() && cfg.incremental_window_days > 0) {
     // Rows imported within the window; the runtime keeps those past the watermark and merges
     // them by primary key (per partition when partitioned).
@@ -285,7 +287,8 @@ Status KeboolaConnector::Read(const kit::ReadOptions& options, kit::ParquetSink&
   }
   // A partitioned table's first load goes backwards in windows (unless the filter fixes its
   // own window or a row limit).
-  const bool chunked = strategy == "partitioned" && !options.watermark && filter.changed_since.empty() &&
+  const bool chunked = strategy == model::SyncStrategy::kPartitioned && !options.watermark &&
+                       filter.changed_since.empty() &&
                        filter.changed_until.empty() && !filter.limit;
   const int64_t chunk_days = filter.initial_load_chunk_days.value_or(cfg.initial_load_chunk_days);
   const int64_t history_days = filter.max_history_days.value_or(cfg.max_history_days);

@@ -141,10 +141,10 @@ TEST(RegisterPlanTest, ClassesNewMatchDriftInvalid) {
     t.name = name;
     return t;
   };
-  state::TableRecord match = CandidateRecord("keboola", info("in.c-a.one", "one"));
-  state::TableRecord drift_id = CandidateRecord("keboola", info("in.c-a.two", "two"));
+  model::TableSpec match = CandidateRecord("keboola", info("in.c-a.one", "one"));
+  model::TableSpec drift_id = CandidateRecord("keboola", info("in.c-a.two", "two"));
   drift_id.source_type = "files";
-  state::TableRecord drift_name;
+  model::TableSpec drift_name;
   drift_name.id = "other";
   drift_name.name = "Three";
   auto plan = BuildRegisterPlan(

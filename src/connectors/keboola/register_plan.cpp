@@ -6,17 +6,12 @@
 
 #include "common/identifiers.h"
 #include "kit/runtime.h"
+#include "common/text.h"
 
 namespace da::connectors {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-nlohmann::json Coordinates(const state::TableRecord& r) {
+nlohmann::json Coordinates(const model::TableSpec& r) {
   return {{"id", r.id},
           {"name", r.name},
           {"source_type", r.source_type},
@@ -26,8 +21,8 @@ nlohmann::json Coordinates(const state::TableRecord& r) {
 
 }  // namespace
 
-state::TableRecord CandidateRecord(const std::string& source, const kit::TableInfo& t) {
-  state::TableRecord r;
+model::TableSpec CandidateRecord(const std::string& source, const kit::TableInfo& t) {
+  model::TableSpec r;
   r.id = t.source_table;
   r.name = t.name;
   r.description = t.description;
@@ -41,11 +36,11 @@ state::TableRecord CandidateRecord(const std::string& source, const kit::TableIn
 
 std::vector<PlanEntry> BuildRegisterPlan(const std::string& source,
                                          const std::vector<kit::TableInfo>& discovered,
-                                         const std::vector<state::TableRecord>& registered) {
-  std::map<std::string, const state::TableRecord*> by_id, by_name;
+                                         const std::vector<model::TableSpec>& registered) {
+  std::map<std::string, const model::TableSpec*> by_id, by_name;
   for (const auto& r : registered) {
     by_id[r.id] = &r;
-    by_name[Lower(r.name)] = &r;
+    by_name[AsciiLower(r.name)] = &r;
   }
   std::vector<PlanEntry> plan;
   for (const auto& t : discovered) {
@@ -60,7 +55,7 @@ std::vector<PlanEntry> BuildRegisterPlan(const std::string& source,
       e.klass = "invalid";
       e.reason = "view name '" + PrintableForMessage(d.name) + "' is not usable";
     } else if (auto it = by_id.find(d.id); it != by_id.end()) {
-      const state::TableRecord& x = *it->second;
+      const model::TableSpec& x = *it->second;
       e.existing = x;
       if (x.source_type == d.source_type && x.bucket == d.bucket && x.source_table == d.source_table) {
         e.klass = "existing_match";
@@ -68,7 +63,7 @@ std::vector<PlanEntry> BuildRegisterPlan(const std::string& source,
         e.klass = "existing_drift";
         e.reason = "id '" + d.id + "' is registered with other coordinates";
       }
-    } else if (auto n = by_name.find(Lower(d.name)); n != by_name.end() && !n->second) {
+    } else if (auto n = by_name.find(AsciiLower(d.name)); n != by_name.end() && !n->second) {
       e.klass = "invalid";  // taken by an earlier new table of this plan
       e.reason = "view name '" + d.name + "' is proposed twice in this discovery";
     } else if (n != by_name.end()) {
@@ -77,7 +72,7 @@ std::vector<PlanEntry> BuildRegisterPlan(const std::string& source,
       e.reason = "view name '" + d.name + "' is registered under another id '" + n->second->id + "'";
     } else {
       e.klass = "new";
-      by_name[Lower(d.name)] = nullptr;  // later candidates must not take the same name
+      by_name[AsciiLower(d.name)] = nullptr;  // later candidates must not take the same name
     }
     plan.push_back(std::move(e));
   }
@@ -96,16 +91,16 @@ nlohmann::json PlanEntryToJson(const PlanEntry& e) {
   return j;
 }
 
-nlohmann::json RegisterBody(const state::TableRecord& r) {
-  return {{"id", r.id},
-          {"name", r.name},
-          {"description", r.description},
-          {"source_type", r.source_type},
-          {"bucket", r.bucket},
-          {"source_table", r.source_table},
-          {"primary_key", r.primary_key},
-          {"query_mode", "local"},
-          {"sync_strategy", "full_refresh"}};
+model::TableSpec RegistrationSpec(const model::TableSpec& r) {
+  model::TableSpec spec;
+  spec.id = r.id;
+  spec.name = r.name;
+  spec.description = r.description;
+  spec.source_type = r.source_type;
+  spec.bucket = r.bucket;
+  spec.source_table = r.source_table;
+  spec.primary_key = r.primary_key;
+  return spec;  // query_mode local, full_refresh
 }
 
 }  // namespace da::connectors

@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "kit/table_info.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::connectors {
 
@@ -22,24 +23,25 @@ namespace da::connectors {
 struct PlanEntry {
   std::string klass;   ///< new | existing_match | existing_drift | invalid
   std::string reason;  ///< why drift / invalid ("" otherwise)
-  state::TableRecord discovered;  ///< what would be registered
-  std::optional<state::TableRecord> existing;  ///< the registered side of a match / drift
+  model::TableSpec discovered;  ///< what would be registered
+  std::optional<model::TableSpec> existing;  ///< the registered side of a match / drift
 };
 
 /// The record a discovered table would be registered as: id = source_table (Keboola table
 /// id), bucket = the id up to its last '.', query_mode local, full_refresh.
-state::TableRecord CandidateRecord(const std::string& source, const kit::TableInfo& t);
+model::TableSpec CandidateRecord(const std::string& source, const kit::TableInfo& t);
 
 /// Classes `discovered` against `registered` (all registered tables) in discovery order.
 std::vector<PlanEntry> BuildRegisterPlan(const std::string& source,
                                          const std::vector<kit::TableInfo>& discovered,
-                                         const std::vector<state::TableRecord>& registered);
+                                         const std::vector<model::TableSpec>& registered);
 
 /// `{"class","id","name","bucket","source_table","reason"?, "discovered": {...},
 /// "existing": {...}?}` (records shown by their coordinates only).
 nlohmann::json PlanEntryToJson(const PlanEntry& e);
 
-/// The JSON body that registers `r` (Registry::Register).
-nlohmann::json RegisterBody(const state::TableRecord& r);
+/// What registering the discovered `r` stores: its coordinates, key and description, query
+/// mode local and full refresh (Registry::Register).
+model::TableSpec RegistrationSpec(const model::TableSpec& r);
 
 }  // namespace da::connectors

@@ -420,7 +420,7 @@ Status SingerConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& 
   }
   const fs::path state_file = options_.state_dir.empty() ? fs::path() : StateFile(stream);
   std::error_code ec;
-  if (options.table.sync_strategy == "incremental" && !state_file.empty() &&
+  if (options.table.sync_strategy == model::SyncStrategy::kIncremental && !state_file.empty() &&
       fs::is_regular_file(state_file, ec)) {
     args.insert(args.end(), {"--state", state_file.string()});
   }

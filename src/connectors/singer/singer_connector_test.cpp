@@ -353,9 +353,9 @@ TEST(SingerConnector, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
   o.memory_limit_bytes = 128LL << 20;
   o.source_config["tap"]["rows"] = "250000";
   o.source_config["tap"]["table_concurrency"] = "4";
-  std::vector<state::TableRecord> tables;
+  std::vector<model::TableSpec> tables;
   for (int i = 0; i < 4; ++i) {
-    state::TableRecord t;
+    model::TableSpec t;
     t.id = "numbers_" + std::to_string(i);
     t.name = t.id;
     t.source_type = "tap";

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/identifiers.h"
+#include "common/text.h"
 
 namespace da::connectors::singer {
 namespace {
@@ -123,13 +124,6 @@ std::string Combine(const std::set<std::string>& types) {
   return all_json ? "JSON" : "VARCHAR";
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 Result<MessageHead> PeekMessage(std::string_view line) {
@@ -190,7 +184,7 @@ Result<std::vector<kit::ColumnInfo>> ColumnsFromSchema(const ojson& schema) {
                              "' is empty, too long or has control characters");
     }
     if (name == kLineKey) return InvalidArgument("property name '" + name + "' is reserved");
-    if (!lower_names.insert(Lower(name)).second) {
+    if (!lower_names.insert(AsciiLower(name)).second) {
       return InvalidArgument("properties '" + PrintableForMessage(name) +
                              "' and another differ only in case; DuckDB column names are "
                              "case-insensitive");
@@ -205,9 +199,9 @@ Status MergeColumns(std::vector<kit::ColumnInfo>& into, const std::vector<kit::C
     auto it = std::find_if(into.begin(), into.end(),
                            [&](const kit::ColumnInfo& x) { return x.name == c.name; });
     if (it == into.end()) {
-      const std::string lower = Lower(c.name);
+      const std::string lower = AsciiLower(c.name);
       for (const auto& x : into) {
-        if (Lower(x.name) == lower) {
+        if (AsciiLower(x.name) == lower) {
           return InvalidArgument("column '" + PrintableForMessage(c.name) + "' clashes with '" +
                                  PrintableForMessage(x.name) + "' (names differ only in case)");
         }

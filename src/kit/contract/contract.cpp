@@ -14,6 +14,7 @@
 #include "db/duckdb.h"
 #include "kit/parquet_sink.h"
 #include "kit/runtime.h"
+#include "common/text.h"
 
 namespace da::kit::contract {
 namespace fs = std::filesystem;
@@ -24,12 +25,6 @@ constexpr const char* kDiscover = "discover_returns_valid_tables";
 constexpr const char* kRead = "read_matches_declared_schema";
 constexpr const char* kExtract = "full_extract_builds_valid_db";
 constexpr const char* kCredentials = "credentials_are_env_var_names";
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string Describe(const std::vector<ColumnInfo>& cols) {
   std::string out;
@@ -114,7 +109,7 @@ bool LooksLikeSecret(std::string_view s) {
 }
 
 bool IsSecretishName(const std::string& name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   for (const char* w : {"token", "password", "passwd", "secret", "api_key", "apikey", "private_key"}) {
     if (n.find(w) != std::string::npos) return true;
   }
@@ -169,8 +164,8 @@ struct ContractRun::State {
   }
 
   /// The tables the read and extract checks use, with declared columns when discovered.
-  Result<std::vector<std::pair<state::TableRecord, std::optional<TableInfo>>>> Tables() {
-    std::vector<std::pair<state::TableRecord, std::optional<TableInfo>>> out;
+  Result<std::vector<std::pair<model::TableSpec, std::optional<TableInfo>>>> Tables() {
+    std::vector<std::pair<model::TableSpec, std::optional<TableInfo>>> out;
     if (!target.tables.empty()) {
       std::map<std::string, TableInfo> by_locator;
       if (HasCapability(caps(), Capability::kDiscover) && Discovery().ok()) {
@@ -190,7 +185,7 @@ struct ContractRun::State {
     if (!found.ok()) return found.status().WithContext("discover");
     for (const auto& t : *found) {
       if (out.size() >= target.max_tables) break;
-      state::TableRecord r;
+      model::TableSpec r;
       r.id = t.name;
       r.name = t.name;
       r.description = t.description;
@@ -209,7 +204,7 @@ struct ContractRun::State {
         extraction.emplace(tables.status());
         return *extraction;
       }
-      std::vector<state::TableRecord> records;
+      std::vector<model::TableSpec> records;
       for (const auto& [r, info] : *tables) records.push_back(r);
       ConnectorRegistry registry;
       Status reg = registry.Register(target.source, target.factory);
@@ -259,7 +254,7 @@ struct ContractRun::State {
         r.detail = where + ": the name is reserved inside extract.duckdb";
         return r;
       }
-      if (!names.insert(Lower(t.name)).second) {
+      if (!names.insert(AsciiLower(t.name)).second) {
         r.detail = where + ": the name is listed twice (case-insensitively)";
         return r;
       }
@@ -278,7 +273,7 @@ struct ContractRun::State {
           r.detail = col + ": empty or has control characters";
           return r;
         }
-        if (!cols.insert(Lower(c.name)).second) {
+        if (!cols.insert(AsciiLower(c.name)).second) {
           r.detail = col + ": listed twice (case-insensitively)";
           return r;
         }

@@ -26,7 +26,8 @@
 #include "common/status.h"
 #include "kit/connector.h"
 #include "kit/manifest.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::kit::contract {
 
@@ -37,7 +38,7 @@ struct ContractTarget {
   ConnectorConfig config;    ///< per-source config for Discover and Read
   /// Tables to read and extract when the connector cannot discover (otherwise derived from
   /// Discover: id = name = the discovered name, source_table as discovered).
-  std::vector<state::TableRecord> tables;
+  std::vector<model::TableSpec> tables;
   std::optional<Manifest> manifest;  ///< checked by credentials_are_env_var_names when set
   size_t max_tables = 3;             ///< at most this many tables are read and extracted
 };

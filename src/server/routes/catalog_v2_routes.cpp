@@ -35,7 +35,7 @@ void WriteDataJson(httplib::Response& res, const json& body) {
 
 /// The registry record of `id` when the caller may see it; otherwise writes 404 (unknown id)
 /// or 403 (not visible) and returns nullopt.
-std::optional<state::TableRecord> VisibleTable(AppContext& ctx, const RequestContext& rc,
+std::optional<model::TableSpec> VisibleTable(AppContext& ctx, const RequestContext& rc,
                                                const std::string& id, httplib::Response& res) {
   if (!IsQuotedIdentifier(id)) {
     WriteError(res, NotFound("table '" + PrintableForMessage(id) + "' not found"), rc.request_id);
@@ -53,13 +53,13 @@ std::optional<state::TableRecord> VisibleTable(AppContext& ctx, const RequestCon
   return std::move(t).value();
 }
 
-Status NotPublished(const state::TableRecord& t) {
+Status NotPublished(const model::TableSpec& t) {
   return NotFound("table '" + t.id + "' has no published view '" + t.name + "' (not synced yet?)");
 }
 
 /// The view's columns on `reader`; not_found naming the table when it has no published view.
 Result<std::vector<sync::ColumnInfo>> PublishedColumns(orchestrator::AnalyticsReader& reader,
-                                                       const state::TableRecord& t) {
+                                                       const model::TableSpec& t) {
   DA_RETURN_IF_ERROR(ValidateStrictIdentifier("view name", t.name));
   auto cols = sync::DescribeView(reader.conn(), t.name);
   if (!cols.ok() && cols.status().code() == StatusCode::kNotFound) return NotPublished(t);

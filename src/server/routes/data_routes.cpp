@@ -17,7 +17,7 @@ namespace {
 
 /// The registered table `id` if the caller may see it; otherwise writes 404/403 and returns
 /// nullopt.
-std::optional<state::TableRecord> VisibleTable(AppContext& ctx, const RequestContext& rc,
+std::optional<model::TableSpec> VisibleTable(AppContext& ctx, const RequestContext& rc,
                                                const std::string& id, httplib::Response& res) {
   if (!IsQuotedIdentifier(id)) {
     WriteError(res, NotFound("table '" + id.substr(0, 80) + "' not found"), rc.request_id);
@@ -33,7 +33,7 @@ std::optional<state::TableRecord> VisibleTable(AppContext& ctx, const RequestCon
     WriteError(res, PermissionDenied("access denied to table '" + id + "'"), rc.request_id);
     return std::nullopt;
   }
-  if (t->query_mode == "remote") {
+  if (!t->IsStored()) {
     WriteError(res, NotFound("table '" + id + "' is queried remotely and has no data to download"),
                rc.request_id);
     return std::nullopt;

@@ -94,7 +94,7 @@ void RegisterDiscoverRoutes(Router& r, AppContext& ctx) {
                continue;
              }
              if (dry_run) continue;
-             auto t = ctx.registry->Register(connectors::RegisterBody(e.discovered), rc.principal.email);
+             auto t = ctx.registry->Register(connectors::RegistrationSpec(e.discovered), rc.principal.email);
              if (t.ok()) {
                done.push_back(t->id);
                AuditRequest(*ctx.db, rc, "registry_table_registered", t->id,

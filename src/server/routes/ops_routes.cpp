@@ -100,7 +100,7 @@ std::pair<int, nlohmann::json> HealthDetail(AppContext& ctx, const state::Princi
     data["tables"] = nullptr;
     unhealthy = true;
   } else {
-    std::map<std::string, const state::TableRecord*> by_id;
+    std::map<std::string, const model::TableSpec*> by_id;
     for (const auto& t : *records) by_id[t.id] = &t;
     auto visible = [&](const std::string& id) {
       auto it = by_id.find(id);

@@ -10,8 +10,8 @@
 namespace da::server {
 namespace {
 
-nlohmann::json WithState(AppContext& ctx, const state::TableRecord& t) {
-  nlohmann::json j = state::TableRecordToJson(t);
+nlohmann::json WithState(AppContext& ctx, const model::TableSpec& t) {
+  nlohmann::json j = model::TableSpecToJson(t);
   auto st = ctx.sync_state->Get(t.id);
   if (st.ok() && st->has_value()) {
     const auto& s = **st;
@@ -26,8 +26,8 @@ nlohmann::json WithState(AppContext& ctx, const state::TableRecord& t) {
 // Rebuilds one source's extract.duckdb from the registry (dropping unregistered tables,
 // applying renames) and republishes the master views.
 Status RepublishSource(AppContext& ctx, const std::string& source) {
-  DA_ASSIGN_OR_RETURN(std::vector<state::TableRecord> all, ctx.registry->List());
-  std::vector<state::TableRecord> of_source;
+  DA_ASSIGN_OR_RETURN(std::vector<model::TableSpec> all, ctx.registry->List());
+  std::vector<model::TableSpec> of_source;
   for (auto& t : all) {
     if (t.source_type == source) of_source.push_back(std::move(t));
   }
@@ -69,7 +69,9 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
                !st.ok()) {
              return WriteError(res, st, rc.request_id);
            }
-           auto t = ctx.registry->Register(*body, rc.principal.email);
+           auto spec = model::DecodeRegistration(*body);
+           if (!spec.ok()) return WriteError(res, spec.status(), rc.request_id);
+           auto t = ctx.registry->Register(std::move(*spec), rc.principal.email);
            if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
            AuditRequest(*ctx.db, rc, "registry_table_registered", t->id,
                         {{"name", t->name}, {"source_type", t->source_type}});
@@ -116,6 +118,9 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
             return WriteError(res, Malformed("body must be a JSON object of fields to change"),
                               rc.request_id);
           }
+          // Type and unknown-field errors first, so they win over not_found.
+          auto patch = model::DecodePatch(*body);
+          if (!patch.ok()) return WriteError(res, patch.status(), rc.request_id);
           auto before = ctx.registry->Get(req.matches[1]);
           if (!before.ok()) return WriteError(res, before.status(), rc.request_id);
           if (body->contains("source_query") || body->contains("source_type")) {
@@ -125,7 +130,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
               return WriteError(res, st, rc.request_id);
             }
           }
-          auto t = ctx.registry->Update(req.matches[1], *body, rc.principal.email);
+          auto t = ctx.registry->Update(req.matches[1], *patch, rc.principal.email);
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
           AuditRequest(*ctx.db, rc, "registry_table_updated", t->id, {{"fields", *body}});
           // A renamed table or changed description republishes its source's views.

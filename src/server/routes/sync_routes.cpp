@@ -82,7 +82,7 @@ void RegisterSyncRoutes(Router& r, AppContext& ctx) {
             if (!ctx.access.CanSeeTable(rc.principal, t)) continue;
             auto st = ctx.sync_state->Get(t.id);
             if (!st.ok()) return WriteError(res, st.status(), rc.request_id);
-            bool is_remote = t.query_mode == "remote";
+            bool is_remote = !t.IsStored();
             // Partitioned and streamed tables are several files (decisions.md §4).
             std::vector<DataFile> files;
             if (!is_remote) files = ListDataFiles(ctx.PartitionDir(t), ctx.digests);
