@@ -1,0 +1,349 @@
+// The engine (Beast event loop) over real HTTP on loopback, driven by a Beast test client.
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/testing/test_client.h"
+
+namespace da::http {
+namespace {
+
+using testing::TestClient;
+
+std::string Payload(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7) % 26);
+  return s;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = std::make_shared<std::string>(Payload(100000));
+    server_.Get("/items/{id}/parts/{part}", [](const Request& req, Response& res) {
+      res.SetContent(req.PathParam("id") + ":" + req.PathParam("part"), "text/plain");
+    });
+    server_.Get("/items/{id}", [](const Request& req, Response& res) {
+      res.SetContent("item " + req.PathParam("id"), "text/plain");
+    });
+    server_.Get("/alt/{which}", [](const Request& req, Response& res) {
+      res.SetContent("alt " + req.PathParam("which"), "text/plain");
+    });
+    server_.Get("/other", [](const Request& req, Response& res) {
+      res.SetContent("alt " + req.PathParam("which"), "text/plain");
+    });
+    for (const char* t : {"/opt/ac", "/opt/abc"}) {
+      server_.Get(t, [](const Request&, Response& res) { res.SetContent("opt", "text/plain"); });
+    }
+    server_.Get("/query", [](const Request& req, Response& res) {
+      res.SetContent(req.Query("q") + "|" + req.Query("name") + "|" +
+                         std::to_string(req.QueryValues("x").size()),
+                     "text/plain");
+    });
+    server_.Post("/echo", [](const Request& req, Response& res) {
+      res.status = 201;
+      res.SetHeader("X-Len", std::to_string(req.body.size()));
+      res.SetContent(req.body, "application/octet-stream");
+    });
+    server_.Get("/teapot", [](const Request&, Response& res) {
+      res.status = 418;  // empty body: the error handler fills it
+    });
+    server_.Get("/file", [this](const Request&, Response& res) {
+      res.SetHeader("ETag", "\"abc\"");
+      res.SetBodyView(data_, *data_, "application/octet-stream");
+    });
+    server_.Get("/slow", [](const Request&, Response& res) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      res.SetContent("slow", "text/plain");
+    });
+    server_.SetErrorHandler([](const Request& req, Response& res) {
+      res.SetContent("{\"error\":" + std::to_string(res.status) + ",\"path\":\"" + req.path + "\"}",
+                     "application/json");
+    });
+    server_.SetPayloadMaxLength(1024);
+    port_ = server_.BindToAnyPort("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.ListenAfterBind(); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!server_.IsRunning() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_TRUE(server_.IsRunning());
+  }
+  void TearDown() override {
+    server_.Stop();
+    if (thread_.joinable()) thread_.join();
+    EXPECT_FALSE(server_.IsRunning());
+  }
+  TestClient Client() { return TestClient(port_); }
+
+  Server server_;
+  std::shared_ptr<std::string> data_;
+  int port_ = -1;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, RoutesWithTemplateParamsFirstMatchWins) {
+  auto c = Client();
+  auto r = c.Get("/items/abc");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "item abc");
+  EXPECT_EQ(r->Header("Content-Type"), "text/plain");
+  r = c.Get("/items/x%20y/parts/42");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "x y:42");
+  r = c.Get("/alt/two");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "alt two");
+  r = c.Get("/other");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "alt ");
+  r = c.Get("/opt/ac");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "opt");
+  r = c.Get("/opt/abc");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "opt");
+  r = c.Get("/items/a/parts/42/more");  // whole-path match only
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.Get("/items/a/");  // a trailing slash is one more (empty) segment
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(HttpServerTest, DecodesQueryParameters) {
+  auto c = Client();
+  auto r = c.Get("/query?q=a+b%26c&name=%C3%A9t%C3%A9&x=1&x=2");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "a b&c|\xC3\xA9t\xC3\xA9|2");
+}
+
+TEST_F(HttpServerTest, NoRouteIs404ThroughTheErrorHandler) {
+  auto c = Client();
+  auto r = c.Get("/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, "{\"error\":404,\"path\":\"/nope\"}");
+  EXPECT_EQ(r->Header("Content-Type"), "application/json");
+  r = c.Post("/items/abc", "x", "text/plain");  // wrong method
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.Get("/teapot");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 418);
+  EXPECT_EQ(r->body, "{\"error\":418,\"path\":\"/teapot\"}");
+}
+
+TEST_F(HttpServerTest, BodiesAndPayloadLimit) {
+  auto c = Client();
+  auto r = c.Post("/echo", "hello", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_EQ(r->Header("X-Len"), "5");
+  r = c.Post("/echo", std::string(5000, 'z'), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->body, "{\"error\":413,\"path\":\"/echo\"}");
+  // The server still serves after refusing a body (on a new connection).
+  r = c.Post("/echo", std::string(1024, 'y'), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body.size(), 1024u);
+}
+
+/// Sends `head`, then (after reading the interim answer when `expect_100`) `body`, and returns
+/// everything answered until the server closes (the request says `Connection: close`).
+std::string RawExchange(int port, const std::string& head, const std::string& body,
+                        bool expect_100) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  char buf[4096];
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size())) {
+    if (expect_100) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) out.append(buf, static_cast<size_t>(n));
+    }
+    ::send(fd, body.data(), body.size(), MSG_NOSIGNAL);
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(HttpServerTest, RawRequestsWithoutLengthOrExpectingContinue) {
+  // No Content-Length: an empty body, answered at once.
+  std::string reply = RawExchange(port_, "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                  "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("X-Len: 0\r\n"), std::string::npos) << reply;
+  reply = RawExchange(port_,
+                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                      "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+                      "abc", true);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("\r\n\r\nabc"), std::string::npos) << reply;
+  // Garbage → 400 through the error handler.
+  reply = RawExchange(port_, "NOT HTTP AT ALL\r\n\r\n", "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("{\"error\":400"), std::string::npos) << reply;
+  // A target that is not an origin-form URL (a bad percent-escape) → 400 as well.
+  reply = RawExchange(port_, "GET /items/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "",
+                      false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << reply;
+  // HTTP/1.0 without keep-alive: answered, then closed.
+  reply = RawExchange(port_, "GET /items/a HTTP/1.0\r\n\r\n", "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Connection: close\r\n"), std::string::npos) << reply;
+}
+
+TEST_F(HttpServerTest, KeepAliveReusesOneConnection) {
+  auto c = Client();
+  for (int i = 0; i < 200; ++i) {
+    auto r = c.Get("/items/" + std::to_string(i));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->body, "item " + std::to_string(i));
+  }
+  EXPECT_EQ(c.connects(), 1);
+}
+
+TEST_F(HttpServerTest, BodyViewWholeAndRange) {
+  const std::string& data = *data_;
+  auto c = Client();
+  auto r = c.Get("/file");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, data);
+  EXPECT_EQ(r->Header("ETag"), "\"abc\"");
+
+  r = c.Get("/file", {{"Range", "bytes=10-19"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, data.substr(10, 10));
+  EXPECT_EQ(r->Header("Content-Range"), "bytes 10-19/100000");
+
+  r = c.Get("/file", {{"Range", "bytes=99990-"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, data.substr(99990));
+  EXPECT_EQ(r->Header("Content-Range"), "bytes 99990-99999/100000");
+
+  r = c.Get("/file", {{"Range", "bytes=-5"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, data.substr(data.size() - 5));
+
+  r = c.Get("/file", {{"Range", "bytes=5000-200000"}});  // end clamped to the size
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, data.substr(5000));
+
+  r = c.Get("/file", {{"Range", "bytes=0-1, 5-6"}});  // several ranges: the whole body
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, data);
+}
+
+TEST_F(HttpServerTest, HeadAnswersLikeGetWithoutBody) {
+  auto c = Client();
+  auto r = c.Head("/items/abc");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("Content-Length"), "8");
+  EXPECT_TRUE(r->body.empty());
+  r = c.Head("/file");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("Content-Length"), "100000");
+  EXPECT_TRUE(r->body.empty());
+  r = c.Get("/items/abc");  // the connection is still in step
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "item abc");
+  EXPECT_EQ(c.connects(), 1);
+}
+
+TEST_F(HttpServerTest, UnsatisfiableRangeIs416) {
+  const std::string& data = *data_;
+  auto c = Client();
+  auto r = c.Get("/file", {{"Range", "bytes=100000-"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 416);
+  EXPECT_EQ(r->Header("Content-Range"), "bytes */100000");
+  EXPECT_EQ(r->body, "{\"error\":416,\"path\":\"/file\"}");
+  r = c.Get("/file", {{"Range", "pages=1-2"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 416);
+  // Still usable afterwards.
+  r = c.Get("/file", {{"Range", "bytes=0-0"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_EQ(r->body, data.substr(0, 1));
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  auto c = Client();
+  auto r = c.Get("/items/a", {{"Connection", "close"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("Connection"), "close");
+}
+
+TEST_F(HttpServerTest, ConcurrentClientsAndSlowHandlers) {
+  constexpr int kClients = 16;
+  constexpr int kRequests = 50;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  // A few slow handlers occupy io threads while the fast clients keep being served.
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([this, &ok] {
+      auto c = Client();
+      auto r = c.Get("/slow");
+      if (r && r->body == "slow") ++ok;
+    });
+  }
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([this, t, &ok] {
+      auto c = Client();
+      for (int i = 0; i < kRequests; ++i) {
+        std::string id = std::to_string(t) + "-" + std::to_string(i);
+        auto r = c.Get("/items/" + id);
+        if (r && r->status == 200 && r->body == "item " + id) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kClients * kRequests + 2);
+}
+
+TEST(HttpServerStandalone, StopBeforeListenReturnsAndBindFailureIsReported) {
+  Server a;
+  int port = a.BindToAnyPort("127.0.0.1");
+  ASSERT_GT(port, 0);
+  Server b;
+  EXPECT_FALSE(b.BindToPort("127.0.0.1", port));  // in use
+  a.Stop();
+  EXPECT_TRUE(a.ListenAfterBind());  // returns at once
+  EXPECT_FALSE(a.IsRunning());
+}
+
+}  // namespace
+}  // namespace da::http
