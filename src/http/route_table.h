@@ -28,7 +28,7 @@ struct TemplateSegment {
 
 /// Parses `path_template`; InvalidArgument when it is not absolute, a `{...}` is malformed,
 /// a name repeats, `{*name}` is not the last segment, or a literal holds regular-expression
-/// syntax (any of `()[]\^$|*+?{}`).
+/// syntax (`()[]\\^$|*+?{}`).
 Result<std::vector<TemplateSegment>> ParseTemplate(std::string_view path_template);
 
 /// A table of (method, template) → index, in registration order.
