@@ -8,7 +8,11 @@
 #      (target >= 0.8x);
 #   3. POST /api/query of an aggregate over flights versus the same SQL on an in-process DuckDB
 #      (bench/query_bench.cpp; target <= 1.1x).
-# Usage: bench/http_bench.sh [BUILD_DIR]   (BENCH_DURATION=10 BENCH_CONNECTIONS=64 by default)
+#   4. With DA_BEFORE=<an older da binary>: health, catalog, download and the flights query of
+#      that binary and of this build, interleaved (before, after, before, after; best of 2), with
+#      the after/before ratios (issue 14's engine redesign: target >= 0.9x on every figure).
+# Usage: bench/http_bench.sh [BUILD_DIR]   (BENCH_DURATION=10 BENCH_CONNECTIONS=64 by default;
+#        DA_BEFORE=/path/to/old/da for the before/after comparison)
 # Everything listens on free loopback ports; every process started here is stopped on exit.
 set -euo pipefail
 
@@ -64,31 +68,44 @@ run_wrk() {
 }
 
 # --------------------------------------------------------------------------- da serve + data
-DA_PORT=$(free_port)
-mkdir -p "$WORK/data"
-DA_SCHEDULER_TICK_SEC=0 DA_LOG_LEVEL=warn \
-  "$DA" serve --host 127.0.0.1 --port "$DA_PORT" --data-dir "$WORK/data" >"$WORK/da.log" 2>&1 &
-PIDS+=($!)
-DA_URL=http://127.0.0.1:$DA_PORT
-wait_for "$DA_URL/api/health"
-TOKEN=$(tr -d '\n' <"$WORK/data/state/bootstrap-token")
-AUTH="Authorization: Bearer $TOKEN"
+# start_da NAME BINARY: serves a fresh data dir with flights and airports synced; sets
+# <NAME>_URL and <NAME>_TOKEN.
+start_da() {
+  local name=$1 binary=$2 port dir
+  port=$(free_port)
+  dir=$WORK/$name
+  mkdir -p "$dir/data"
+  DA_SCHEDULER_TICK_SEC=0 DA_LOG_LEVEL=warn \
+    "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$dir/data" >"$dir/da.log" 2>&1 &
+  PIDS+=($!)
+  local url=http://127.0.0.1:$port
+  wait_for "$url/api/health"
+  local token auth
+  token=$(tr -d '\n' <"$dir/data/state/bootstrap-token")
+  auth="Authorization: Bearer $token"
+  for spec in "flights:flights-3m.parquet" "airports:airports.csv"; do
+    local table=${spec%%:*}
+    local file=$DATASETS/${spec#*:}
+    curl -sf -o /dev/null -H "$auth" -H 'Content-Type: application/json' \
+      -d "{\"name\":\"$table\",\"source_type\":\"files\",\"source_table\":\"$file\"}" \
+      "$url/api/admin/register-table"
+  done
+  curl -sf -o /dev/null -H "$auth" -X POST -d "" "$url/api/sync/trigger"
+  for _ in $(seq 1 3000); do
+    curl -sf "$url/api/sync/status" | grep -q '"locked":false' && break
+    sleep 0.1
+  done
+  local run_status
+  run_status=$(curl -sf -H "$auth" "$url/api/sync/runs/latest" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+  [ "$run_status" = ok ] || { echo "http_bench: $name sync ended $run_status" >&2; cat "$dir/da.log" >&2; exit 1; }
+  printf -v "${name}_URL" '%s' "$url"
+  printf -v "${name}_TOKEN" '%s' "$token"
+}
 
-for spec in "flights:flights-3m.parquet" "airports:airports.csv"; do
-  name=${spec%%:*}
-  file=$DATASETS/${spec#*:}
-  curl -sf -o /dev/null -H "$AUTH" -H 'Content-Type: application/json' \
-    -d "{\"name\":\"$name\",\"source_type\":\"files\",\"source_table\":\"$file\"}" \
-    "$DA_URL/api/admin/register-table"
-done
-curl -sf -o /dev/null -H "$AUTH" -X POST -d "" "$DA_URL/api/sync/trigger"
-for _ in $(seq 1 3000); do
-  curl -sf "$DA_URL/api/sync/status" | grep -q '"locked":false' && break
-  sleep 0.1
-done
-RUN_STATUS=$(curl -sf -H "$AUTH" "$DA_URL/api/sync/runs/latest" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])')
-[ "$RUN_STATUS" = ok ] || { echo "http_bench: sync ended $RUN_STATUS" >&2; cat "$WORK/da.log" >&2; exit 1; }
-FLIGHTS_PARQUET=$WORK/data/extracts/files/data/flights.parquet
+start_da DA "$DA"
+TOKEN=$DA_TOKEN
+AUTH="Authorization: Bearer $TOKEN"
+FLIGHTS_PARQUET=$WORK/DA/data/extracts/files/data/flights.parquet
 FLIGHTS_BYTES=$(stat -c %s "$FLIGHTS_PARQUET")
 
 # ------------------------------------------------------------------------------------ nginx
@@ -176,6 +193,50 @@ NGINX_DL=$(run_wrk nginx-download "$DL_CONNECTIONS" "$NGINX_URL/flights.parquet"
 QUERY_INPROC=$(awk -F= '/^inproc_median_ms=/ {print $2}' "$WORK/query.txt")
 QUERY_DA=$(awk -F= '/^da_median_ms=/ {print $2}' "$WORK/query.txt")
 QUERY_SQL=$(sed -n 's/^sql=//p' "$WORK/query.txt")
+
+# ------------------------------------------------------------------------- before / after
+if [ -n "${DA_BEFORE:-}" ]; then
+  [ -x "$DA_BEFORE" ] || { echo "http_bench: DA_BEFORE=$DA_BEFORE is not an executable" >&2; exit 1; }
+  start_da BEFORE "$DA_BEFORE"
+  BEFORE_AUTH="Authorization: Bearer $BEFORE_TOKEN"
+  # measure_four NAME URL TOKEN: health, catalog (req/s), downloads (/s), query median (ms).
+  measure_four() {
+    local name=$1 url=$2 token=$3 health catalog dl query
+    health=$(run_wrk "$name-health" "$CONNECTIONS" "$url/api/health")
+    catalog=$(run_wrk "$name-catalog" "$CONNECTIONS" "$url/api/catalog/tables" "Authorization: Bearer $token")
+    dl=$(run_wrk "$name-download" "${BENCH_DOWNLOAD_CONNECTIONS:-4}" "$url/api/data/flights/download" \
+      "Authorization: Bearer $token")
+    "$QUERY_BENCH" --url "$url" --token "$token" --parquet "$FLIGHTS_PARQUET" --view flights \
+      >"$WORK/$name-query.txt"
+    query=$(awk -F= '/^da_median_ms=/ {print $2}' "$WORK/$name-query.txt")
+    echo "$health $catalog $dl $query"
+  }
+  echo "before/after: interleaved, best of 2 ..." >&2
+  B1=$(measure_four before1 "$BEFORE_URL" "$BEFORE_TOKEN")
+  A1=$(measure_four after1 "$DA_URL" "$TOKEN")
+  B2=$(measure_four before2 "$BEFORE_URL" "$BEFORE_TOKEN")
+  A2=$(measure_four after2 "$DA_URL" "$TOKEN")
+  "$PY" - "$B1" "$A1" "$B2" "$A2" "$FLIGHTS_BYTES" "$DA_BEFORE" <<'EOF'
+import sys
+b1, a1, b2, a2 = ([float(x) for x in v.split()] for v in sys.argv[1:5])
+size = int(sys.argv[5])
+names = [("GET /api/health", "req/s", True, 1), ("GET /api/catalog/tables", "req/s", True, 1),
+         ("Parquet download", "MB/s", True, size / 1e6), ("POST /api/query (median)", "ms", False, 1)]
+print()
+print(f"before = {sys.argv[6]}; after = this build; interleaved, best of 2")
+hdr = f"{'benchmark':<28}{'before':>12}{'after':>12}  {'unit':<6}{'ratio':>8}  {'target':<8}"
+print(hdr)
+print("-" * len(hdr))
+for i, (what, unit, higher, scale) in enumerate(names):
+    pick = max if higher else min
+    before = pick(b1[i], b2[i]) * scale
+    after = pick(a1[i], a2[i]) * scale
+    # A speed ratio: >= 1 means the new build is as fast or faster (latency inverted).
+    ratio = after / before if higher else before / after
+    print(f"{what:<28}{before:>12.1f}{after:>12.1f}  {unit:<6}{ratio:>7.2f}x  {'>= 0.9x':<8}{'met' if ratio >= 0.9 else 'MISSED':>7}")
+print("ratio = after/before for throughput, before/after for the query's latency (>= 1: no slower)")
+EOF
+fi
 
 # ------------------------------------------------------------------------------------ report
 "$PY" - <<EOF

@@ -115,27 +115,32 @@ void ServerApp::RegisterRoutes() {
   RegisterExternalSignInRoutes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
   RegisterUiRoutes(http_);  // web pages and assets: not API routes, so not on the router
-  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;  // a handler already wrote its JSON error
+  http_.SetErrorHandler([](const http::Request& req, http::Response& res) {
+    if (!res.BodyEmpty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);
     std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
                                         : "request failed";
-    std::string request_id = res.get_header_value("X-Request-ID");
+    if (res.status == HttpStatusFor(StatusCode::kUnavailable)) {
+      // The engine's worker queue is full (src/http/server.h).
+      code = std::string(StatusCodeName(StatusCode::kUnavailable));
+      msg = "the server is busy; retry shortly";
+    }
+    std::string request_id = res.Header("X-Request-ID");
     if (request_id.empty()) request_id = RandomHex(6);
-    res.set_header("X-Request-ID", request_id);
+    res.SetHeader("X-Request-ID", request_id);
     WriteError(res, res.status, code, msg, request_id);
   });
 }
 
 Status ServerApp::Run() {
-  // Event loop over a few io threads (http_server.h): keep-alive, TCP_NODELAY and empty bodies
-  // for requests without Content-Length are built in.
-  http_.set_payload_max_length(16 * 1024 * 1024);
+  // The engine (src/http/server.h): io threads for cheap routes, a worker pool for long ones;
+  // keep-alive, TCP_NODELAY and empty bodies for requests without Content-Length are built in.
+  http_.SetPayloadMaxLength(16 * 1024 * 1024);
   int port = ctx_.config.port;
   if (port == 0) {
-    port = http_.bind_to_any_port(ctx_.config.host);
+    port = http_.BindToAnyPort(ctx_.config.host);
     if (port < 0) return Unavailable("cannot bind " + ctx_.config.host);
-  } else if (!http_.bind_to_port(ctx_.config.host, port)) {
+  } else if (!http_.BindToPort(ctx_.config.host, port)) {
     return Unavailable("cannot bind " + ctx_.config.host + ":" + std::to_string(port) +
                        " (address in use?)");
   }
@@ -143,12 +148,12 @@ Status ServerApp::Run() {
   std::fflush(stdout);
   spdlog::info("serving data dir {}", ctx_.config.data_dir.string());
   if (ctx_.scheduler) ctx_.scheduler->Start();
-  if (!http_.listen_after_bind()) return Internal("HTTP server stopped with an error");
+  if (!http_.ListenAfterBind()) return Internal("HTTP server stopped with an error");
   return Status::Ok();
 }
 
 void ServerApp::Stop() {
-  http_.stop();
+  http_.Stop();
   if (ctx_.scheduler) ctx_.scheduler->Stop();
   if (ctx_.sync) ctx_.sync->Shutdown();
 }

@@ -4,7 +4,6 @@
 #include <memory>
 #include <string>
 
-#include <httplib.h>
 
 #include "auth/access.h"
 #include "auth/mailer.h"
@@ -13,7 +12,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "orchestrator/orchestrator.h"
-#include "server/http_server.h"
+#include "http/server.h"
 #include "server/router.h"
 #include "state/registry.h"
 #include "state/state_db.h"
@@ -80,7 +79,7 @@ class ServerApp {
   void RegisterRoutes();
 
   AppContext ctx_;
-  HttpServer http_;
+  http::Server http_;
   std::unique_ptr<Router> router_;
 };
 
@@ -99,7 +98,7 @@ void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.
 void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
 void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)
 /// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
-/// HttpServer directly (public, not API routes). Register after every API route.
-void RegisterUiRoutes(HttpServer& http);
+/// http::Server directly (public, not API routes). Register after every API route.
+void RegisterUiRoutes(http::Server& server);
 
 }  // namespace da::server

@@ -4,33 +4,34 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "http/url.h"
 
 namespace da::server {
 
-void WriteJson(httplib::Response& res, int status, const nlohmann::json& body) {
+void WriteJson(http::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.SetContent(body.dump(), "application/json");
 }
 
-void WriteError(httplib::Response& res, int http_status, const std::string& code,
+void WriteError(http::Response& res, int http_status, const std::string& code,
                 const std::string& message, const std::string& request_id) {
   WriteJson(res, http_status,
             {{"error", {{"code", code}, {"message", message}, {"request_id", request_id}}}});
 }
 
-void WriteError(httplib::Response& res, const Status& status, const std::string& request_id) {
+void WriteError(http::Response& res, const Status& status, const std::string& request_id) {
   WriteError(res, HttpStatusFor(status.code()), std::string(StatusCodeName(status.code())),
              status.message(), request_id);
 }
 
-Result<nlohmann::json> ParseJsonBody(const httplib::Request& req) {
+Result<nlohmann::json> ParseJsonBody(const http::Request& req) {
   if (req.body.empty()) return nlohmann::json(nullptr);
   auto parsed = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Malformed("request body is not valid JSON");
   return parsed;
 }
 
-Router::Router(HttpServer& server, Authenticator authenticator)
+Router::Router(http::Server& server, Authenticator authenticator)
     : server_(server),
       authenticator_(std::move(authenticator)),
       requests_total_(metrics_.AddCounter("da_http_requests_total",
@@ -79,8 +80,8 @@ std::string NewRequestId() {
   return id;
 }
 
-std::string RequestIdFor(const httplib::Request& req) {
-  std::string id = req.get_header_value("X-Request-ID");
+std::string RequestIdFor(const http::Request& req) {
+  std::string id = req.Header("X-Request-ID");
   bool ok = !id.empty() && id.size() <= 64;
   for (char c : id) {
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) ok = false;
@@ -92,8 +93,8 @@ bool IsStateChanging(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
-std::string BearerToken(const httplib::Request& req) {
-  std::string h = req.get_header_value("Authorization");
+std::string BearerToken(const http::Request& req) {
+  std::string h = req.Header("Authorization");
   const std::string prefix = "Bearer ";
   if (h.size() > prefix.size() && strncasecmp(h.c_str(), prefix.c_str(), prefix.size()) == 0) {
     return h.substr(prefix.size());
@@ -102,10 +103,8 @@ std::string BearerToken(const httplib::Request& req) {
 }
 }  // namespace
 
-std::string CookieValue(const httplib::Request& req, const std::string& name) {
-  size_t n = req.get_header_value_count("Cookie");
-  for (size_t i = 0; i < n; ++i) {
-    std::string h = req.get_header_value("Cookie", i);
+std::string CookieValue(const http::Request& req, const std::string& name) {
+  for (const std::string& h : req.HeaderValues("Cookie")) {
     size_t pos = 0;
     while (pos < h.size()) {
       size_t end = h.find(';', pos);
@@ -123,20 +122,18 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
   return "";
 }
 
-std::multimap<std::string, std::string> FormFields(const httplib::Request& req) {
+std::multimap<std::string, std::string> FormFields(const http::Request& req) {
   std::multimap<std::string, std::string> out;
-  std::string type = req.get_header_value("Content-Type");
+  std::string type = req.Header("Content-Type");
   if (type.rfind("application/x-www-form-urlencoded", 0) != 0) return out;
-  httplib::Params params;
-  httplib::detail::parse_query_text(req.body, params);
-  for (auto& [k, v] : params) out.emplace(k, v);
+  for (auto& [k, v] : http::ParseFormUrlEncoded(req.body)) out.emplace(k, v);
   return out;
 }
 
-bool CsrfOk(const httplib::Request& req) {
+bool CsrfOk(const http::Request& req) {
   std::string cookie = CookieValue(req, kCsrfCookie);
   if (cookie.empty()) return false;
-  std::string sent = req.get_header_value("X-CSRF-Token");
+  std::string sent = req.Header("X-CSRF-Token");
   if (sent.empty()) {
     auto fields = FormFields(req);
     auto it = fields.find("csrf_token");
@@ -149,40 +146,40 @@ bool CsrfOk(const httplib::Request& req) {
   return diff == 0;
 }
 
-bool RequestIsHttps(const httplib::Request& req) {
-  std::string proto = req.get_header_value("X-Forwarded-Proto");
+bool RequestIsHttps(const http::Request& req) {
+  std::string proto = req.Header("X-Forwarded-Proto");
   return strncasecmp(proto.c_str(), "https", 5) == 0 && proto.size() == 5;
 }
 
-HttpServer::Handler Router::Wrap(const std::string& method, const std::string& pattern,
-                                      AccessLevel access, Handler handler) {
-  routes_.push_back({method, pattern, access});
+http::Handler Router::Wrap(const std::string& method, const std::string& pattern,
+                           AccessLevel access, Execution execution, Handler handler) {
+  routes_.push_back({method, pattern, access, execution});
   RouteMetrics& m = route_metrics_.emplace_back();
   m.pattern = pattern;
   m.method = method;
   m.duration = &request_duration_.WithLabels({pattern});
-  return [this, access, &m, handler = std::move(handler)](const httplib::Request& req,
-                                                          httplib::Response& res) {
+  return [this, access, &m, handler = std::move(handler)](const http::Request& req,
+                                                          http::Response& res) {
     const auto started = std::chrono::steady_clock::now();
     // Records on every way out (auth refusals, handler returns, exceptions).
     struct RecordOnExit {
       Router* router;
       RouteMetrics& metrics;
-      const httplib::Request& req;
-      const httplib::Response& res;
+      const http::Request& req;
+      const http::Response& res;
       std::chrono::steady_clock::time_point started;
       ~RecordOnExit() {
-        // HttpServer answers an untouched status (-1) with 200, or 206 for a range request.
-        int status = res.status != -1 ? res.status : (req.ranges.empty() ? 200 : 206);
+        // The engine answers an unset status (0) with 200, or 206 for a range request.
+        int status = res.status != 0 ? res.status : (req.range ? 206 : 200);
         std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         router->Record(metrics, status, elapsed.count());
       }
     } record_on_exit{this, m, req, res, started};
     RequestContext ctx;
     ctx.request_id = RequestIdFor(req);
-    res.set_header("X-Request-ID", ctx.request_id);
+    res.SetHeader("X-Request-ID", ctx.request_id);
     try {
-      ctx.client_ip = req.remote_addr;
+      ctx.client_ip = req.peer_address;
       std::string token = BearerToken(req);
       bool via_cookie = false;
       if (token.empty()) {
@@ -226,20 +223,20 @@ HttpServer::Handler Router::Wrap(const std::string& method, const std::string& p
   };
 }
 
-void Router::Get(const std::string& p, AccessLevel a, Handler h) {
-  server_.Get(p, Wrap("GET", p, a, std::move(h)));
+void Router::Get(const std::string& p, AccessLevel a, Execution e, Handler h) {
+  server_.Get(p, Wrap("GET", p, a, e, std::move(h)), e);
 }
-void Router::Post(const std::string& p, AccessLevel a, Handler h) {
-  server_.Post(p, Wrap("POST", p, a, std::move(h)));
+void Router::Post(const std::string& p, AccessLevel a, Execution e, Handler h) {
+  server_.Post(p, Wrap("POST", p, a, e, std::move(h)), e);
 }
-void Router::Put(const std::string& p, AccessLevel a, Handler h) {
-  server_.Put(p, Wrap("PUT", p, a, std::move(h)));
+void Router::Put(const std::string& p, AccessLevel a, Execution e, Handler h) {
+  server_.Put(p, Wrap("PUT", p, a, e, std::move(h)), e);
 }
-void Router::Delete(const std::string& p, AccessLevel a, Handler h) {
-  server_.Delete(p, Wrap("DELETE", p, a, std::move(h)));
+void Router::Delete(const std::string& p, AccessLevel a, Execution e, Handler h) {
+  server_.Delete(p, Wrap("DELETE", p, a, e, std::move(h)), e);
 }
-void Router::Patch(const std::string& p, AccessLevel a, Handler h) {
-  server_.Patch(p, Wrap("PATCH", p, a, std::move(h)));
+void Router::Patch(const std::string& p, AccessLevel a, Execution e, Handler h) {
+  server_.Patch(p, Wrap("PATCH", p, a, e, std::move(h)), e);
 }
 
 }  // namespace da::server

@@ -1,6 +1,7 @@
 #pragma once
-/// The HTTP layer over HttpServer (handlers see cpp-httplib's Request/Response): routes with an access level, request ids, bearer-token
-/// authentication, JSON error bodies and a last-resort catch per request.
+/// The API layer over the HTTP engine (src/http: handlers see da::http::Request/Response):
+/// routes with an access level, request ids, bearer-token authentication, JSON error bodies and
+/// a last-resort catch per request.
 ///
 /// Credentials: `Authorization: Bearer <token>` or, without it, the `da_session` cookie. A
 /// cookie-authenticated POST/PUT/PATCH/DELETE on a non-public route must carry the CSRF token
@@ -11,9 +12,10 @@
 ///
 /// Every routed request is counted in the router's MetricsRegistry (see metrics.h):
 /// `da_http_requests_total{route,method,status}` and `da_http_request_duration_seconds{route}`,
-/// labelled with the route *pattern* (e.g. `/api/data/([^/]+)/download`), never the raw path, so
+/// labelled with the route *template* (e.g. `/api/data/{id}/download`), never the raw path, so
 /// label cardinality stays bounded. The duration is the handler's time (auth + handler); a
-/// streamed body (downloads) is written after it.
+/// streamed body (downloads) is written after it. A request refused because the worker queue
+/// is full (503) never reaches the router and is not counted.
 #include <array>
 #include <atomic>
 #include <deque>
@@ -23,11 +25,11 @@
 #include <string>
 #include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "server/http_server.h"
+#include "http/message.h"
+#include "http/server.h"
 #include "server/metrics.h"
 #include "state/users.h"
 
@@ -35,7 +37,7 @@ namespace da::server {
 
 enum class AccessLevel { kPublic, kAuthenticated, kAdmin };
 
-/// What a handler knows about its request beyond httplib's Request.
+/// What a handler knows about its request beyond the http::Request.
 struct RequestContext {
   std::string request_id;
   state::Principal principal;  ///< empty for public routes without credentials
@@ -49,17 +51,20 @@ inline constexpr const char* kSessionCookie = "da_session";
 inline constexpr const char* kCsrfCookie = "da_csrf";
 
 /// The value of cookie `name` in the request's Cookie header(s); "" when absent.
-std::string CookieValue(const httplib::Request& req, const std::string& name);
+std::string CookieValue(const http::Request& req, const std::string& name);
 /// True when the `X-CSRF-Token` header (or the form field `csrf_token` of a
 /// form-urlencoded body) equals the non-empty `da_csrf` cookie.
-bool CsrfOk(const httplib::Request& req);
+bool CsrfOk(const http::Request& req);
 /// True when the request came over TLS as far as we can tell (`X-Forwarded-Proto: https`).
-bool RequestIsHttps(const httplib::Request& req);
+bool RequestIsHttps(const http::Request& req);
 /// The fields of an application/x-www-form-urlencoded body (empty for other bodies).
-std::multimap<std::string, std::string> FormFields(const httplib::Request& req);
+std::multimap<std::string, std::string> FormFields(const http::Request& req);
 
 using Handler =
-    std::function<void(const RequestContext&, const httplib::Request&, httplib::Response&)>;
+    std::function<void(const RequestContext&, const http::Request&, http::Response&)>;
+/// Where a route's handler runs (http::Execution): kWorker for long work (queries, password
+/// hashing, sync triggers, registration, calls to other services), kInline otherwise.
+using http::Execution;
 /// Resolves a bearer token (or session cookie) to a principal (unauthenticated on failure);
 /// `client_ip` is recorded as the token's last use address.
 using Authenticator = std::function<Result<state::Principal>(const std::string& token,
@@ -68,21 +73,43 @@ using Authenticator = std::function<Result<state::Principal>(const std::string& 
 /// A registered route, kept for introspection (OpenAPI, /docs, metrics labels).
 struct RouteInfo {
   std::string method;
-  std::string pattern;
+  std::string pattern;  ///< the path template, e.g. `/api/data/{id}/download`
   AccessLevel access;
+  Execution execution = Execution::kInline;
 };
 
 class Router {
  public:
-  Router(HttpServer& server, Authenticator authenticator);
+  Router(http::Server& server, Authenticator authenticator);
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  void Get(const std::string& pattern, AccessLevel access, Handler handler);
-  void Post(const std::string& pattern, AccessLevel access, Handler handler);
-  void Put(const std::string& pattern, AccessLevel access, Handler handler);
-  void Delete(const std::string& pattern, AccessLevel access, Handler handler);
-  void Patch(const std::string& pattern, AccessLevel access, Handler handler);
+  /// Registers a route on the server: `pattern` is a path template (src/http/route_table.h,
+  /// e.g. `/api/data/{id}/download`; the handler reads `req.PathParam("id")`). With
+  /// `Execution::kWorker` the handler (auth included) runs on the engine's worker pool.
+  void Get(const std::string& pattern, AccessLevel access, Execution execution, Handler handler);
+  void Post(const std::string& pattern, AccessLevel access, Execution execution, Handler handler);
+  void Put(const std::string& pattern, AccessLevel access, Execution execution, Handler handler);
+  void Delete(const std::string& pattern, AccessLevel access, Execution execution,
+              Handler handler);
+  void Patch(const std::string& pattern, AccessLevel access, Execution execution,
+             Handler handler);
+  /// The same, inline on the io thread (cheap handlers).
+  void Get(const std::string& pattern, AccessLevel access, Handler handler) {
+    Get(pattern, access, Execution::kInline, std::move(handler));
+  }
+  void Post(const std::string& pattern, AccessLevel access, Handler handler) {
+    Post(pattern, access, Execution::kInline, std::move(handler));
+  }
+  void Put(const std::string& pattern, AccessLevel access, Handler handler) {
+    Put(pattern, access, Execution::kInline, std::move(handler));
+  }
+  void Delete(const std::string& pattern, AccessLevel access, Handler handler) {
+    Delete(pattern, access, Execution::kInline, std::move(handler));
+  }
+  void Patch(const std::string& pattern, AccessLevel access, Handler handler) {
+    Patch(pattern, access, Execution::kInline, std::move(handler));
+  }
   /// Routes in registration order. Complete once the server starts; not changed afterwards.
   const std::vector<RouteInfo>& routes() const { return routes_; }
   /// The registry holding the HTTP request metrics; /metrics renders it (thread-safe).
@@ -102,9 +129,9 @@ class Router {
   };
   void Record(RouteMetrics& m, int status, double seconds);
 
-  HttpServer::Handler Wrap(const std::string& method, const std::string& pattern,
-                                AccessLevel access, Handler handler);
-  HttpServer& server_;
+  http::Handler Wrap(const std::string& method, const std::string& pattern, AccessLevel access,
+                     Execution execution, Handler handler);
+  http::Server& server_;
   Authenticator authenticator_;
   std::vector<RouteInfo> routes_;
   MetricsRegistry metrics_;
@@ -114,13 +141,13 @@ class Router {
 };
 
 /// Writes `body` as application/json with `status`.
-void WriteJson(httplib::Response& res, int status, const nlohmann::json& body);
+void WriteJson(http::Response& res, int status, const nlohmann::json& body);
 /// Writes the JSON error body for `status` (HTTP status from HttpStatusFor).
-void WriteError(httplib::Response& res, const Status& status, const std::string& request_id);
+void WriteError(http::Response& res, const Status& status, const std::string& request_id);
 /// Writes an error with an explicit HTTP status and code name.
-void WriteError(httplib::Response& res, int http_status, const std::string& code,
+void WriteError(http::Response& res, int http_status, const std::string& code,
                 const std::string& message, const std::string& request_id);
 /// Parses a JSON request body; an empty body gives `null`. Malformed JSON → malformed.
-Result<nlohmann::json> ParseJsonBody(const httplib::Request& req);
+Result<nlohmann::json> ParseJsonBody(const http::Request& req);
 
 }  // namespace da::server

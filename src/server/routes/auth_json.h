@@ -2,7 +2,6 @@
 /// JSON shapes shared by the user/group/grant routes and the sign-in routes.
 #include <string>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "server/router.h"

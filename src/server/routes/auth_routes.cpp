@@ -35,27 +35,27 @@ std::string SameOriginPath(const std::string& next) {
   return next;
 }
 
-std::string SetSessionCookies(const httplib::Request& req, httplib::Response& res,
+std::string SetSessionCookies(const http::Request& req, http::Response& res,
                               const std::string& session_token, int64_t ttl_seconds) {
   std::string csrf = RandomHex(16);
   std::string attrs = "; SameSite=Lax; Path=/; Max-Age=" + std::to_string(ttl_seconds);
   if (RequestIsHttps(req)) attrs += "; Secure";
-  res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + session_token + "; HttpOnly" + attrs);
-  res.set_header("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf + attrs);
+  res.AddHeader("Set-Cookie", std::string(kSessionCookie) + "=" + session_token + "; HttpOnly" + attrs);
+  res.AddHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf + attrs);
   return csrf;
 }
 
-void ClearSessionCookies(const httplib::Request& req, httplib::Response& res) {
+void ClearSessionCookies(const http::Request& req, http::Response& res) {
   std::string attrs = "=; SameSite=Lax; Path=/; Max-Age=0";
   if (RequestIsHttps(req)) attrs += "; Secure";
-  res.set_header("Set-Cookie", std::string(kSessionCookie) + attrs + "; HttpOnly");
-  res.set_header("Set-Cookie", std::string(kCsrfCookie) + attrs);
+  res.AddHeader("Set-Cookie", std::string(kSessionCookie) + attrs + "; HttpOnly");
+  res.AddHeader("Set-Cookie", std::string(kCsrfCookie) + attrs);
 }
 
-bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, httplib::Response& res) {
+bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response& res) {
   int64_t wait = ctx.sign_in_limiter->Hit(rc.client_ip);
   if (wait == 0) return false;
-  res.set_header("Retry-After", std::to_string(wait));
+  res.SetHeader("Retry-After", std::to_string(wait));
   AuditRequest(*ctx.db, rc, "sign_in_rate_limited", "", nlohmann::json::object(), "refused");
   WriteError(res, ResourceExhausted("too many sign-in attempts; retry in " + std::to_string(wait) + " s"),
              rc.request_id);
@@ -88,7 +88,7 @@ nlohmann::json SignInOptionsJson(const AppContext& ctx) {
 namespace {
 
 /// Email + password from a JSON or form-urlencoded body.
-Status ReadCredentials(const httplib::Request& req, std::string* email, std::string* password,
+Status ReadCredentials(const http::Request& req, std::string* email, std::string* password,
                        std::string* next) {
   auto form = FormFields(req);
   if (!form.empty()) {
@@ -164,7 +164,7 @@ std::string UrlEncode(const std::string& s) {
 /// Rate limit, credentials, password check and a new session: the user and session token, or
 /// nullopt after writing the error.
 std::optional<std::pair<state::User, state::IssuedToken>> PasswordSignIn(
-    AppContext& ctx, const RequestContext& rc, const httplib::Request& req, httplib::Response& res,
+    AppContext& ctx, const RequestContext& rc, const http::Request& req, http::Response& res,
     std::string* next) {
   if (SignInRateLimited(ctx, rc, res)) return std::nullopt;
   std::string email, password;
@@ -188,7 +188,7 @@ std::optional<std::pair<state::User, state::IssuedToken>> PasswordSignIn(
 
 void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
   r.Post("/auth/token", AccessLevel::kPublic,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            std::string next;
            auto signed_in = PasswordSignIn(ctx, rc, req, res, &next);
            if (!signed_in) return;
@@ -197,8 +197,8 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
                                 {"expires_at", token->expires_at}});
          });
 
-  r.Post("/auth/login", AccessLevel::kPublic,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Post("/auth/login", AccessLevel::kPublic, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            std::string next;
            auto signed_in = PasswordSignIn(ctx, rc, req, res, &next);
            if (!signed_in) return;
@@ -206,14 +206,14 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
            SetSessionCookies(req, res, signed_in->second.token, SessionTtlSeconds());
            if (!next.empty()) {  // a plain HTML form post: continue where the user was going
              res.status = 302;
-             res.set_header("Location", SameOriginPath(next));
+             res.SetHeader("Location", SameOriginPath(next));
              return;
            }
            WriteJson(res, 200, {{"user", SessionUserJson(*user)}});
          });
 
   r.Post("/auth/logout", AccessLevel::kPublic,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            if (rc.authenticated && rc.via_cookie && !CsrfOk(req)) {
              return WriteError(res, 403, "csrf_failed", "missing or wrong CSRF token", rc.request_id);
            }
@@ -227,14 +227,14 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
          });
 
   r.Get("/auth/config", AccessLevel::kPublic,
-        [&ctx](const RequestContext&, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext&, const http::Request&, http::Response& res) {
           WriteJson(res, 200, SignInOptionsJson(ctx));
         });
 }
 
 void RegisterTokenRoutes(Router& r, AppContext& ctx) {
   r.Post("/auth/tokens", AccessLevel::kAuthenticated,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            if (rc.principal.token_kind == state::kTokenKindPat) {
              return WriteError(res, PermissionDenied("a personal access token cannot create tokens; "
                                                      "sign in with a password or browser session"),
@@ -265,7 +265,7 @@ void RegisterTokenRoutes(Router& r, AppContext& ctx) {
          });
 
   r.Get("/auth/tokens", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto tokens = ctx.users->ListTokens(rc.principal.user_id, state::kTokenKindPat);
           if (!tokens.ok()) return WriteError(res, tokens.status(), rc.request_id);
           auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
@@ -279,9 +279,9 @@ void RegisterTokenRoutes(Router& r, AppContext& ctx) {
           WriteJson(res, 200, {{"tokens", out}});
         });
 
-  r.Delete("/auth/tokens/([^/]+)", AccessLevel::kAuthenticated,
-           [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-             const std::string id = req.matches[1];
+  r.Delete("/auth/tokens/{id}", AccessLevel::kAuthenticated,
+           [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+             const std::string id = req.PathParam("id");
              Status st = ctx.users->RevokeOwnToken(rc.principal.user_id, id);
              if (!st.ok()) return WriteError(res, st, rc.request_id);
              AuditRequest(*ctx.db, rc, "token_revoked", id);
@@ -293,9 +293,9 @@ void RegisterTokenRoutes(Router& r, AppContext& ctx) {
 /// browser approves, the server creates a PAT and redirects to the CLI's loopback listener.
 void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
   r.Get("/auth/cli/authorize", AccessLevel::kPublic,
-        [](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          const std::string state = req.get_param_value("state");
-          const int port = ValidPort(req.get_param_value("port"));
+        [](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          const std::string state = req.Query("state");
+          const int port = ValidPort(req.Query("port"));
           if (port == 0 || !ValidCliState(state)) {
             return WriteError(res, InvalidArgument("port (1..65535) and state ([A-Za-z0-9_-], 1..128) are required"),
                               rc.request_id);
@@ -303,13 +303,13 @@ void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
           if (!rc.authenticated || !rc.via_cookie) {
             std::string self = "/auth/cli/authorize?port=" + std::to_string(port) + "&state=" + state;
             res.status = 302;
-            res.set_header("Location", "/login?next=" + UrlEncode(self));
+            res.SetHeader("Location", "/login?next=" + UrlEncode(self));
             return;
           }
           std::string csrf = CookieValue(req, kCsrfCookie);
           if (csrf.empty()) {  // a session without the CSRF cookie (cleared by hand): issue one
             csrf = RandomHex(16);
-            res.set_header("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf +
+            res.AddHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf +
                                              "; SameSite=Lax; Path=/" +
                                              (RequestIsHttps(req) ? "; Secure" : ""));
           }
@@ -329,13 +329,13 @@ void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
               "<input type=\"hidden\" name=\"csrf_token\" value=\"" + HtmlEscape(csrf) + "\">"
               "<button type=\"submit\">Approve</button></form></body></html>";
           res.status = 200;
-          res.set_header("Cache-Control", "no-store");
-          res.set_header("X-Frame-Options", "DENY");
-          res.set_content(html, "text/html; charset=utf-8");
+          res.SetHeader("Cache-Control", "no-store");
+          res.SetHeader("X-Frame-Options", "DENY");
+          res.SetContent(html, "text/html; charset=utf-8");
         });
 
   r.Post("/auth/cli/authorize", AccessLevel::kAuthenticated,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            if (!rc.via_cookie) {
              return WriteError(res, PermissionDenied("approve in a signed-in browser"), rc.request_id);
            }
@@ -356,8 +356,8 @@ void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
            AuditRequest(*ctx.db, rc, "token_created", t->id, {{"name", "da CLI"}, {"via", "cli_login"},
                                                                {"prefix", t->prefix}});
            res.status = 302;
-           res.set_header("Cache-Control", "no-store");
-           res.set_header("Location", "http://127.0.0.1:" + std::to_string(port) +
+           res.SetHeader("Cache-Control", "no-store");
+           res.SetHeader("Location", "http://127.0.0.1:" + std::to_string(port) +
                                           "/callback?state=" + state + "&token=" + t->token);
          });
 }

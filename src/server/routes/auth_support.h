@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "server/app.h"
@@ -19,13 +18,13 @@ int64_t SessionTtlSeconds();
 std::string SameOriginPath(const std::string& next);
 /// Sets `da_session` (HttpOnly) and a fresh `da_csrf` cookie (SameSite=Lax, Path=/, Secure
 /// behind TLS); returns the CSRF value.
-std::string SetSessionCookies(const httplib::Request& req, httplib::Response& res,
+std::string SetSessionCookies(const http::Request& req, http::Response& res,
                               const std::string& session_token, int64_t ttl_seconds);
 /// Expires both cookies.
-void ClearSessionCookies(const httplib::Request& req, httplib::Response& res);
+void ClearSessionCookies(const http::Request& req, http::Response& res);
 /// Counts a sign-in attempt of the client; when over DA_AUTH_RATE_LIMIT writes 429 with
 /// Retry-After (and audits it) and returns true.
-bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, httplib::Response& res);
+bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response& res);
 /// Creates a session token for `user` and audits `sign_in` with `method`.
 Result<state::IssuedToken> StartSession(AppContext& ctx, const RequestContext& rc,
                                         const state::User& user, const std::string& method);

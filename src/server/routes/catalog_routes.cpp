@@ -51,14 +51,14 @@ class CatalogCache {
 void RegisterCatalogRoutes(Router& r, AppContext& ctx) {
   auto cache = std::make_shared<CatalogCache>();
   r.Get("/api/catalog/tables", AccessLevel::kAuthenticated,
-        [&ctx, cache](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx, cache](const RequestContext& rc, const http::Request&, http::Response& res) {
           const std::string who = rc.principal.user_id + (rc.principal.is_admin ? "#admin" : "#user");
           // Read before building: a change while building makes the stored key stale, never
           // the answer newer than its key.
           const CatalogCache::Key key{ctx.db->Generation(), ctx.orchestrator->PublishGeneration()};
           if (auto body = cache->Find(who, key)) {
             res.status = 200;
-            res.set_content(*body, "application/json");
+            res.SetContent(*body, "application/json");
             return;
           }
           auto all = ctx.registry->List();
@@ -93,7 +93,7 @@ void RegisterCatalogRoutes(Router& r, AppContext& ctx) {
           std::string body = nlohmann::json({{"tables", tables}}).dump();
           cache->Store(who, key, body);
           res.status = 200;
-          res.set_content(std::move(body), "application/json");
+          res.SetContent(std::move(body), "application/json");
         });
 }
 

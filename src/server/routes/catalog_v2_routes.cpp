@@ -28,15 +28,15 @@ constexpr int64_t kDefaultSampleRows = 5;
 constexpr int64_t kMaxSampleRows = 1000;
 
 /// Like WriteJson, but invalid UTF-8 in data values cannot turn the answer into a 500.
-void WriteDataJson(httplib::Response& res, const json& body) {
+void WriteDataJson(http::Response& res, const json& body) {
   res.status = 200;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  res.SetContent(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 /// The registry record of `id` when the caller may see it; otherwise writes 404 (unknown id)
 /// or 403 (not visible) and returns nullopt.
 std::optional<model::TableSpec> VisibleTable(AppContext& ctx, const RequestContext& rc,
-                                               const std::string& id, httplib::Response& res) {
+                                               const std::string& id, http::Response& res) {
   if (!IsQuotedIdentifier(id)) {
     WriteError(res, NotFound("table '" + PrintableForMessage(id) + "' not found"), rc.request_id);
     return std::nullopt;
@@ -81,9 +81,9 @@ std::string Lower(std::string s) {
 }
 
 /// `n` of /api/v2/sample: absent → 5; an integer in 1..1000 otherwise (invalid_argument).
-Result<int64_t> ParseSampleSize(const httplib::Request& req) {
-  if (!req.has_param("n")) return kDefaultSampleRows;
-  std::string text = req.get_param_value("n");
+Result<int64_t> ParseSampleSize(const http::Request& req) {
+  if (!req.HasQuery("n")) return kDefaultSampleRows;
+  std::string text = req.Query("n");
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || n < 1 ||
@@ -95,9 +95,9 @@ Result<int64_t> ParseSampleSize(const httplib::Request& req) {
 }
 
 /// `refresh` of the profile route: absent/false/0 → false, true/1 → true, else invalid_argument.
-Result<bool> ParseRefresh(const httplib::Request& req) {
-  if (!req.has_param("refresh")) return false;
-  std::string v = Lower(req.get_param_value("refresh"));
+Result<bool> ParseRefresh(const http::Request& req) {
+  if (!req.HasQuery("refresh")) return false;
+  std::string v = Lower(req.Query("refresh"));
   if (v == "true" || v == "1") return true;
   if (v == "false" || v == "0" || v.empty()) return false;
   return InvalidArgument("refresh must be true or false, got '" + PrintableForMessage(v, 40) + "'");
@@ -140,7 +140,7 @@ std::shared_ptr<const ViewColumns> PublishedColumns(AppContext& ctx, const Reque
   return columns;
 }
 
-void HandleCatalog(AppContext& ctx, const RequestContext& rc, httplib::Response& res) {
+void HandleCatalog(AppContext& ctx, const RequestContext& rc, http::Response& res) {
   auto all = ctx.registry->List();
   if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
   auto states = ctx.sync_state->List();
@@ -186,9 +186,9 @@ void HandleCatalog(AppContext& ctx, const RequestContext& rc, httplib::Response&
   WriteDataJson(res, {{"tables", std::move(tables)}, {"count", count}, {"server_time", NowIso()}});
 }
 
-void HandleSchema(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
-                  httplib::Response& res) {
-  auto t = VisibleTable(ctx, rc, req.matches[1], res);
+void HandleSchema(AppContext& ctx, const RequestContext& rc, const http::Request& req,
+                  http::Response& res) {
+  auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
   if (!t) return;
   auto reader = ctx.orchestrator->OpenReader();
   if (!reader.ok()) return WriteError(res, reader.status(), rc.request_id);
@@ -201,11 +201,11 @@ void HandleSchema(AppContext& ctx, const RequestContext& rc, const httplib::Requ
                       {"schema_hash", sync::SchemaHash(*cols)}});
 }
 
-void HandleSample(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
-                  httplib::Response& res) {
+void HandleSample(AppContext& ctx, const RequestContext& rc, const http::Request& req,
+                  http::Response& res) {
   auto n = ParseSampleSize(req);
   if (!n.ok()) return WriteError(res, n.status(), rc.request_id);
-  auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
   if (!t) return;
   auto reader = ctx.orchestrator->OpenReader();
   if (!reader.ok()) return WriteError(res, reader.status(), rc.request_id);
@@ -236,11 +236,11 @@ void HandleSample(AppContext& ctx, const RequestContext& rc, const httplib::Requ
                       {"row_count", row_count}});
 }
 
-void HandleProfile(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
-                   httplib::Response& res) {
+void HandleProfile(AppContext& ctx, const RequestContext& rc, const http::Request& req,
+                   http::Response& res) {
   auto refresh = ParseRefresh(req);
   if (!refresh.ok()) return WriteError(res, refresh.status(), rc.request_id);
-  auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
   if (!t) return;
   state::ProfileRepo profiles(*ctx.db);
   if (*refresh) {
@@ -273,19 +273,19 @@ Status ProfileSyncedTables(AppContext& ctx, const std::vector<std::string>& tabl
 
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx) {
   r.Get("/api/v2/catalog", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           HandleCatalog(ctx, rc, res);
         });
-  r.Get(R"(/api/v2/schema/([^/]+))", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Get("/api/v2/schema/{id}", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           HandleSchema(ctx, rc, req, res);
         });
-  r.Get(R"(/api/v2/sample/([^/]+))", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Get("/api/v2/sample/{id}", AccessLevel::kAuthenticated, Execution::kWorker,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           HandleSample(ctx, rc, req, res);
         });
-  r.Get(R"(/api/catalog/profile/([^/]+))", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Get("/api/catalog/profile/{id}", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           HandleProfile(ctx, rc, req, res);
         });
 }

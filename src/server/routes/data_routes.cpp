@@ -18,7 +18,7 @@ namespace {
 /// The registered table `id` if the caller may see it; otherwise writes 404/403 and returns
 /// nullopt.
 std::optional<model::TableSpec> VisibleTable(AppContext& ctx, const RequestContext& rc,
-                                               const std::string& id, httplib::Response& res) {
+                                               const std::string& id, http::Response& res) {
   if (!IsQuotedIdentifier(id)) {
     WriteError(res, NotFound("table '" + id.substr(0, 80) + "' not found"), rc.request_id);
     return std::nullopt;
@@ -90,10 +90,10 @@ class MappedFile {
   int64_t mtime_ns_;
 };
 
-/// Streams `path`, honouring Range through httplib. The ETag is the quoted MD5 of exactly the
+/// Streams `path` (the engine honours Range). The ETag is the quoted MD5 of exactly the
 /// bytes being sent (the opened file's version, hashed once per version by `digests`), so a swap
 /// between the manifest and the download shows up as a different ETag, never as wrong bytes.
-void ServeFile(const RequestContext& rc, const httplib::Request& req, httplib::Response& res,
+void ServeFile(const RequestContext& rc, const http::Request& req, http::Response& res,
                FileDigestCache& digests, const std::filesystem::path& path,
                const std::string& filename) {
   auto file = MappedFile::Open(path);
@@ -102,28 +102,24 @@ void ServeFile(const RequestContext& rc, const httplib::Request& req, httplib::R
   }
   const std::string etag = "\"" + digests.Md5Of(path, static_cast<int64_t>(file->size()),
                                                  file->mtime_ns(), file->bytes()) + "\"";
-  res.set_header("ETag", etag);
-  res.set_header("Accept-Ranges", "bytes");
-  if (req.get_header_value("If-None-Match") == etag) {
+  res.SetHeader("ETag", etag);
+  res.SetHeader("Accept-Ranges", "bytes");
+  if (req.Header("If-None-Match") == etag) {
     res.status = 304;
     return;
   }
-  res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
-  constexpr size_t kMaxWrite = 4 << 20;
-  res.set_content_provider(file->size(), "application/octet-stream",
-                           [file](size_t offset, size_t length, httplib::DataSink& sink) {
-                             if (offset >= file->size()) return false;
-                             size_t n = std::min({length, kMaxWrite, file->size() - offset});
-                             return sink.write(file->data() + offset, n);
-                           });
+  res.SetHeader("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  // Zero-copy: the engine writes straight from the mapping, which lives until the answer is sent.
+  const std::string_view bytes = file->bytes();
+  res.SetBodyView(std::move(file), bytes, "application/octet-stream");
 }
 
 }  // namespace
 
 void RegisterDataRoutes(Router& r, AppContext& ctx) {
-  r.Get(R"(/api/data/([^/]+)/download)", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  r.Get("/api/data/{id}/download", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
           if (!t) return;
           auto st = ctx.sync_state->Get(t->id);
           if (!st.ok()) return WriteError(res, st.status(), rc.request_id);
@@ -137,11 +133,11 @@ void RegisterDataRoutes(Router& r, AppContext& ctx) {
           ServeFile(rc, req, res, ctx.digests, ctx.ParquetPath(*t), t->id + ".parquet");
         });
 
-  r.Get(R"(/api/data/([^/]+)/files/([^/]+))", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          auto t = VisibleTable(ctx, rc, req.matches[1], res);
+  r.Get("/api/data/{id}/files/{name}", AccessLevel::kAuthenticated,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
           if (!t) return;
-          std::string name = req.matches[2];
+          std::string name = req.PathParam("name");
           if (!IsDataFileName(name)) {
             return WriteError(res, NotFound("table '" + t->id + "' has no file '" +
                                             name.substr(0, 80) + "'"),

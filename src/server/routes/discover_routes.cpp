@@ -16,14 +16,14 @@
 namespace da::server {
 
 void RegisterDiscoverRoutes(Router& r, AppContext& ctx) {
-  r.Post("/api/admin/discover-and-register", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-           const std::string dry = req.has_param("dry_run") ? req.get_param_value("dry_run") : "false";
+  r.Post("/api/admin/discover-and-register", AccessLevel::kAdmin, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+           const std::string dry = req.HasQuery("dry_run") ? req.Query("dry_run") : "false";
            if (dry != "true" && dry != "false" && dry != "1" && dry != "0") {
              return WriteError(res, InvalidArgument("dry_run must be true or false"), rc.request_id);
            }
            const bool dry_run = dry == "true" || dry == "1";
-           const std::string source = req.has_param("source") ? req.get_param_value("source") : "keboola";
+           const std::string source = req.HasQuery("source") ? req.Query("source") : "keboola";
            if (Status st = ValidateStrictIdentifier("source", source); !st.ok()) {
              return WriteError(res, st, rc.request_id);
            }

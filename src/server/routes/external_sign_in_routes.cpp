@@ -49,13 +49,13 @@ int64_t MagicLinkTtlSeconds() {
 
 /// The public base URL for links in mails: DA_PUBLIC_URL, else the request's Host (https
 /// when X-Forwarded-Proto says so).
-std::string PublicBaseUrl(const httplib::Request& req) {
+std::string PublicBaseUrl(const http::Request& req) {
   const char* env = std::getenv("DA_PUBLIC_URL");
   std::string base;
   if (env != nullptr && *env != '\0') {
     base = env;
   } else {
-    std::string host = req.get_header_value("Host");
+    std::string host = req.Header("Host");
     for (char c : host) {
       if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']')) {
         host = "localhost";
@@ -69,26 +69,26 @@ std::string PublicBaseUrl(const httplib::Request& req) {
 }
 
 /// A browser-facing failure: back to the sign-in page with an error code.
-void RedirectToLogin(httplib::Response& res, const std::string& error) {
+void RedirectToLogin(http::Response& res, const std::string& error) {
   res.status = 302;
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("Location", "/login?error=" + error);
+  res.SetHeader("Cache-Control", "no-store");
+  res.SetHeader("Location", "/login?error=" + error);
 }
 
-void FinishBrowserSignIn(AppContext& ctx, const RequestContext& rc, const httplib::Request& req,
-                         httplib::Response& res, const state::User& user, const std::string& method,
+void FinishBrowserSignIn(AppContext& ctx, const RequestContext& rc, const http::Request& req,
+                         http::Response& res, const state::User& user, const std::string& method,
                          const std::string& next) {
   auto token = StartSession(ctx, rc, user, method);
   if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
   SetSessionCookies(req, res, token->token, SessionTtlSeconds());
   res.status = 302;
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("Location", SameOriginPath(next));
+  res.SetHeader("Cache-Control", "no-store");
+  res.SetHeader("Location", SameOriginPath(next));
 }
 
 void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
-  r.Post("/auth/email/send-link", AccessLevel::kPublic,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Post("/auth/email/send-link", AccessLevel::kPublic, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            if (!ctx.smtp) {
              return WriteError(res, NotFound("email sign-in is not configured (DA_SMTP_URL)"), rc.request_id);
            }
@@ -126,9 +126,9 @@ void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
          });
 
   r.Get("/auth/email/verify", AccessLevel::kPublic,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           if (SignInRateLimited(ctx, rc, res)) return;
-          auto grant = state::ConsumeMagicLink(*ctx.db, req.get_param_value("token"));
+          auto grant = state::ConsumeMagicLink(*ctx.db, req.Query("token"));
           std::optional<state::User> user;
           if (grant.ok()) {
             auto found = ctx.users->FindById(grant->user_id);
@@ -144,37 +144,37 @@ void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
 }
 
 void RegisterOidcRoutes(Router& r, AppContext& ctx) {
-  r.Get("/auth/oidc/login", AccessLevel::kPublic,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Get("/auth/oidc/login", AccessLevel::kPublic, Execution::kWorker,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           if (!ctx.oidc) {
             return WriteError(res, NotFound("single sign-on is not configured (DA_OIDC_ISSUER)"), rc.request_id);
           }
-          auto url = ctx.oidc->BeginLogin(SameOriginPath(req.get_param_value("next")));
+          auto url = ctx.oidc->BeginLogin(SameOriginPath(req.Query("next")));
           if (!url.ok()) return WriteError(res, url.status(), rc.request_id);
           res.status = 302;
-          res.set_header("Cache-Control", "no-store");
-          res.set_header("Location", *url);
+          res.SetHeader("Cache-Control", "no-store");
+          res.SetHeader("Location", *url);
           // Binds the login to this browser: the callback must come back with the same state
           // in this cookie, so nobody can make a victim's browser finish their login (login CSRF).
-          res.set_header("Set-Cookie", std::string(kOidcStateCookie) + "=" + QueryParam(*url, "state") +
+          res.AddHeader("Set-Cookie", std::string(kOidcStateCookie) + "=" + QueryParam(*url, "state") +
                                            "; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=600" +
                                            (RequestIsHttps(req) ? "; Secure" : ""));
         });
 
-  r.Get("/auth/oidc/callback", AccessLevel::kPublic,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Get("/auth/oidc/callback", AccessLevel::kPublic, Execution::kWorker,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           if (!ctx.oidc) {
             return WriteError(res, NotFound("single sign-on is not configured (DA_OIDC_ISSUER)"), rc.request_id);
           }
           if (SignInRateLimited(ctx, rc, res)) return;
-          const std::string state = req.get_param_value("state");
+          const std::string state = req.Query("state");
           if (state.empty() || CookieValue(req, kOidcStateCookie) != state) {
             AuditRequest(*ctx.db, rc, "sign_in_failed", "",
                          {{"method", "oidc"}, {"reason", "state not started in this browser"}}, "refused");
             return RedirectToLogin(res, "oidc_failed");
           }
-          res.set_header("Set-Cookie", std::string(kOidcStateCookie) + "=; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=0");
-          auto login = ctx.oidc->CompleteLogin(req.get_param_value("code"), req.get_param_value("state"));
+          res.AddHeader("Set-Cookie", std::string(kOidcStateCookie) + "=; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=0");
+          auto login = ctx.oidc->CompleteLogin(req.Query("code"), req.Query("state"));
           if (!login.ok()) {
             spdlog::warn("[{}] OIDC sign-in refused: {}", rc.request_id, login.status().message());
             AuditRequest(*ctx.db, rc, "sign_in_failed", "",

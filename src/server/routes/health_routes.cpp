@@ -5,7 +5,7 @@ namespace da::server {
 
 void RegisterHealthRoutes(Router& r, AppContext& ctx) {
   r.Get("/api/health", AccessLevel::kPublic,
-        [&ctx](const RequestContext&, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext&, const http::Request&, http::Response& res) {
           int expected = state::StateDb::ExpectedSchemaVersion();
           nlohmann::json body = {{"expected", expected}};
           auto current = ctx.db->RecentSchemaVersion();

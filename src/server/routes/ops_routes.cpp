@@ -247,18 +247,18 @@ void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
 }  // namespace
 
 void RegisterOpsRoutes(Router& r, AppContext& ctx) {
-  r.Get("/api/health/detailed", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+  r.Get("/api/health/detailed", AccessLevel::kAuthenticated, Execution::kWorker,
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto [status, body] = HealthDetail(ctx, rc.principal);
           WriteJson(res, status, body);
         });
 
   r.Get("/metrics", AccessLevel::kPublic,
-        [&ctx, &r](const RequestContext&, const httplib::Request&, httplib::Response& res) {
+        [&ctx, &r](const RequestContext&, const http::Request&, http::Response& res) {
           std::vector<FamilySnapshot> families = r.metrics().Collect();
           AppendStateMetrics(ctx, families);
           res.status = 200;
-          res.set_content(FormatPrometheusText(families), kPrometheusContentType);
+          res.SetContent(FormatPrometheusText(families), kPrometheusContentType);
         });
 
   // The documents depend only on the description table: render once, serve the same bytes.
@@ -276,14 +276,14 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx) {
     return rendered.get();
   };
   r.Get("/openapi.json", AccessLevel::kPublic,
-        [render](const RequestContext&, const httplib::Request&, httplib::Response& res) {
+        [render](const RequestContext&, const http::Request&, http::Response& res) {
           res.status = 200;
-          res.set_content(render()->openapi_json, "application/json");
+          res.SetContent(render()->openapi_json, "application/json");
         });
   r.Get("/docs", AccessLevel::kPublic,
-        [render](const RequestContext&, const httplib::Request&, httplib::Response& res) {
+        [render](const RequestContext&, const http::Request&, http::Response& res) {
           res.status = 200;
-          res.set_content(render()->docs_html, "text/html; charset=utf-8");
+          res.SetContent(render()->docs_html, "text/html; charset=utf-8");
         });
 
   DocDrift drift = CompareWithRoutes(ApiEndpoints(), r.routes());

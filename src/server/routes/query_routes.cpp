@@ -12,7 +12,7 @@ namespace {
 
 /// The query API answers statement problems with 400, as the reference did (§3.4); the rest of
 /// the API keeps invalid_argument → 422.
-void WriteQueryError(httplib::Response& res, const Status& st, const std::string& request_id) {
+void WriteQueryError(http::Response& res, const Status& st, const std::string& request_id) {
   if (st.code() == StatusCode::kInvalidArgument) {
     return WriteError(res, 400, "invalid_argument", st.message(), request_id);
   }
@@ -45,23 +45,23 @@ void RegisterQueryRoutes(Router& r, AppContext& ctx) {
   options.analytics_path = ctx.config.AnalyticsDir() / "server.duckdb";
   auto service = std::make_shared<query::QueryService>(*ctx.orchestrator, *ctx.registry,
                                                        ctx.access, options);
-  r.Post("/api/query", AccessLevel::kAuthenticated,
-         [service](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Post("/api/query", AccessLevel::kAuthenticated, Execution::kWorker,
+         [service](const RequestContext& rc, const http::Request& req, http::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteQueryError(res, body.status(), rc.request_id);
            auto request = ParseQueryRequest(*body);
            if (!request.ok()) return WriteQueryError(res, request.status(), rc.request_id);
            auto out = service->Run(rc.principal, *request);
            if (!out.ok()) return WriteQueryError(res, out.status(), rc.request_id);
-           res.set_header("X-Row-Count", std::to_string(out->row_count()));
-           res.set_header("X-Truncated", out->truncated() ? "true" : "false");
-           if (req.get_header_value("Accept").find("text/csv") != std::string::npos) {
+           res.SetHeader("X-Row-Count", std::to_string(out->row_count()));
+           res.SetHeader("X-Truncated", out->truncated() ? "true" : "false");
+           if (req.Header("Accept").find("text/csv") != std::string::npos) {
              res.status = 200;
-             res.set_content(out->ToCsv(), "text/csv; charset=utf-8");
+             res.SetContent(out->ToCsv(), "text/csv; charset=utf-8");
              return;
            }
            res.status = 200;
-           res.set_content(
+           res.SetContent(
                out->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                "application/json");
          });

@@ -60,8 +60,8 @@ std::string StringField(const nlohmann::json& body, const char* key, const std::
 }  // namespace
 
 void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
-  r.Post("/api/admin/register-table", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Post("/api/admin/register-table", AccessLevel::kAdmin, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            if (Status st = CheckSourceQuery(StringField(*body, "source_type", ""),
@@ -79,7 +79,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
          });
 
   r.Get("/api/admin/registry", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto all = ctx.registry->List();
           if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
           nlohmann::json tables = nlohmann::json::array();
@@ -87,10 +87,10 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
           WriteJson(res, 200, {{"tables", tables}});
         });
 
-  const std::string kItem = R"(/api/admin/registry/([^/]+))";
+  const std::string kItem = "/api/admin/registry/{id}";
   r.Get(kItem, AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          auto t = ctx.registry->Get(req.matches[1]);
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          auto t = ctx.registry->Get(req.PathParam("id"));
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
           nlohmann::json out = WithState(ctx, *t);
           // The newest recorded column change: {synced_at, run_id, status, added, removed,
@@ -111,7 +111,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
         });
 
   r.Put(kItem, AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           auto body = ParseJsonBody(req);
           if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
           if (!body->is_object()) {
@@ -121,7 +121,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
           // Type and unknown-field errors first, so they win over not_found.
           auto patch = model::DecodePatch(*body);
           if (!patch.ok()) return WriteError(res, patch.status(), rc.request_id);
-          auto before = ctx.registry->Get(req.matches[1]);
+          auto before = ctx.registry->Get(req.PathParam("id"));
           if (!before.ok()) return WriteError(res, before.status(), rc.request_id);
           if (body->contains("source_query") || body->contains("source_type")) {
             if (Status st = CheckSourceQuery(StringField(*body, "source_type", before->source_type),
@@ -130,7 +130,7 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
               return WriteError(res, st, rc.request_id);
             }
           }
-          auto t = ctx.registry->Update(req.matches[1], *patch, rc.principal.email);
+          auto t = ctx.registry->Update(req.PathParam("id"), *patch, rc.principal.email);
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
           AuditRequest(*ctx.db, rc, "registry_table_updated", t->id, {{"fields", *body}});
           // A renamed table or changed description republishes its source's views.
@@ -142,13 +142,13 @@ void RegisterRegistryRoutes(Router& r, AppContext& ctx) {
         });
 
   r.Delete(kItem, AccessLevel::kAdmin,
-           [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+           [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
              if (ctx.sync->IsRunning()) {
                return WriteError(res, 409, "sync_already_in_progress",
                                  "cannot unregister while a sync runs; retry when it ends",
                                  rc.request_id);
              }
-             auto t = ctx.registry->Unregister(req.matches[1], rc.principal.email);
+             auto t = ctx.registry->Unregister(req.PathParam("id"), rc.principal.email);
              if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
              AuditRequest(*ctx.db, rc, "registry_table_unregistered", t->id, {{"name", t->name}});
              Status st = RemoveIfExists(ctx.ParquetPath(*t));

@@ -10,9 +10,9 @@ constexpr int kDefaultRunLimit = 20;
 constexpr int kMaxRunLimit = 500;
 
 /// `?limit=` → 1..500 (default 20); invalid_argument otherwise.
-Result<int> ParseLimit(const httplib::Request& req) {
-  if (!req.has_param("limit")) return kDefaultRunLimit;
-  const std::string text = req.get_param_value("limit");
+Result<int> ParseLimit(const http::Request& req) {
+  if (!req.HasQuery("limit")) return kDefaultRunLimit;
+  const std::string text = req.Query("limit");
   bool digits = !text.empty() && text.size() <= 6 &&
                 text.find_first_not_of("0123456789") == std::string::npos;
   int limit = digits ? std::stoi(text) : 0;
@@ -28,7 +28,7 @@ Result<int> ParseLimit(const httplib::Request& req) {
 void RegisterRunRoutes(Router& r, AppContext& ctx) {
   // {"runs": [run without `tables`, newest first]}
   r.Get("/api/sync/runs", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           auto limit = ParseLimit(req);
           if (!limit.ok()) return WriteError(res, limit.status(), rc.request_id);
           auto runs = ctx.sync->ListRuns(*limit);
@@ -39,9 +39,9 @@ void RegisterRunRoutes(Router& r, AppContext& ctx) {
         });
 
   // The run with its per-table outcomes (RunSummary::ToJson).
-  r.Get(R"(/api/sync/runs/([^/]+))", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          const std::string id = req.matches[1];
+  r.Get("/api/sync/runs/{id}", AccessLevel::kAdmin,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          const std::string id = req.PathParam("id");
           auto run = ctx.sync->GetRun(id);
           if (!run.ok()) return WriteError(res, run.status(), rc.request_id);
           if (!run->has_value()) {
@@ -53,9 +53,9 @@ void RegisterRunRoutes(Router& r, AppContext& ctx) {
 
   // Kills the run's extraction and answers with the run as it ended (status cancelled).
   // 404 unknown run; 409 failed_precondition when it already finished.
-  r.Post(R"(/api/sync/runs/([^/]+)/cancel)", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-           const std::string id = req.matches[1];
+  r.Post("/api/sync/runs/{id}/cancel", AccessLevel::kAdmin,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+           const std::string id = req.PathParam("id");
            auto run = ctx.sync->Cancel(id, rc.principal.email);
            if (!run.ok()) return WriteError(res, run.status(), rc.request_id);
            WriteJson(res, 200, run->ToJson());

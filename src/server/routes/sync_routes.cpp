@@ -39,8 +39,8 @@ Result<std::optional<std::vector<std::string>>> ParseTriggerBody(const nlohmann:
 }  // namespace
 
 void RegisterSyncRoutes(Router& r, AppContext& ctx) {
-  r.Post("/api/sync/trigger", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Post("/api/sync/trigger", AccessLevel::kAdmin, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            auto ids = ParseTriggerBody(*body);
@@ -61,12 +61,12 @@ void RegisterSyncRoutes(Router& r, AppContext& ctx) {
          });
 
   r.Get("/api/sync/status", AccessLevel::kPublic,
-        [&ctx](const RequestContext&, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext&, const http::Request&, http::Response& res) {
           WriteJson(res, 200, {{"locked", ctx.sync->IsRunning()}});
         });
 
   r.Get("/api/sync/runs/latest", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto run = ctx.sync->LatestRun();
           if (!run.ok()) return WriteError(res, run.status(), rc.request_id);
           if (!run->has_value()) return WriteError(res, NotFound("no sync run yet"), rc.request_id);
@@ -74,7 +74,7 @@ void RegisterSyncRoutes(Router& r, AppContext& ctx) {
         });
 
   r.Get("/api/sync/manifest", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto all = ctx.registry->List();
           if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
           nlohmann::json tables = nlohmann::json::array();

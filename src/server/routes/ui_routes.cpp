@@ -1,6 +1,6 @@
 // The web UI: embedded static assets under /ui/... and the single-page app's page paths, which
 // all answer ui/index.html (the page script renders the page for location.pathname).
-// Registered on the HttpServer itself, not the Router: they are not API routes (no auth, not in
+// Registered on the http::Server itself, not the Router: they are not API routes (no auth, not in
 // the OpenAPI description or the API's request metrics).
 #include <string>
 #include <string_view>
@@ -16,8 +16,8 @@ namespace {
 /// Page paths the browser may load directly (bookmarks, reloads, links in mails). Kept apart
 /// from /api, /auth, /docs, /metrics and /openapi.json, which are registered before these.
 constexpr const char* kPagePatterns[] = {
-    "/",           "/login",         "/catalog", R"(/catalog/[^/]+)", "/admin/tables",
-    "/admin/access", "/tokens",      "/runs",    R"(/runs/[^/]+)",
+    "/",           "/login",         "/catalog", "/catalog/{id}", "/admin/tables",
+    "/admin/access", "/tokens",      "/runs",    "/runs/{id}",
 };
 
 const std::unordered_map<std::string_view, const UiAsset*>& AssetIndex() {
@@ -30,8 +30,8 @@ const std::unordered_map<std::string_view, const UiAsset*>& AssetIndex() {
 }
 
 /// True when an If-None-Match header lists `etag` (or is `*`).
-bool EtagMatches(const httplib::Request& req, std::string_view etag) {
-  std::string inm = req.get_header_value("If-None-Match");
+bool EtagMatches(const http::Request& req, std::string_view etag) {
+  std::string inm = req.Header("If-None-Match");
   if (inm.empty()) return false;
   if (inm == "*") return true;
   size_t pos = 0;
@@ -50,46 +50,48 @@ bool EtagMatches(const httplib::Request& req, std::string_view etag) {
 
 /// Answers `asset` with its ETag; 304 when the browser already holds these bytes. Assets keep
 /// stable URLs, so browsers revalidate each time (`no-cache`) and get a 304 when unchanged.
-void ServeAsset(const UiAsset& asset, const httplib::Request& req, httplib::Response& res) {
-  res.set_header("ETag", asset.etag);
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Content-Type-Options", "nosniff");
+void ServeAsset(const UiAsset& asset, const http::Request& req, http::Response& res) {
+  res.SetHeader("ETag", asset.etag);
+  res.SetHeader("Cache-Control", "no-cache");
+  res.SetHeader("X-Content-Type-Options", "nosniff");
   if (EtagMatches(req, asset.etag)) {
     res.status = 304;
     return;
   }
   res.status = 200;
-  res.set_content(reinterpret_cast<const char*>(asset.data), asset.size, asset.content_type);
+  // The embedded bytes live as long as the program: a view without an owner, not a copy.
+  res.SetBodyView(nullptr, std::string_view(reinterpret_cast<const char*>(asset.data), asset.size),
+                  asset.content_type);
 }
 
 }  // namespace
 
-void RegisterUiRoutes(HttpServer& http) {
-  http.Get(R"(/ui/(.+))", [](const httplib::Request& req, httplib::Response& res) {
-    const std::string path = req.matches[1];
+void RegisterUiRoutes(http::Server& server) {
+  server.Get("/ui/{*path}", [](const http::Request& req, http::Response& res) {
+    const std::string path = req.PathParam("path");
     auto it = AssetIndex().find(path);
     if (it == AssetIndex().end() || path == "index.html") {
       std::string request_id = RandomHex(6);
-      res.set_header("X-Request-ID", request_id);
+      res.SetHeader("X-Request-ID", request_id);
       return WriteError(res, NotFound("no UI asset '" + path.substr(0, 200) + "'"), request_id);
     }
     ServeAsset(*it->second, req, res);
   });
   for (const char* pattern : kPagePatterns) {
-    http.Get(pattern, [](const httplib::Request& req, httplib::Response& res) {
+    server.Get(pattern, [](const http::Request& req, http::Response& res) {
       auto it = AssetIndex().find("index.html");
       if (it == AssetIndex().end()) {
         res.status = 500;
-        res.set_content("the UI was not embedded in this build", "text/plain");
+        res.SetContent("the UI was not embedded in this build", "text/plain");
         return;
       }
       // The pages load only same-origin scripts and styles; nothing may frame them.
-      res.set_header("Content-Security-Policy",
+      res.SetHeader("Content-Security-Policy",
                      "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                      "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
                      "base-uri 'none'; form-action 'self'");
-      res.set_header("Referrer-Policy", "same-origin");
-      res.set_header("X-Frame-Options", "DENY");
+      res.SetHeader("Referrer-Policy", "same-origin");
+      res.SetHeader("X-Frame-Options", "DENY");
       ServeAsset(*it->second, req, res);
     });
   }

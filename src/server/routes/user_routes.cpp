@@ -70,7 +70,7 @@ nlohmann::json GroupsBrief(const std::vector<state::Group>& groups) {
 
 void RegisterUserRoutes(Router& r, AppContext& ctx) {
   r.Get("/api/users", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto users = ctx.users->ListUsers();
           if (!users.ok()) return WriteError(res, users.status(), rc.request_id);
           nlohmann::json out = nlohmann::json::array();
@@ -78,8 +78,8 @@ void RegisterUserRoutes(Router& r, AppContext& ctx) {
           WriteJson(res, 200, {{"users", out}});
         });
 
-  r.Post("/api/users", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+  r.Post("/api/users", AccessLevel::kAdmin, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            auto email = ReqString(*body, "email");
@@ -92,9 +92,9 @@ void RegisterUserRoutes(Router& r, AppContext& ctx) {
            WriteJson(res, 201, UserJson(*u));
          });
 
-  r.Patch("/api/users/([^/]+)", AccessLevel::kAdmin,
-          [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-            const std::string id = req.matches[1];
+  r.Patch("/api/users/{id}", AccessLevel::kAdmin,
+          [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+            const std::string id = req.PathParam("id");
             auto body = ParseJsonBody(req);
             if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
             auto name = OptString(*body, "name");
@@ -116,9 +116,9 @@ void RegisterUserRoutes(Router& r, AppContext& ctx) {
           });
 
   // An admin sets anyone's password; a user may set their own.
-  r.Post("/api/users/([^/]+)/set-password", AccessLevel::kAuthenticated,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-           const std::string id = req.matches[1];
+  r.Post("/api/users/{id}/set-password", AccessLevel::kAuthenticated, Execution::kWorker,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+           const std::string id = req.PathParam("id");
            if (!rc.principal.is_admin && id != rc.principal.user_id) {
              return WriteError(res, PermissionDenied("only an admin may set another user's password"),
                                rc.request_id);
@@ -141,7 +141,7 @@ void RegisterUserRoutes(Router& r, AppContext& ctx) {
          });
 
   r.Get("/api/me", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto user = ctx.users->FindById(rc.principal.user_id);
           if (!user.ok()) return WriteError(res, user.status(), rc.request_id);
           if (!*user) return WriteError(res, Unauthenticated("unknown user"), rc.request_id);
@@ -158,7 +158,7 @@ void RegisterUserRoutes(Router& r, AppContext& ctx) {
         });
 
   r.Get("/api/me/effective-access", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto all = ctx.registry->List();
           if (!all.ok()) return WriteError(res, all.status(), rc.request_id);
           auto groups = ctx.groups->GroupsOf(rc.principal.user_id);
@@ -187,7 +187,7 @@ void RegisterUserRoutes(Router& r, AppContext& ctx) {
 
 void RegisterGroupRoutes(Router& r, AppContext& ctx) {
   r.Get("/api/admin/groups", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request&, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
           auto groups = ctx.groups->ListGroups();
           if (!groups.ok()) return WriteError(res, groups.status(), rc.request_id);
           nlohmann::json out = nlohmann::json::array();
@@ -196,7 +196,7 @@ void RegisterGroupRoutes(Router& r, AppContext& ctx) {
         });
 
   r.Post("/api/admin/groups", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            auto name = ReqString(*body, "name");
@@ -209,27 +209,27 @@ void RegisterGroupRoutes(Router& r, AppContext& ctx) {
            WriteJson(res, 201, GroupJson(*g));
          });
 
-  r.Delete("/api/admin/groups/([^/]+)", AccessLevel::kAdmin,
-           [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-             const std::string id = req.matches[1];
+  r.Delete("/api/admin/groups/{id}", AccessLevel::kAdmin,
+           [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+             const std::string id = req.PathParam("id");
              Status st = ctx.groups->DeleteGroup(id);
              if (!st.ok()) return WriteError(res, st, rc.request_id);
              AuditRequest(*ctx.db, rc, "group_deleted", id);
              WriteJson(res, 200, {{"deleted", id}});
            });
 
-  r.Get("/api/admin/groups/([^/]+)/members", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          auto members = ctx.groups->Members(req.matches[1]);
+  r.Get("/api/admin/groups/{id}/members", AccessLevel::kAdmin,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          auto members = ctx.groups->Members(req.PathParam("id"));
           if (!members.ok()) return WriteError(res, members.status(), rc.request_id);
           nlohmann::json out = nlohmann::json::array();
           for (const auto& u : *members) out.push_back(UserJson(u));
           WriteJson(res, 200, {{"members", out}});
         });
 
-  r.Post("/api/admin/groups/([^/]+)/members", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-           const std::string id = req.matches[1];
+  r.Post("/api/admin/groups/{id}/members", AccessLevel::kAdmin,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+           const std::string id = req.PathParam("id");
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            auto email = ReqString(*body, "email");
@@ -240,10 +240,10 @@ void RegisterGroupRoutes(Router& r, AppContext& ctx) {
            WriteJson(res, 201, UserJson(*u));
          });
 
-  r.Delete("/api/admin/groups/([^/]+)/members/([^/]+)", AccessLevel::kAdmin,
-           [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-             const std::string id = req.matches[1];
-             const std::string user_id = req.matches[2];
+  r.Delete("/api/admin/groups/{id}/members/{user_id}", AccessLevel::kAdmin,
+           [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+             const std::string id = req.PathParam("id");
+             const std::string user_id = req.PathParam("user_id");
              Status st = ctx.groups->RemoveMember(id, user_id);
              if (!st.ok()) return WriteError(res, st, rc.request_id);
              AuditRequest(*ctx.db, rc, "group_member_removed", id, {{"user_id", user_id}});
@@ -253,9 +253,9 @@ void RegisterGroupRoutes(Router& r, AppContext& ctx) {
 
 void RegisterGrantRoutes(Router& r, AppContext& ctx) {
   r.Get("/api/admin/grants", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          auto grants = ctx.groups->ListGrants(req.get_param_value("group_id"),
-                                               req.get_param_value("resource_type"));
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          auto grants = ctx.groups->ListGrants(req.Query("group_id"),
+                                               req.Query("resource_type"));
           if (!grants.ok()) return WriteError(res, grants.status(), rc.request_id);
           nlohmann::json out = nlohmann::json::array();
           for (const auto& g : *grants) out.push_back(GrantJson(g));
@@ -263,7 +263,7 @@ void RegisterGrantRoutes(Router& r, AppContext& ctx) {
         });
 
   r.Post("/api/admin/grants", AccessLevel::kAdmin,
-         [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            auto body = ParseJsonBody(req);
            if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
            auto group_id = ReqString(*body, "group_id");
@@ -286,9 +286,9 @@ void RegisterGrantRoutes(Router& r, AppContext& ctx) {
            WriteJson(res, 201, GrantJson(*g));
          });
 
-  r.Delete("/api/admin/grants/([^/]+)", AccessLevel::kAdmin,
-           [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-             auto g = ctx.groups->DeleteGrant(req.matches[1]);
+  r.Delete("/api/admin/grants/{id}", AccessLevel::kAdmin,
+           [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+             auto g = ctx.groups->DeleteGrant(req.PathParam("id"));
              if (!g.ok()) return WriteError(res, g.status(), rc.request_id);
              AuditRequest(*ctx.db, rc, "grant_deleted", g->id,
                           {{"group_id", g->group_id}, {"resource_type", g->resource_type},
@@ -296,9 +296,9 @@ void RegisterGrantRoutes(Router& r, AppContext& ctx) {
              WriteJson(res, 200, GrantJson(*g));
            });
 
-  r.Get("/api/admin/tables/([^/]+)/access", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
-          const std::string id = req.matches[1];
+  r.Get("/api/admin/tables/{id}/access", AccessLevel::kAdmin,
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+          const std::string id = req.PathParam("id");
           auto t = ctx.registry->Get(id);
           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
           auto grants = ctx.groups->ListGrants("", "table");
@@ -322,18 +322,18 @@ void RegisterGrantRoutes(Router& r, AppContext& ctx) {
 
 void RegisterAuditRoutes(Router& r, AppContext& ctx) {
   r.Get("/api/admin/audit", AccessLevel::kAdmin,
-        [&ctx](const RequestContext& rc, const httplib::Request& req, httplib::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           state::AuditFilter f;
-          f.user = req.get_param_value("user");
-          f.action = req.get_param_value("action");
+          f.user = req.Query("user");
+          f.action = req.Query("action");
           for (auto [key, out] : {std::pair{"since", &f.since_us}, std::pair{"until", &f.until_us}}) {
-            std::string v = req.get_param_value(key);
+            std::string v = req.Query(key);
             if (v.empty()) continue;
             auto us = state::internal::ParseIsoMicros(v);
             if (!us.ok()) return WriteError(res, us.status().WithContext(key), rc.request_id);
             *out = *us;
           }
-          std::string limit = req.get_param_value("limit");
+          std::string limit = req.Query("limit");
           if (!limit.empty()) {
             if (limit.size() > 6 || limit.find_first_not_of("0123456789") != std::string::npos) {
               return WriteError(res, InvalidArgument("limit must be a number 1..1000"), rc.request_id);

@@ -1,0 +1,84 @@
+#include "http/message.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace da::http {
+
+namespace {
+unsigned char Lower(char c) {
+  return static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+}
+const std::string kEmpty;
+}  // namespace
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](char x, char y) { return Lower(x) < Lower(y); });
+}
+
+std::string Request::Header(std::string_view name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+bool Request::HasHeader(std::string_view name) const { return headers.find(name) != headers.end(); }
+
+std::vector<std::string> Request::HeaderValues(std::string_view name) const {
+  std::vector<std::string> out;
+  auto [b, e] = headers.equal_range(name);
+  for (auto it = b; it != e; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::string Request::Query(std::string_view name) const {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
+bool Request::HasQuery(std::string_view name) const { return query.find(name) != query.end(); }
+
+std::vector<std::string> Request::QueryValues(std::string_view name) const {
+  std::vector<std::string> out;
+  auto [b, e] = query.equal_range(name);
+  for (auto it = b; it != e; ++it) out.push_back(it->second);
+  return out;
+}
+
+const std::string& Request::PathParam(std::string_view name) const {
+  for (const auto& [k, v] : path_params) {
+    if (k == name) return v;
+  }
+  return kEmpty;
+}
+
+void Response::SetHeader(std::string_view name, std::string value) {
+  headers.erase(std::string(name));
+  headers.emplace(std::string(name), std::move(value));
+}
+
+void Response::AddHeader(std::string_view name, std::string value) {
+  headers.emplace(std::string(name), std::move(value));
+}
+
+std::string Response::Header(std::string_view name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+bool Response::HasHeader(std::string_view name) const { return headers.find(name) != headers.end(); }
+
+void Response::SetContent(std::string content, std::string_view content_type) {
+  view.reset();
+  body = std::move(content);
+  SetHeader("Content-Type", std::string(content_type));
+}
+
+void Response::SetBodyView(std::shared_ptr<const void> owner, std::string_view bytes,
+                           std::string_view content_type) {
+  body.clear();
+  view = BodyView{std::move(owner), bytes};
+  SetHeader("Content-Type", std::string(content_type));
+}
+
+}  // namespace da::http

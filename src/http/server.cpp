@@ -1,0 +1,525 @@
+#include "http/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "common/log.h"
+#include "http/range.h"
+#include "http/url.h"
+#include "http/worker_pool.h"
+
+namespace da::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+/// Deadline for reading a request body once its header arrived.
+constexpr auto kBodyTimeout = std::chrono::seconds(120);
+/// Deadline for each step of writing an answer (a slow reader gets this long per write).
+constexpr auto kWriteStepTimeout = std::chrono::seconds(60);
+
+struct RouteEntry {
+  Handler handler;
+  Execution execution = Execution::kInline;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  RouteTable table;
+  std::vector<RouteEntry> entries;  ///< by RouteTable index
+  Handler error_handler;
+  size_t payload_max = 16 * 1024 * 1024;
+  std::chrono::seconds keep_alive_timeout{5};
+  size_t worker_threads = 0;  ///< 0: WorkerPool::DefaultThreads()
+  size_t worker_queue = 0;    ///< 0: 64 per thread
+  std::unique_ptr<WorkerPool> pool;
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopped{false};
+  bool bound = false;
+
+  void Accept();
+  /// Calls the error handler for an error status with an empty body.
+  void ApplyErrorHandler(const Request& req, Response& res) const {
+    if (error_handler && res.status >= 400 && res.BodyEmpty()) error_handler(req, res);
+  }
+  /// Runs `handler` into `res`; an exception becomes a bodiless 500.
+  static void RunHandler(const Handler& handler, const Request& req, Response& res) {
+    try {
+      handler(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP handler for {} {} threw: {}", req.method, req.path, e.what());
+      res = Response();
+      res.status = 500;
+    }
+  }
+};
+
+namespace {
+
+/// One connection: reads a request, routes it, writes the answer, repeats while keep-alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& srv) : stream_(std::move(socket)), srv_(srv) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_address_ = ep.address().to_string();
+  }
+
+  void Start() { DoRead(); }
+
+ private:
+  using StringResponse = bhttp::response<bhttp::string_body>;
+  using ViewResponse = bhttp::response<bhttp::span_body<const char>>;
+  using EmptyResponse = bhttp::response<bhttp::empty_body>;
+
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(srv_.payload_max);
+    stream_.expires_after(srv_.keep_alive_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  /// After the header: done for requests without a body; otherwise answers
+  /// `Expect: 100-continue` and reads the body (with a longer deadline than the idle one).
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec || parser_->is_done()) return OnRead(ec, 0);
+    auto& msg = parser_->get();
+    auto expect = msg.find(bhttp::field::expect);
+    if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
+      interim_.emplace(bhttp::status::continue_, 11);
+      stream_.expires_after(kWriteStepTimeout);
+      return bhttp::async_write(stream_, *interim_,
+                                [self = shared_from_this()](beast::error_code wec, size_t) {
+                                  self->interim_.reset();
+                                  if (wec) return self->Close();
+                                  self->ReadBody();
+                                });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(kBodyTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::end_of_stream) return Shutdown();
+    if (ec == bhttp::error::body_limit) return RespondError(413, /*with_request=*/true);
+    if (ec) {
+      // A parse error from a client that sent something → 400; network errors, timeouts and
+      // a peer closing mid-request just close.
+      static const beast::error_code kHttpError = bhttp::error::bad_method;
+      if (ec.category() == kHttpError.category() && ec != bhttp::error::partial_message) {
+        return RespondError(400, /*with_request=*/false);
+      }
+      return Close();
+    }
+    stream_.expires_never();
+    Handle();
+  }
+
+  /// Fills method, target, path, query, headers and peer of `req` from the parser's message.
+  /// False when the target is not an origin-form URL.
+  bool FillRequest(Request& req, bhttp::request<bhttp::string_body>& msg) {
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg) req.headers.emplace(std::string(f.name_string()), std::string(f.value()));
+    req.peer_address = peer_address_;
+    if (!ParseTarget(req.target, target_)) {
+      req.path = req.target.substr(0, req.target.find('?'));
+      return false;
+    }
+    req.path = std::move(target_.path);
+    req.query = std::move(target_.query);
+    return true;
+  }
+
+  void Handle() {
+    auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    http10_ = msg.version() == 10;
+    head_ = msg.method() == bhttp::verb::head;
+    req_ = Request();
+    res_ = Response();
+    const bool target_ok = FillRequest(req_, msg);
+    req_.body = std::move(msg.body());
+    if (!target_ok) {
+      res_.status = 400;
+      return Finish();
+    }
+    if (auto range = req_.headers.find("Range"); range != req_.headers.end()) {
+      auto ranges = ParseRangeHeader(range->second);
+      if (!ranges) {
+        res_.status = 416;
+        return Finish();
+      }
+      if (ranges->size() == 1) req_.range = ranges->front();  // several: ignored
+    }
+    auto match = srv_.table.Find(req_.method, target_.segments);
+    if (!match) {
+      res_.status = 404;
+      return Finish();
+    }
+    req_.path_params = std::move(match->params);
+    const RouteEntry& route = srv_.entries[match->index];
+    if (route.execution == Execution::kInline || !srv_.pool) {
+      Server::Impl::RunHandler(route.handler, req_, res_);
+      return Finish();
+    }
+    auto self = shared_from_this();
+    bool queued = srv_.pool->TrySubmit([self, &route] {
+      Server::Impl::RunHandler(route.handler, self->req_, self->res_);
+      // Back onto the connection's strand to write.
+      asio::post(self->stream_.get_executor(), [self] { self->Finish(); });
+    });
+    if (!queued) {
+      res_ = Response();
+      res_.status = 503;
+      res_.SetHeader("Retry-After", "1");
+      Finish();
+    }
+  }
+
+  /// Settles status and range, runs the error handler, and writes res_.
+  void Finish() {
+    Response& res = res_;
+    size_t offset = 0, length = res.BodySize();
+    bool ranged = false;
+    if (res.status == 0) {
+      res.status = 200;
+      if (req_.range && !res.BodyEmpty()) {
+        const size_t size = res.BodySize();
+        if (ResolveRange(*req_.range, size, offset, length)) {
+          res.status = 206;
+          ranged = true;
+          res.SetHeader("Content-Range", ContentRange(offset, length, size));
+        } else {
+          // Unsatisfiable: no body, the error handler may describe it.
+          res.status = 416;
+          res.body.clear();
+          res.view.reset();
+          res.headers.erase("Content-Type");
+          res.SetHeader("Content-Range", "bytes */" + std::to_string(size));
+          offset = length = 0;
+        }
+      }
+    }
+    srv_.ApplyErrorHandler(req_, res);
+    if (!ranged) {
+      offset = 0;
+      length = res.BodySize();
+    }
+    Write(offset, length);
+  }
+
+  template <class Message>
+  void SetHeaders(Message& m, const Response& res) {
+    m.version(11);
+    m.result(static_cast<unsigned>(res.status));
+    bool has_content_type = false;
+    for (const auto& [k, v] : res.headers) {
+      if (beast::iequals(k, "Content-Length") || beast::iequals(k, "Connection") ||
+          beast::iequals(k, "Transfer-Encoding")) {
+        continue;
+      }
+      if (beast::iequals(k, "Content-Type")) has_content_type = true;
+      m.insert(k, v);
+    }
+    if (!has_content_type && !res.BodyEmpty() && !NoBody(res.status)) {
+      m.set(bhttp::field::content_type, "text/plain");
+    }
+    if (!keep_alive_) {
+      m.set(bhttp::field::connection, "close");
+    } else if (http10_) {
+      m.set(bhttp::field::connection, "keep-alive");
+    }
+  }
+
+  static bool NoBody(int status) { return status == 304 || status == 204 || status < 200; }
+
+  /// Writes res_ with [offset, offset + length) of its body (the whole body unless ranged).
+  void Write(size_t offset, size_t length) {
+    const Response& res = res_;
+    if (NoBody(res.status) || head_) {
+      auto& m = out_.emplace<EmptyResponse>();
+      SetHeaders(m, res);
+      if (!NoBody(res.status)) m.set(bhttp::field::content_length, std::to_string(length));
+      return StartWrite<EmptyResponse>();
+    }
+    if (res.view) {
+      auto& m = out_.emplace<ViewResponse>();
+      SetHeaders(m, res);
+      m.body() = ViewResponse::body_type::value_type(res.view->bytes.data() + offset, length);
+      m.content_length(length);
+      return StartWrite<ViewResponse>();
+    }
+    auto& m = out_.emplace<StringResponse>();
+    SetHeaders(m, res);
+    if (offset == 0 && length == res_.body.size()) {
+      m.body() = std::move(res_.body);
+    } else {
+      m.body() = res_.body.substr(offset, length);
+    }
+    m.content_length(length);
+    StartWrite<StringResponse>();
+  }
+
+  template <class Message>
+  void StartWrite() {
+    using Serializer = bhttp::serializer<false, typename Message::body_type, bhttp::fields>;
+    auto& sr = serializer_.emplace<Serializer>(std::get<Message>(out_));
+    WriteSome(sr);
+  }
+
+  /// Writes the answer one serializer step at a time, each step under its own deadline (a
+  /// large download to a slow reader is not cut by a whole-answer deadline).
+  template <class Serializer>
+  void WriteSome(Serializer& sr) {
+    stream_.expires_after(kWriteStepTimeout);
+    bhttp::async_write_some(stream_, sr,
+                            [self = shared_from_this(), &sr](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              if (!sr.is_done()) return self->WriteSome(sr);
+                              self->AfterWrite();
+                            });
+  }
+
+  void AfterWrite() {
+    stream_.expires_never();
+    serializer_.emplace<std::monostate>();
+    out_.emplace<std::monostate>();
+    req_ = Request();
+    res_ = Response();  // releases a body view's owner (e.g. unmaps the file)
+    if (!keep_alive_ || srv_.stopped.load(std::memory_order_relaxed)) return Shutdown();
+    DoRead();
+  }
+
+  /// Answers an error without a routed request (400, 413) and closes the connection after
+  /// draining what the client still sends (so it reads the answer rather than a reset).
+  void RespondError(int status, bool with_request) {
+    keep_alive_ = false;
+    req_ = Request();
+    if (with_request && parser_) FillRequest(req_, parser_->get());
+    res_ = Response();
+    res_.status = status;
+    srv_.ApplyErrorHandler(req_, res_);
+    auto& out = out_.emplace<StringResponse>();
+    SetHeaders(out, res_);
+    out.body() = std::move(res_.body);
+    out.content_length(out.body().size());
+    stream_.expires_after(std::chrono::seconds(10));
+    bhttp::async_write(stream_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->out_.emplace<std::monostate>();
+      if (ec) return self->Close();
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->Drain();
+    });
+  }
+
+  /// Reads and discards until the peer closes, an error, or the stream's deadline.
+  void Drain() {
+    drain_buf_.resize(64 * 1024);
+    stream_.async_read_some(asio::buffer(drain_buf_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  void Shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& srv_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<EmptyResponse> interim_;  ///< 100 Continue while it is written
+  ParsedTarget target_;                   ///< the current request's target, split
+  Request req_;
+  Response res_;
+  std::variant<std::monostate, StringResponse, ViewResponse, EmptyResponse> out_;
+  std::variant<std::monostate,
+               bhttp::serializer<false, bhttp::string_body, bhttp::fields>,
+               bhttp::serializer<false, bhttp::span_body<const char>, bhttp::fields>,
+               bhttp::serializer<false, bhttp::empty_body, bhttp::fields>>
+      serializer_;
+  std::vector<char> drain_buf_;
+  bool keep_alive_ = true;
+  bool http10_ = false;
+  bool head_ = false;  ///< a HEAD request: headers as for GET, no body
+  std::string peer_address_;
+};
+
+}  // namespace
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (!acceptor.is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      // Without it, keep-alive exchanges stall ~40 ms on delayed ACKs (Nagle).
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), *this)->Start();
+    } else if (ec == asio::error::operation_aborted) {
+      return;
+    } else {
+      spdlog::warn("HTTP accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors) {
+        // Out of file descriptors: back off briefly instead of spinning.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    Accept();
+  });
+}
+
+Server::Server() : impl_(std::make_unique<Impl>()) {}
+
+Server::~Server() { Stop(); }
+
+Server& Server::Route(const std::string& method, const std::string& path_template,
+                      Handler handler, Execution execution) {
+  impl_->table.Add(method, path_template);
+  impl_->entries.push_back({std::move(handler), execution});
+  return *this;
+}
+
+Server& Server::Get(const std::string& t, Handler h, Execution e) { return Route("GET", t, std::move(h), e); }
+Server& Server::Post(const std::string& t, Handler h, Execution e) { return Route("POST", t, std::move(h), e); }
+Server& Server::Put(const std::string& t, Handler h, Execution e) { return Route("PUT", t, std::move(h), e); }
+Server& Server::Delete(const std::string& t, Handler h, Execution e) { return Route("DELETE", t, std::move(h), e); }
+Server& Server::Patch(const std::string& t, Handler h, Execution e) { return Route("PATCH", t, std::move(h), e); }
+
+Server& Server::SetErrorHandler(Handler handler) {
+  impl_->error_handler = std::move(handler);
+  return *this;
+}
+
+Server& Server::SetPayloadMaxLength(size_t bytes) {
+  impl_->payload_max = bytes;
+  return *this;
+}
+
+Server& Server::SetKeepAliveTimeout(int seconds) {
+  impl_->keep_alive_timeout = std::chrono::seconds(seconds);
+  return *this;
+}
+
+Server& Server::SetWorkers(size_t threads, size_t max_queued) {
+  impl_->worker_threads = threads;
+  impl_->worker_queue = max_queued;
+  return *this;
+}
+
+const RouteTable& Server::routes() const { return impl_->table; }
+
+bool Server::BindToPort(const std::string& host, int port) {
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->ioc);
+  auto results = resolver.resolve(host, std::to_string(port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) return false;
+  tcp::endpoint ep = results.begin()->endpoint();
+  auto& a = impl_->acceptor;
+  if (a.is_open()) a.close(ec);
+  a.open(ep.protocol(), ec);
+  if (ec) return false;
+  a.set_option(asio::socket_base::reuse_address(true), ec);
+  a.bind(ep, ec);
+  if (ec) {
+    a.close(ec);
+    return false;
+  }
+  a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    a.close(ec);
+    return false;
+  }
+  impl_->bound = true;
+  return true;
+}
+
+int Server::BindToAnyPort(const std::string& host) {
+  if (!BindToPort(host, 0)) return -1;
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) return -1;
+  return ep.port();
+}
+
+bool Server::ListenAfterBind() {
+  if (!impl_->bound || impl_->stopped.load()) return impl_->bound;
+  const bool any_worker_route =
+      std::any_of(impl_->entries.begin(), impl_->entries.end(),
+                  [](const RouteEntry& e) { return e.execution == Execution::kWorker; });
+  if (any_worker_route) {
+    size_t threads = impl_->worker_threads > 0 ? impl_->worker_threads : WorkerPool::DefaultThreads();
+    size_t queue = impl_->worker_queue > 0 ? impl_->worker_queue : 64 * threads;
+    impl_->pool = std::make_unique<WorkerPool>(threads, queue);
+  }
+  impl_->running = true;
+  impl_->Accept();
+  unsigned n = std::max(16u, 8 * std::thread::hardware_concurrency());
+  if (const char* env = std::getenv("DA_HTTP_IO_THREADS"); env != nullptr && std::atoi(env) > 0) {
+    n = static_cast<unsigned>(std::atoi(env));
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  auto run = [this] {
+    for (;;) {
+      try {
+        impl_->ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("HTTP io thread: uncaught exception: {}", e.what());
+      }
+    }
+  };
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back(run);
+  run();
+  for (auto& t : threads) t.join();
+  impl_->pool.reset();  // lets running long handlers finish
+  impl_->running = false;
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  return true;
+}
+
+void Server::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  impl_->running = false;
+  impl_->ioc.stop();
+}
+
+bool Server::IsRunning() const { return impl_->running.load(); }
+
+}  // namespace da::http
