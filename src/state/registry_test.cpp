@@ -228,7 +228,7 @@ TEST_F(RegistryTest, BoundaryValuesAccepted) {
 }
 
 TEST_F(RegistryTest, ValidateChecksCompleteRecord) {
-  TableRecord t;
+  model::TableSpec t;
   t.id = "t";
   t.name = "t";
   t.source_type = "files";
@@ -422,7 +422,7 @@ TEST_F(RegistryTest, ListIsOrderedById) {
   EXPECT_EQ((*all)[2].id, "zeta");
 }
 
-TEST_F(RegistryTest, TableRecordJsonRoundTrip) {
+TEST_F(RegistryTest, TableSpecJsonRoundTrip) {
   auto r = RegisterJson(Flights(), "a");
   ASSERT_TRUE(r.ok());
   json j = model::TableSpecToJson(*r);

@@ -19,7 +19,8 @@
 
 #include "e2e/harness.h"
 #include "e2e/keboola_emulator_process.h"
-#include "state/table_record.h"
+#include "model/table_spec.h"
+#include "model/table_spec_json.h"
 
 namespace da::e2e {
 namespace {
@@ -29,8 +30,8 @@ using nlohmann::json;
 using Emulator = KeboolaEmulatorProcess;
 
 /// A registry record of the keboola source.
-state::TableRecord Record(const std::string& id, const std::string& name) {
-  state::TableRecord t;
+model::TableSpec Record(const std::string& id, const std::string& name) {
+  model::TableSpec t;
   t.id = id;
   t.name = name;
   t.source_type = "keboola";
@@ -46,10 +47,10 @@ struct Extract {
   std::map<std::string, json> tables;
 };
 
-Extract RunExtract(const fs::path& dir, const std::vector<state::TableRecord>& tables,
+Extract RunExtract(const fs::path& dir, const std::vector<model::TableSpec>& tables,
                    const std::vector<std::string>& env, const std::string& yaml = "") {
   json reg = {{"tables", json::array()}};
-  for (const auto& t : tables) reg["tables"].push_back(state::TableRecordToJson(t));
+  for (const auto& t : tables) reg["tables"].push_back(model::TableSpecToJson(t));
   std::ofstream(dir / "registry.json") << reg.dump();
   std::ofstream(dir / "instance.yaml") << "sources:\n  keboola:\n    table_concurrency: 4\n    poll_initial_ms: 50\n"
                                           "    poll_max_ms: 200\n" << yaml;
@@ -144,7 +145,7 @@ TEST_F(KeboolaE2E, ExtractBadInputsEachFailCleanlyAndOthersSucceed) {
   // Two 503s with Retry-After on the weather table's calls: retried, then fine.
   std::string none;
   emu_->Control("/_emulator/fail?status=503&count=2&retry_after=1&prefix=/v2/storage/tables/in.c-test.broken_slice", &none);
-  std::vector<state::TableRecord> tables = {
+  std::vector<model::TableSpec> tables = {
       Record("in.c-test.tricky", "tricky"),
       Record("in.c-test.empty", "empty_table"),
       Record("in.c-test.broken_slice", "broken_slice"),
@@ -230,7 +231,7 @@ TEST_F(KeboolaE2E, InvalidTokenFailsEveryTableWithTheApiMessage) {
 TEST_F(KeboolaE2E, ExportFilterAndParquetAndIncremental) {
   TempDir tmp;
   auto sun = Record("in.c-weather.seattle_weather", "sunny");
-  sun.query_mode = "materialized";
+  sun.query_mode = model::QueryMode::kMaterialized;
   sun.source_query = R"({"where_filters": [{"column": "weather", "operator": "eq", "values": ["sun"]},
                           {"column": "temp_max", "operator": "ge", "values": ["20"], "data_type": "DOUBLE"}],
                          "columns": ["date", "weather", "temp_max"], "file_type": "parquet"})";
@@ -253,7 +254,7 @@ TEST_F(KeboolaE2E, ExportFilterAndParquetAndIncremental) {
 
   // Incremental with a primary key: a second run asks changedSince and merges changed rows.
   auto inc = Record("in.c-weather.seattle_weather", "weather");
-  inc.sync_strategy = "incremental";
+  inc.sync_strategy = model::SyncStrategy::kIncremental;
   inc.incremental_column = "date";
   inc.primary_key = {"date"};
   TempDir tmp2;
@@ -270,9 +271,9 @@ TEST_F(KeboolaE2E, ExportFilterAndParquetAndIncremental) {
 
   // Partitioned by year of `date`: one file per year, every row once.
   auto part = Record("in.c-test.broken_slice", "weather_by_year");
-  part.sync_strategy = "partitioned";
+  part.sync_strategy = model::SyncStrategy::kPartitioned;
   part.partition_by = "date";
-  part.partition_granularity = "year";
+  part.partition_granularity = model::PartitionGranularity::kYear;
   part.primary_key = {"date"};
   TempDir tmp3;
   auto p = RunExtract(tmp3.path(), {part}, emu_->Env());
@@ -298,9 +299,9 @@ int64_t Unix(const json& v) { return std::stoll(v.get<std::string>()); }
 TEST_F(KeboolaE2E, PartitionedFirstLoadExportsBackwardsInChunks) {
   const std::string id = "in.c-test.history";
   auto part = Record(id, "history");
-  part.sync_strategy = "partitioned";
+  part.sync_strategy = model::SyncStrategy::kPartitioned;
   part.partition_by = "day";
-  part.partition_granularity = "month";
+  part.partition_granularity = model::PartitionGranularity::kMonth;
   part.primary_key = {"id"};
   part.incremental_column = "day";
   auto rows_of = [&](const TempDir& t) {
@@ -353,7 +354,7 @@ TEST_F(KeboolaE2E, PartitionedFirstLoadExportsBackwardsInChunks) {
   // max_history_days 45 in the table's filter: ceil(45/30) = 2 windows, the oldest clipped.
   TempDir tmp3;
   auto capped = part;
-  capped.query_mode = "materialized";
+  capped.query_mode = model::QueryMode::kMaterialized;
   capped.source_query = R"({"max_history_days": 45})";
   before = emu_->Control("/_emulator/exports").size();
   auto c = RunExtract(tmp3.path(), {capped}, emu_->Env());
@@ -377,9 +378,9 @@ TEST_F(KeboolaE2E, PartitionedFirstLoadExportsBackwardsInChunks) {
 TEST_F(KeboolaE2E, PartitionedChunkKnobsAreValidated) {
   const std::string id = "in.c-test.history";
   auto part = Record(id, "history");
-  part.sync_strategy = "partitioned";
+  part.sync_strategy = model::SyncStrategy::kPartitioned;
   part.partition_by = "day";
-  part.query_mode = "materialized";
+  part.query_mode = model::QueryMode::kMaterialized;
   part.source_query = R"({"initial_load_chunk_days": 0})";
   TempDir tmp;
   size_t before = emu_->Control("/_emulator/exports").size();
