@@ -244,7 +244,8 @@ std::string RenderDocsHtml(const nlohmann::ordered_json& doc) {
           h += "</table>";
         }
         if (op.contains("requestBody")) {
-          for (const auto& [type, media] : op["requestBody"].value("content", empty).items()) {
+          const OJ body_content = op["requestBody"].value("content", empty);
+          for (const auto& [type, media] : body_content.items()) {
             h += "<p><b>Request body</b> (" + HtmlEscape(type) + ")</p><pre>" +
                  HtmlEscape(media.value("schema", empty).dump(2)) + "</pre>";
             if (media.contains("example")) {
@@ -252,7 +253,8 @@ std::string RenderDocsHtml(const nlohmann::ordered_json& doc) {
             }
           }
         }
-        for (const auto& [status, response] : op.value("responses", empty).items()) {
+        const OJ responses = op.value("responses", empty);
+        for (const auto& [status, response] : responses.items()) {
           h += "<p><b>" + HtmlEscape(status) + "</b> " +
                HtmlEscape(StringOr(response, "description"));
           const OJ content = response.value("content", empty);
