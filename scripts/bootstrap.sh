@@ -12,7 +12,7 @@ DEPS=$ROOT/.deps
 APT_PACKAGES=(cmake g++ make pkg-config
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev curl
-  libboost1.81-dev openssl chromium)
+  libboost1.81-dev openssl chromium libvalijson-dev prometheus-cpp-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

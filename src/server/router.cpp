@@ -5,6 +5,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "http/url.h"
+#include "server/openapi_validator.h"
 
 namespace da::server {
 
@@ -158,8 +159,9 @@ http::Handler Router::Wrap(const std::string& method, const std::string& pattern
   m.pattern = pattern;
   m.method = method;
   m.duration = &request_duration_.WithLabels({pattern});
-  return [this, access, &m, handler = std::move(handler)](const http::Request& req,
-                                                          http::Response& res) {
+  const BodySchema* body_schema = BodySchemaFor(method, pattern);
+  return [this, access, &m, body_schema, handler = std::move(handler)](const http::Request& req,
+                                                                       http::Response& res) {
     const auto started = std::chrono::steady_clock::now();
     // Records on every way out (auth refusals, handler returns, exceptions).
     struct RecordOnExit {
@@ -215,12 +217,26 @@ http::Handler Router::Wrap(const std::string& method, const std::string& pattern
         WriteError(res, PermissionDenied("admin access required"), ctx.request_id);
         return;
       }
+      if (!CheckBody(body_schema, req, res, ctx.request_id)) return;
       handler(ctx, req, res);
     } catch (const std::exception& e) {
       spdlog::error("request {} {} {} failed: {}", ctx.request_id, req.method, req.path, e.what());
       WriteError(res, Internal("internal server error"), ctx.request_id);
     }
   };
+}
+
+const BodySchema* Router::BodySchemaFor(const std::string& method, const std::string& pattern) {
+  return BodyValidator::Embedded().Find(method, pattern);
+}
+
+bool Router::CheckBody(const BodySchema* schema, const http::Request& req,
+                       http::Response& res, const std::string& request_id) {
+  if (schema == nullptr) return true;
+  Status valid = schema->ValidateRaw(req.Header("Content-Type"), req.body);
+  if (valid.ok()) return true;
+  WriteError(res, valid, request_id);
+  return false;
 }
 
 void Router::Get(const std::string& p, AccessLevel a, Execution e, Handler h) {

@@ -10,6 +10,10 @@
 ///
 /// Error body (decisions.md §11): {"error": {"code": "...", "message": "...", "request_id": "..."}}.
 ///
+/// A route whose operation in openapi.yaml has a JSON requestBody schema gets its body checked
+/// after authentication and before the handler (openapi_validator.h); a violation is answered
+/// with the error body naming the field.
+///
 /// Every routed request is counted in the router's MetricsRegistry (see metrics.h):
 /// `da_http_requests_total{route,method,status}` and `da_http_request_duration_seconds{route}`,
 /// labelled with the route *template* (e.g. `/api/data/{id}/download`), never the raw path, so
@@ -34,6 +38,8 @@
 #include "state/users.h"
 
 namespace da::server {
+
+class BodySchema;
 
 enum class AccessLevel { kPublic, kAuthenticated, kAdmin };
 
@@ -128,6 +134,14 @@ class Router {
     std::array<std::atomic<Counter*>, 500> by_status{};  ///< index = HTTP status - 100
   };
   void Record(RouteMetrics& m, int status, double seconds);
+
+  /// The request body schema of the described operation for (method, pattern), or nullptr:
+  /// resolved once at registration (openapi_validator.h).
+  static const BodySchema* BodySchemaFor(const std::string& method, const std::string& pattern);
+  /// True when `schema` is null or accepts the request's body; otherwise writes the 422
+  /// invalid_argument answer naming the field and returns false.
+  static bool CheckBody(const BodySchema* schema, const http::Request& req,
+                        http::Response& res, const std::string& request_id);
 
   http::Handler Wrap(const std::string& method, const std::string& pattern, AccessLevel access,
                      Execution execution, Handler handler);

@@ -55,10 +55,10 @@ class RouterMetricsTest : public ::testing::Test {
     uint64_t value = 0;
     for (const auto& f : router_->metrics().Collect()) {
       if (f.name != "da_http_requests_total") continue;
-      for (const auto& s : f.samples) {
-        if (s.labels == std::vector<std::pair<std::string, std::string>>{
-                            {"route", route}, {"method", method}, {"status", status}}) {
-          value = static_cast<uint64_t>(s.value);
+      for (const auto& m : f.metric) {
+        if (m.label == std::vector<prometheus::ClientMetric::Label>{
+                           {"route", route}, {"method", method}, {"status", status}}) {
+          value = static_cast<uint64_t>(m.counter.value);
         }
       }
     }
@@ -67,10 +67,8 @@ class RouterMetricsTest : public ::testing::Test {
   uint64_t DurationCount(const std::string& route) {
     for (const auto& f : router_->metrics().Collect()) {
       if (f.name != "da_http_request_duration_seconds") continue;
-      for (const auto& s : f.samples) {
-        if (s.suffix == "_count" && s.labels.at(0).second == route) {
-          return static_cast<uint64_t>(s.value);
-        }
+      for (const auto& m : f.metric) {
+        if (m.label.at(0).value == route) return m.histogram.sample_count;
       }
     }
     return 0;
@@ -122,10 +120,10 @@ TEST_F(RouterMetricsTest, CountsByPatternMethodAndStatus) {
   EXPECT_EQ(DurationCount("/items/{id}"), 6u);
   EXPECT_EQ(DurationCount("/boom"), 1u);
   for (const auto& f : router_->metrics().Collect()) {
-    for (const auto& s : f.samples) {
-      for (const auto& [k, v] : s.labels) {
-        EXPECT_EQ(v.find("/items/a"), std::string::npos) << "raw path leaked into " << f.name;
-        EXPECT_NE(v, "/nowhere");
+    for (const auto& m : f.metric) {
+      for (const auto& l : m.label) {
+        EXPECT_EQ(l.value.find("/items/a"), std::string::npos) << "raw path leaked into " << f.name;
+        EXPECT_NE(l.value, "/nowhere");
       }
     }
   }

@@ -1,6 +1,6 @@
 // Operations endpoints: GET /api/health/detailed, GET /metrics (Prometheus text 0.0.4),
 // GET /openapi.json and GET /docs. Registered last: /openapi.json and /docs describe every
-// route, and a startup check warns when the description table drifts from the routes.
+// route, and a startup check warns when openapi.yaml drifts from the routes.
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -159,16 +159,17 @@ std::pair<int, nlohmann::json> HealthDetail(AppContext& ctx, const state::Princi
 
 /// Families derived from the state DB at scrape time: sync runs and outcomes, extracted rows
 /// and bytes, per-table last sync and freshness. A family whose query fails is left out (logged).
-void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
+void AppendStateMetrics(AppContext& ctx, std::vector<prometheus::MetricFamily>& out) {
   const int64_t now = NowMicros();
-  auto counted = [](const std::string& name, const std::string& help, const std::string& type,
+  using prometheus::MetricType;
+  auto counted = [](const std::string& name, const std::string& help, MetricType type,
                     const std::string& label, const std::vector<std::string>& known,
                     const std::map<std::string, double>& values) {
-    FamilySnapshot f{name, help, type, {}};
+    prometheus::MetricFamily f = ScrapedFamily(name, help, type);
     std::map<std::string, double> all;
     for (const auto& k : known) all[k] = 0;
     for (const auto& [k, v] : values) all[k] = v;
-    for (const auto& [k, v] : all) f.samples.push_back({"", {{label, k}}, v});
+    for (const auto& [k, v] : all) AddSample(f, {{label, k}}, v);
     return f;
   };
   ctx.db->Read([&](db::Connection& c) {
@@ -181,7 +182,7 @@ void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
         by_status[runs->GetString(0, i)] = static_cast<double>(runs->GetInt64(1, i));
       }
       out.push_back(counted("da_sync_runs_total", "Finished sync runs, by final status.",
-                            "counter", "status",
+                            MetricType::Counter, "status",
                             {"ok", "partial", "error", "cancelled", "interrupted"}, by_status));
     } else {
       spdlog::warn("metrics: reading sync_runs failed: {}", runs.status().ToString());
@@ -202,13 +203,17 @@ void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
         }
       }
       out.push_back(counted("da_sync_table_outcomes_total",
-                            "Per-table outcomes of sync runs (synced, skipped, error).", "counter",
+                            "Per-table outcomes of sync runs (synced, skipped, error).",
+                            MetricType::Counter,
                             "status", {"synced", "skipped", "error"}, by_status));
-      out.push_back({"da_rows_extracted_total", "Rows written by successful table extractions.",
-                     "counter", {{"", {}, rows}}});
-      out.push_back({"da_bytes_extracted_total",
-                     "Parquet bytes written by successful table extractions.", "counter",
-                     {{"", {}, bytes}}});
+      out.push_back(ScrapedFamily("da_rows_extracted_total",
+                                  "Rows written by successful table extractions.",
+                                  MetricType::Counter));
+      AddSample(out.back(), {}, rows);
+      out.push_back(ScrapedFamily("da_bytes_extracted_total",
+                                  "Parquet bytes written by successful table extractions.",
+                                  MetricType::Counter));
+      AddSample(out.back(), {}, bytes);
     } else {
       spdlog::warn("metrics: reading sync_run_tables failed: {}", outcomes.status().ToString());
     }
@@ -217,15 +222,17 @@ void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
         "JOIN table_registry r ON r.id = s.table_id WHERE s.last_sync IS NOT NULL "
         "ORDER BY s.table_id");
     if (fresh.ok()) {
-      FamilySnapshot last{"da_table_last_sync_timestamp_seconds",
-                          "Unix time of the table's last successful extraction.", "gauge", {}};
-      FamilySnapshot age{"da_table_freshness_seconds",
-                         "Seconds since the table's last successful extraction.", "gauge", {}};
+      auto last = ScrapedFamily("da_table_last_sync_timestamp_seconds",
+                                "Unix time of the table's last successful extraction.",
+                                MetricType::Gauge);
+      auto age = ScrapedFamily("da_table_freshness_seconds",
+                               "Seconds since the table's last successful extraction.",
+                               MetricType::Gauge);
       for (size_t i = 0; i < fresh->RowCount(); ++i) {
         std::string id = fresh->GetString(0, i);
         int64_t micros = fresh->GetInt64(1, i);
-        last.samples.push_back({"", {{"table_id", id}}, static_cast<double>(micros) / 1e6});
-        age.samples.push_back({"", {{"table_id", id}}, static_cast<double>(now - micros) / 1e6});
+        AddSample(last, {{"table_id", id}}, static_cast<double>(micros) / 1e6);
+        AddSample(age, {{"table_id", id}}, static_cast<double>(now - micros) / 1e6);
       }
       out.push_back(std::move(last));
       out.push_back(std::move(age));
@@ -234,14 +241,16 @@ void AppendStateMetrics(AppContext& ctx, std::vector<FamilySnapshot>& out) {
     }
     auto registered = c.Query("SELECT count(*) FROM table_registry");
     if (registered.ok()) {
-      out.push_back({"da_tables_registered", "Tables in the registry.", "gauge",
-                     {{"", {}, static_cast<double>(registered->GetInt64(0, 0))}}});
+      out.push_back(ScrapedFamily("da_tables_registered", "Tables in the registry.",
+                                  MetricType::Gauge));
+      AddSample(out.back(), {}, static_cast<double>(registered->GetInt64(0, 0)));
     }
   });
-  out.push_back({"da_sync_in_progress", "1 while a sync run is going.", "gauge",
-                 {{"", {}, ctx.sync->IsRunning() ? 1.0 : 0.0}}});
-  out.push_back({"da_build_info", "Build information; always 1.", "gauge",
-                 {{"", {{"version", DA_VERSION}}, 1.0}}});
+  out.push_back(ScrapedFamily("da_sync_in_progress", "1 while a sync run is going.",
+                              MetricType::Gauge));
+  AddSample(out.back(), {}, ctx.sync->IsRunning() ? 1.0 : 0.0);
+  out.push_back(ScrapedFamily("da_build_info", "Build information; always 1.", MetricType::Gauge));
+  AddSample(out.back(), {{"version", DA_VERSION}}, 1.0);
 }
 
 }  // namespace
@@ -255,13 +264,13 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx) {
 
   r.Get("/metrics", AccessLevel::kPublic,
         [&ctx, &r](const RequestContext&, const http::Request&, http::Response& res) {
-          std::vector<FamilySnapshot> families = r.metrics().Collect();
+          std::vector<prometheus::MetricFamily> families = r.metrics().Collect();
           AppendStateMetrics(ctx, families);
           res.status = 200;
           res.SetContent(FormatPrometheusText(families), kPrometheusContentType);
         });
 
-  // The documents depend only on the description table: render once, serve the same bytes.
+  // The documents depend only on the embedded description: render once, serve the same bytes.
   struct Rendered {
     std::once_flag once;
     std::string openapi_json;
@@ -270,8 +279,8 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx) {
   auto rendered = std::make_shared<Rendered>();
   auto render = [rendered] {
     std::call_once(rendered->once, [&] {
-      rendered->openapi_json = BuildOpenApi(ApiEndpoints(), DA_VERSION).dump();
-      rendered->docs_html = RenderDocsHtml(ApiEndpoints(), DA_VERSION);
+      rendered->openapi_json = OpenApiDocument().dump();
+      rendered->docs_html = RenderDocsHtml(OpenApiDocument());
     });
     return rendered.get();
   };
@@ -286,7 +295,7 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx) {
           res.SetContent(render()->docs_html, "text/html; charset=utf-8");
         });
 
-  DocDrift drift = CompareWithRoutes(ApiEndpoints(), r.routes());
+  DocDrift drift = CompareWithRoutes(OpenApiDocument(), r.routes());
   for (const auto& d : drift.undocumented) spdlog::warn("openapi: route {} is undocumented", d);
   for (const auto& d : drift.not_registered) spdlog::warn("openapi: {} documented, not served", d);
   for (const auto& d : drift.access_mismatch) spdlog::warn("openapi: access mismatch {}", d);
