@@ -23,11 +23,5 @@ std::string_view EmbeddedOpenApiYaml() {
 
 }  // namespace da::server
 ")
-# Rewrite only on change, so an unchanged description does not recompile the file.
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-  if(old STREQUAL content)
-    return()
-  endif()
-endif()
-file(WRITE "${OUT}" "${content}")
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+write_if_changed("${OUT}" "${content}")
