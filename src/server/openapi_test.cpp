@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "common/testing/temp_dir.h"
 #include "server/app.h"
+#include "support/temp_dir.h"
 
 namespace da::server {
 namespace {
