@@ -19,17 +19,6 @@
 #include "support/status_macros.h"
 #include "support/temp_dir.h"
 
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    ::da::Status st_ = (expr);                   \
-    ASSERT_OK(st_);     \
-  } while (0)
-#define EXPECT_OK(expr)                          \
-  do {                                           \
-    ::da::Status st_ = (expr);                   \
-    EXPECT_OK(st_);     \
-  } while (0)
-
 namespace da::connectors::singer {
 namespace {
 namespace fs = std::filesystem;
