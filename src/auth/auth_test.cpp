@@ -5,6 +5,7 @@
 
 #include "auth/password.h"
 #include "auth/rate_limit.h"
+#include "support/status_macros.h"
 
 namespace da::auth {
 namespace {
@@ -12,9 +13,9 @@ namespace {
 TEST(Password, HashVerifyAndPolicy) {
   EXPECT_EQ(CheckPasswordPolicy("short").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CheckPasswordPolicy(std::string(1025, 'x')).code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(CheckPasswordPolicy("twelve chars").ok());
+  EXPECT_OK(CheckPasswordPolicy("twelve chars"));
   auto hash = HashPassword("correct horse battery");
-  ASSERT_TRUE(hash.ok());
+  ASSERT_OK(hash);
   EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u) << *hash;
   EXPECT_TRUE(VerifyPassword("correct horse battery", *hash));
   EXPECT_FALSE(VerifyPassword("correct horse batterY", *hash));

@@ -9,7 +9,8 @@
 #include <thread>
 
 #include "auth/jwks.h"
-#include "auth/testing/jwt_signer.h"
+#include "support/status_macros.h"
+#include "support/test_signing_key.h"
 
 namespace da::auth {
 namespace {
@@ -34,7 +35,7 @@ JwkSet SetOf(std::initializer_list<const TestSigningKey*> keys) {
   json doc = {{"keys", json::array()}};
   for (const auto* k : keys) doc["keys"].push_back(k->PublicJwk());
   auto set = JwkSet::FromJson(doc);
-  EXPECT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_OK(set);
   return std::move(set).value();
 }
 
@@ -72,10 +73,10 @@ TEST(Base64UrlTest, RoundTripsAndRefusesForeignCharacters) {
 
 TEST_F(JwtTest, ValidRs256AndEs256TokensVerify) {
   auto rs = VerifyIdToken(rsa_->Sign(Claims()), SetOf({rsa_, ec_}), Expect());
-  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  ASSERT_OK(rs);
   EXPECT_EQ((*rs)["email"], "ann@example.test");
   auto es = VerifyIdToken(ec_->Sign(Claims()), SetOf({rsa_, ec_}), Expect());
-  ASSERT_TRUE(es.ok()) << es.status().ToString();
+  ASSERT_OK(es);
   EXPECT_EQ((*es)["sub"], "user-1");
 }
 
@@ -120,10 +121,10 @@ TEST_F(JwtTest, AudienceMustIncludeClientAndAzpMustMatchWhenSeveral) {
   c["azp"] = "another-client";
   EXPECT_EQ(Verify(rsa_->Sign(c)).message(), "ID token authorized party (azp) is not this client");
   c["azp"] = kClient;
-  EXPECT_TRUE(Verify(rsa_->Sign(c)).ok());
+  EXPECT_OK(Verify(rsa_->Sign(c)));
   c["aud"] = json::array({kClient});
   c.erase("azp");
-  EXPECT_TRUE(Verify(rsa_->Sign(c)).ok());
+  EXPECT_OK(Verify(rsa_->Sign(c)));
 }
 
 TEST_F(JwtTest, ExpiryIatAndNbfUseSixtySecondsOfSkew) {
@@ -131,7 +132,7 @@ TEST_F(JwtTest, ExpiryIatAndNbfUseSixtySecondsOfSkew) {
   c["exp"] = Now() - 120;
   EXPECT_EQ(Verify(rsa_->Sign(c)).message(), "ID token expired");
   c["exp"] = Now() - 30;  // within the skew
-  EXPECT_TRUE(Verify(rsa_->Sign(c)).ok());
+  EXPECT_OK(Verify(rsa_->Sign(c)));
   c = Claims();
   c["iat"] = Now() + 120;
   EXPECT_EQ(Verify(rsa_->Sign(c)).message(), "ID token issued in the future");
@@ -171,7 +172,7 @@ TEST(JwkSetTest, SkipsForeignKeysAndRefusesBrokenOrWeakOnes) {
   enc["use"] = "enc";
   json oct = {{"kty", "oct"}, {"k", "c2VjcmV0"}};
   auto set = JwkSet::FromJson({{"keys", {rsa.PublicJwk(), enc, oct}}});
-  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_OK(set);
   EXPECT_EQ(set->size(), 1u);
   json weak = rsa.PublicJwk();
   weak["n"] = Base64UrlEncode(std::string(128, '\x7f'));  // 1024 bits
@@ -224,13 +225,13 @@ TEST(JwksCacheTest, CachesAndRefetchesOnceOnUnknownKid) {
   JwksServer server;
   server.Serve({{"keys", {old_key.PublicJwk()}}});
   JwksCache cache(server.url());
-  ASSERT_TRUE(VerifyIdToken(old_key.Sign(Claims()), cache, Expect()).ok());
-  ASSERT_TRUE(VerifyIdToken(old_key.Sign(Claims()), cache, Expect()).ok());
+  ASSERT_OK(VerifyIdToken(old_key.Sign(Claims()), cache, Expect()));
+  ASSERT_OK(VerifyIdToken(old_key.Sign(Claims()), cache, Expect()));
   EXPECT_EQ(server.hits(), 1);  // cached
 
   server.Serve({{"keys", {old_key.PublicJwk(), new_key.PublicJwk()}}});  // the provider rotates
   auto rotated = VerifyIdToken(new_key.Sign(Claims()), cache, Expect());
-  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  ASSERT_OK(rotated);
   EXPECT_EQ(server.hits(), 2);
 
   TestSigningKey stranger("RS256", "stranger");

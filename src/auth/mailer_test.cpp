@@ -9,7 +9,8 @@
 
 #include <cstdlib>
 
-#include "auth/testing/smtp_test_server.h"
+#include "support/smtp_test_server.h"
+#include "support/status_macros.h"
 
 namespace da::auth {
 namespace {
@@ -53,7 +54,7 @@ class MailerTest : public ::testing::Test {
     options.user = "mailer";
     options.password = kPassword;
     auto s = SmtpTestServer::Start(options);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_OK(s);
     server_ = std::move(s).value().release();
   }
   static void TearDownTestSuite() {
@@ -69,9 +70,9 @@ TEST_F(MailerTest, DeliversHeadersAndBodyBytes) {
   SmtpConfig config{server_->Url(), "da <noreply@da.example.test>"};
   Status s = SendMail(config, "ann@example.test", "Your sign-in link",
                       "Hello Ann,\nopen https://da.example.test/auth/email/verify?token=abc\n.\nBye\n");
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   auto mail = server_->WaitForMail(before + 1);
-  ASSERT_TRUE(mail.ok()) << mail.status().ToString() << server_->server_log();
+  ASSERT_OK(mail) << mail.status().ToString() << server_->server_log();
   EXPECT_EQ(mail->mail_from, "noreply@da.example.test");
   EXPECT_EQ(mail->rcpt_to, std::vector<std::string>{"ann@example.test"});
   EXPECT_EQ(mail->auth_user, "mailer");
@@ -89,9 +90,9 @@ TEST_F(MailerTest, DeliversHeadersAndBodyBytes) {
 
 TEST_F(MailerTest, NonAsciiSubjectIsEncodedAndBodyIsUtf8) {
   size_t before = server_->Mails().size();
-  ASSERT_TRUE(SendMail({server_->Url(), "noreply@da.example.test"}, "bo@example.test", "Grüße", "Grüße, Bø").ok());
+  ASSERT_OK(SendMail({server_->Url(), "noreply@da.example.test"}, "bo@example.test", "Grüße", "Grüße, Bø"));
   auto mail = server_->WaitForMail(before + 1);
-  ASSERT_TRUE(mail.ok());
+  ASSERT_OK(mail);
   EXPECT_EQ(mail->Header("Subject"), "=?UTF-8?B?R3LDvMOfZQ==?=");
   EXPECT_EQ(mail->Body(), "Grüße, Bø\r\n");
 }
@@ -130,15 +131,15 @@ TEST(MailerNetworkTest, PasswordNeverCrossesANetworkWithoutTls) {
   options.password = "Net-Secret-5";
   options.listen_host = "0.0.0.0";
   auto smtp = SmtpTestServer::Start(options);
-  ASSERT_TRUE(smtp.ok()) << smtp.status().ToString();
+  ASSERT_OK(smtp);
   Status s = SendMail({(*smtp)->Url(ip), "da@example.test"}, "ann@example.test", "s", "b");
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_EQ(s.message().find("Net-Secret-5"), std::string::npos) << s.message();
   EXPECT_TRUE((*smtp)->Mails().empty());
   // The same server over loopback: no network in between, so no TLS needed.
-  ASSERT_TRUE(SendMail({(*smtp)->Url(), "da@example.test"}, "ann@example.test", "s", "b").ok());
+  ASSERT_OK(SendMail({(*smtp)->Url(), "da@example.test"}, "ann@example.test", "s", "b"));
   auto mail = (*smtp)->WaitForMail(1);
-  ASSERT_TRUE(mail.ok());
+  ASSERT_OK(mail);
   EXPECT_FALSE(mail->secure);
 }
 
@@ -146,7 +147,7 @@ TEST(SmtpConfigTest, FromEnvironment) {
   ::unsetenv("DA_SMTP_URL");
   ::unsetenv("DA_SMTP_FROM");
   auto none = SmtpConfigFromEnv();
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
   ::setenv("DA_SMTP_URL", "smtps://u:Hidden42@mail.example.test:465", 1);
   auto no_from = SmtpConfigFromEnv();

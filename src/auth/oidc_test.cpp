@@ -9,7 +9,8 @@
 #include <set>
 #include <thread>
 
-#include "auth/testing/oidc_test_provider.h"
+#include "support/oidc_test_provider.h"
+#include "support/status_macros.h"
 
 namespace da::auth {
 namespace {
@@ -27,7 +28,7 @@ class OidcTest : public ::testing::Test {
     auto p = OidcTestProvider::Start({{"da", kSecret, kRedirect, "client_secret_basic", "RS256"},
                                       {"da-es", kSecret, kRedirect, "client_secret_post", "ES256"},
                                       {"other", "other-secret", kRedirect, "client_secret_basic", "RS256"}});
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ASSERT_OK(p);
     provider_ = std::move(p).value().release();
   }
   static void TearDownTestSuite() {
@@ -51,16 +52,16 @@ OidcTestProvider* OidcTest::provider_ = nullptr;
 TEST_F(OidcTest, SignInWithRs256AndClientSecretBasic) {
   OidcClient client(Config());
   auto url = client.BeginLogin("/tables/42?tab=schema");
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  ASSERT_OK(url);
   EXPECT_EQ(QueryParam(*url, "code_challenge_method"), "S256");
   EXPECT_EQ(QueryParam(*url, "code_challenge").size(), 43u);
   EXPECT_EQ(QueryParam(*url, "state").size(), 43u);
   EXPECT_EQ(client.pending_count(), 1u);
   auto callback = BrowserSignIn(*url, "alice", kRedirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString() << provider_->server_log();
+  ASSERT_OK(callback) << callback.status().ToString() << provider_->server_log();
   EXPECT_EQ(QueryParam(*callback, "state"), QueryParam(*url, "state"));
   auto result = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
-  ASSERT_TRUE(result.ok()) << result.status().ToString() << provider_->server_log();
+  ASSERT_OK(result) << result.status().ToString() << provider_->server_log();
   EXPECT_EQ(result->identity.subject, "alice");
   EXPECT_EQ(result->identity.email, "alice@example.test");
   EXPECT_EQ(result->identity.name, "User alice");
@@ -75,11 +76,11 @@ TEST_F(OidcTest, SignInWithEs256AndClientSecretPost) {
   config.groups_claim = "";  // no group sync
   OidcClient client(config);
   auto url = client.BeginLogin("//evil.example.test/");
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  ASSERT_OK(url);
   auto callback = BrowserSignIn(*url, "bob", kRedirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString();
+  ASSERT_OK(callback);
   auto result = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
-  ASSERT_TRUE(result.ok()) << result.status().ToString() << provider_->server_log();
+  ASSERT_OK(result) << result.status().ToString() << provider_->server_log();
   EXPECT_EQ(result->identity.email, "bob@example.test");
   EXPECT_TRUE(result->identity.groups.empty());
   EXPECT_EQ(result->next, "/");  // not a same-origin path
@@ -88,11 +89,11 @@ TEST_F(OidcTest, SignInWithEs256AndClientSecretPost) {
 TEST_F(OidcTest, ReplayedStateIsRefused) {
   OidcClient client(Config());
   auto url = client.BeginLogin("/");
-  ASSERT_TRUE(url.ok());
+  ASSERT_OK(url);
   auto callback = BrowserSignIn(*url, "carol", kRedirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString();
+  ASSERT_OK(callback);
   std::string code = QueryParam(*callback, "code"), state = QueryParam(*callback, "state");
-  ASSERT_TRUE(client.CompleteLogin(code, state).ok());
+  ASSERT_OK(client.CompleteLogin(code, state));
   auto replay = client.CompleteLogin(code, state);
   EXPECT_EQ(replay.status().code(), StatusCode::kUnauthenticated);
   EXPECT_NE(replay.status().message().find("already used"), std::string::npos);
@@ -103,7 +104,7 @@ TEST_F(OidcTest, ReplayedStateIsRefused) {
 TEST_F(OidcTest, StateIsConsumedEvenWhenTheCodeIsBad) {
   OidcClient client(Config());
   auto url = client.BeginLogin("/");
-  ASSERT_TRUE(url.ok());
+  ASSERT_OK(url);
   std::string state = QueryParam(*url, "state");
   auto bad = client.CompleteLogin("not-a-real-code", state);
   EXPECT_EQ(bad.status().code(), StatusCode::kUnauthenticated);
@@ -117,11 +118,11 @@ TEST_F(OidcTest, CodeIssuedToAnotherClientIsRefused) {
   // our state: the provider refuses to give our client another client's code.
   OidcClient client(Config());
   auto url = client.BeginLogin("/");
-  ASSERT_TRUE(url.ok());
+  ASSERT_OK(url);
   std::string foreign = *url;
   foreign.replace(foreign.find("client_id=da"), 12, "client_id=other");
   auto callback = BrowserSignIn(foreign, "mallory", kRedirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString();
+  ASSERT_OK(callback);
   auto result = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
   EXPECT_EQ(result.status().code(), StatusCode::kUnauthenticated);
 }
@@ -130,9 +131,9 @@ TEST_F(OidcTest, PendingLoginExpiresAfterTenMinutes) {
   auto now = std::chrono::system_clock::now();
   OidcClient client(Config(), [&now] { return now; });
   auto url = client.BeginLogin("/");
-  ASSERT_TRUE(url.ok());
+  ASSERT_OK(url);
   auto callback = BrowserSignIn(*url, "dave", kRedirect);
-  ASSERT_TRUE(callback.ok());
+  ASSERT_OK(callback);
   now += std::chrono::minutes(11);
   auto late = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
   EXPECT_EQ(late.status().code(), StatusCode::kUnauthenticated);
@@ -148,7 +149,7 @@ TEST_F(OidcTest, ConcurrentLoginsGetDistinctStates) {
     threads.emplace_back([&] {
       for (int i = 0; i < 25; ++i) {
         auto url = client.BeginLogin("/");
-        ASSERT_TRUE(url.ok()) << url.status().ToString();
+        ASSERT_OK(url);
         std::lock_guard lock(mu);
         states.insert(QueryParam(*url, "state"));
       }
@@ -179,7 +180,7 @@ TEST(OidcUserinfoTest, ClaimsMissingFromTheIdTokenComeFromUserinfo) {
   testing::OidcTestProvider::Options options;
   options.claims_in_userinfo_only = true;
   auto idp = OidcTestProvider::Start({{"da", kSecret, kRedirect, "client_secret_basic", "RS256"}}, options);
-  ASSERT_TRUE(idp.ok()) << idp.status().ToString();
+  ASSERT_OK(idp);
   OidcConfig config;
   config.issuer = (*idp)->issuer();
   config.client_id = "da";
@@ -189,11 +190,11 @@ TEST(OidcUserinfoTest, ClaimsMissingFromTheIdTokenComeFromUserinfo) {
   config.groups_claim = "groups";
   OidcClient client(config);
   auto url = client.BeginLogin("/");
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  ASSERT_OK(url);
   auto callback = BrowserSignIn(*url, "hana", kRedirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString();
+  ASSERT_OK(callback);
   auto result = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
-  ASSERT_TRUE(result.ok()) << result.status().ToString() << (*idp)->server_log();
+  ASSERT_OK(result) << result.status().ToString() << (*idp)->server_log();
   EXPECT_EQ(result->identity.subject, "hana");
   EXPECT_EQ(result->identity.email, "hana@example.test");
   EXPECT_TRUE(result->identity.email_verified);
@@ -206,7 +207,7 @@ TEST(OidcConfigTest, FromEnvironment) {
     ::unsetenv(v);
   }
   auto none = OidcConfigFromEnv();
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
   ::setenv("DA_OIDC_ISSUER", "https://accounts.google.com", 1);
   ::setenv("DA_OIDC_CLIENT_ID", "id", 1);

@@ -6,9 +6,11 @@
 
 #include "auth/mailer.h"
 #include "auth/oidc.h"
-#include "auth/testing/oidc_test_provider.h"
-#include "auth/testing/smtp_test_server.h"
-#include "auth/testing/test_tls.h"
+#include "support/oidc_test_provider.h"
+#include "support/smtp_test_server.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
+#include "support/test_tls.h"
 
 namespace da::auth {
 namespace {
@@ -22,7 +24,7 @@ class TlsSigninTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new da::testing::TempDir("da-tls-");
     auto tls = testing::MakeTestTls(dir_->path());
-    ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+    ASSERT_OK(tls);
     tls_ = new testing::TestTls(*tls);
   }
   static void TearDownTestSuite() {
@@ -41,7 +43,7 @@ testing::TestTls* TlsSigninTest::tls_ = nullptr;
 TEST_F(TlsSigninTest, OidcSignInOverHttpsTrustsOnlyTheAddedCa) {
   auto idp = testing::OidcTestProvider::Start({{"da", "tls-secret", kRedirect, "client_secret_basic", "ES256"}},
                                               tls_->cert_file, tls_->key_file);
-  ASSERT_TRUE(idp.ok()) << idp.status().ToString();
+  ASSERT_OK(idp);
   ASSERT_EQ((*idp)->issuer().rfind("https://127.0.0.1:", 0), 0u) << (*idp)->issuer();
   OidcConfig config;
   config.issuer = (*idp)->issuer();
@@ -57,11 +59,11 @@ TEST_F(TlsSigninTest, OidcSignInOverHttpsTrustsOnlyTheAddedCa) {
   ::setenv("DA_CA_FILE", tls_->ca_file.c_str(), 1);
   OidcClient client(config);
   auto url = client.BeginLogin("/done");
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  ASSERT_OK(url);
   auto callback = testing::BrowserSignIn(*url, "erin", kRedirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString();
+  ASSERT_OK(callback);
   auto result = client.CompleteLogin(testing::QueryParam(*callback, "code"), testing::QueryParam(*callback, "state"));
-  ASSERT_TRUE(result.ok()) << result.status().ToString() << (*idp)->server_log();
+  ASSERT_OK(result) << result.status().ToString() << (*idp)->server_log();
   EXPECT_EQ(result->identity.email, "erin@example.test");
   EXPECT_EQ(result->next, "/done");
 }
@@ -73,10 +75,10 @@ TEST_F(TlsSigninTest, MailUsesStartTlsWhenOfferedAndVerifiesTheServer) {
   options.tls_cert_file = tls_->cert_file;
   options.tls_key_file = tls_->key_file;
   auto smtp = SmtpTestServer::Start(options);
-  ASSERT_TRUE(smtp.ok()) << smtp.status().ToString();
-  ASSERT_TRUE(SendMail({(*smtp)->Url(), "da@example.test"}, "fay@example.test", "over tls", "hi").ok());
+  ASSERT_OK(smtp);
+  ASSERT_OK(SendMail({(*smtp)->Url(), "da@example.test"}, "fay@example.test", "over tls", "hi"));
   auto mail = (*smtp)->WaitForMail(1);
-  ASSERT_TRUE(mail.ok()) << mail.status().ToString();
+  ASSERT_OK(mail);
   EXPECT_TRUE(mail->secure);  // STARTTLS happened before AUTH and DATA
   EXPECT_EQ(mail->auth_user, "mailer");
   EXPECT_EQ(mail->Body(), "hi\r\n");
@@ -94,12 +96,12 @@ TEST_F(TlsSigninTest, MailOverImplicitTls) {
   options.tls_key_file = tls_->key_file;
   options.implicit_tls = true;
   auto smtp = SmtpTestServer::Start(options);
-  ASSERT_TRUE(smtp.ok()) << smtp.status().ToString();
+  ASSERT_OK(smtp);
   ASSERT_EQ((*smtp)->Url().rfind("smtps://", 0), 0u);
   Status s = SendMail({(*smtp)->Url("localhost"), "da@example.test"}, "gus@example.test", "smtps", "body");
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   auto mail = (*smtp)->WaitForMail(1);
-  ASSERT_TRUE(mail.ok());
+  ASSERT_OK(mail);
   EXPECT_TRUE(mail->secure);
   EXPECT_EQ(mail->Header("Subject"), "smtps");
 }

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "client/test_support.h"
 #include "common/fs_util.h"
+#include "support/scoped_env.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::client {
 namespace {
@@ -20,21 +22,21 @@ TEST(ClientConfigTest, DirPrefersDaConfigDirThenXdgThenHome) {
     ScopedEnv dir("DA_CONFIG_DIR", (tmp.path() / "cfg").string());
     ScopedEnv xdg("XDG_CONFIG_HOME", (tmp.path() / "xdg").string());
     auto d = ClientConfigDir();
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     EXPECT_EQ(*d, tmp.path() / "cfg");
   }
   {
     ScopedEnv dir("DA_CONFIG_DIR", std::nullopt);
     ScopedEnv xdg("XDG_CONFIG_HOME", (tmp.path() / "xdg").string());
     auto d = ClientConfigDir();
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     EXPECT_EQ(*d, tmp.path() / "xdg" / "da");
   }
   {
     ScopedEnv dir("DA_CONFIG_DIR", std::nullopt);
     ScopedEnv xdg("XDG_CONFIG_HOME", std::nullopt);
     auto p = ClientConfigPath();
-    ASSERT_TRUE(p.ok());
+    ASSERT_OK(p);
     EXPECT_EQ(*p, tmp.path() / "home" / ".config" / "da" / "config.json");
   }
 }
@@ -45,7 +47,7 @@ TEST(ClientConfigTest, MissingFileGivesDefaults) {
   ScopedEnv server("DA_SERVER", std::nullopt);
   ScopedEnv token("DA_TOKEN", std::nullopt);
   auto c = LoadClientConfig();
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->server, "http://127.0.0.1:8000");
   EXPECT_EQ(c->token, "");
 }
@@ -56,7 +58,7 @@ TEST(ClientConfigTest, SaveWritesMode600AndRoundTrips) {
   ScopedEnv server("DA_SERVER", std::nullopt);
   ScopedEnv token("DA_TOKEN", std::nullopt);
   auto path = SaveClientConfig({"https://da.example.com/", "tok-123"});
-  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  ASSERT_OK(path);
   EXPECT_EQ(*path, tmp.path() / "new" / "da" / "config.json");
   struct stat st {};
   ASSERT_EQ(::stat(path->c_str(), &st), 0);
@@ -69,7 +71,7 @@ TEST(ClientConfigTest, SaveWritesMode600AndRoundTrips) {
   EXPECT_EQ(files, 1);
 
   auto c = LoadClientConfig();
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->server, "https://da.example.com");
   EXPECT_EQ(c->token, "tok-123");
 }
@@ -77,12 +79,12 @@ TEST(ClientConfigTest, SaveWritesMode600AndRoundTrips) {
 TEST(ClientConfigTest, EnvironmentOverridesFile) {
   TempDir tmp;
   ScopedEnv dir("DA_CONFIG_DIR", tmp.path().string());
-  ASSERT_TRUE(SaveClientConfig({"http://file-server:8000", "file-token"}).ok());
+  ASSERT_OK(SaveClientConfig({"http://file-server:8000", "file-token"}));
   {
     ScopedEnv server("DA_SERVER", "http://env-server:9000/");
     ScopedEnv token("DA_TOKEN", std::nullopt);
     auto c = LoadClientConfig();
-    ASSERT_TRUE(c.ok());
+    ASSERT_OK(c);
     EXPECT_EQ(c->server, "http://env-server:9000");
     EXPECT_EQ(c->token, "file-token");
   }
@@ -90,7 +92,7 @@ TEST(ClientConfigTest, EnvironmentOverridesFile) {
     ScopedEnv server("DA_SERVER", std::nullopt);
     ScopedEnv token("DA_TOKEN", "env-token");
     auto c = LoadClientConfig();
-    ASSERT_TRUE(c.ok());
+    ASSERT_OK(c);
     EXPECT_EQ(c->server, "http://file-server:8000");
     EXPECT_EQ(c->token, "env-token");
   }
@@ -99,7 +101,7 @@ TEST(ClientConfigTest, EnvironmentOverridesFile) {
     ScopedEnv server("DA_SERVER", "");
     ScopedEnv token("DA_TOKEN", "");
     auto c = LoadClientConfig();
-    ASSERT_TRUE(c.ok());
+    ASSERT_OK(c);
     EXPECT_EQ(c->server, "http://file-server:8000");
     EXPECT_EQ(c->token, "file-token");
   }
@@ -108,13 +110,13 @@ TEST(ClientConfigTest, EnvironmentOverridesFile) {
 TEST(ClientConfigTest, MalformedFileIsAnError) {
   TempDir tmp;
   ScopedEnv dir("DA_CONFIG_DIR", tmp.path().string());
-  ASSERT_TRUE(WriteFileAtomic(tmp.path() / "config.json", "{not json").ok());
+  ASSERT_OK(WriteFileAtomic(tmp.path() / "config.json", "{not json"));
   auto c = LoadClientConfig();
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kMalformed);
   EXPECT_NE(c.status().message().find("config.json"), std::string::npos);
 
-  ASSERT_TRUE(WriteFileAtomic(tmp.path() / "config.json", R"({"server": 5})").ok());
+  ASSERT_OK(WriteFileAtomic(tmp.path() / "config.json", R"({"server": 5})"));
   c = LoadClientConfig();
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kMalformed);

@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "client/test_support.h"
+#include "support/files.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::client {
 namespace {
@@ -114,25 +116,25 @@ TEST(HttpClientTest, JsonVerbsSendTokenAndBody) {
   HttpClient client({server.url() + "/", kToken});
   EXPECT_EQ(client.base_url(), server.url());
   auto get = client.GetJson("/api/ok");
-  ASSERT_TRUE(get.ok()) << get.status().ToString();
+  ASSERT_OK(get);
   EXPECT_EQ((*get)["hello"], "world");
 
   auto post = client.PostJson("/api/echo", {{"name", "flights"}, {"primary_key", {"a", "b"}}});
-  ASSERT_TRUE(post.ok()) << post.status().ToString();
+  ASSERT_OK(post);
   EXPECT_EQ((*post)["method"], "POST");
   EXPECT_EQ((*post)["got"]["primary_key"][1], "b");
 
   auto put = client.PutJson("/api/echo", {{"version", 3}});
-  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  ASSERT_OK(put);
   EXPECT_EQ((*put)["method"], "PUT");
   EXPECT_EQ((*put)["got"]["version"], 3);
 
   auto post_null = client.PostJson("/api/echo", nullptr);
-  ASSERT_TRUE(post_null.ok()) << post_null.status().ToString();
+  ASSERT_OK(post_null);
   EXPECT_TRUE((*post_null)["got"].is_null());
 
   auto del = client.DeleteJson("/api/echo");
-  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  ASSERT_OK(del);
   EXPECT_EQ((*del)["deleted"], "x");
 }
 
@@ -208,7 +210,7 @@ TEST(HttpClientTest, DownloadStreamsResumesAndHonoursIfNoneMatch) {
   DownloadOptions opts;
   opts.progress = [&](int64_t n) { progressed += n; };
   auto full = client.Download("/api/file", dest, opts);
-  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  ASSERT_OK(full);
   EXPECT_EQ(full->status, 200);
   EXPECT_EQ(full->etag, "etag-md5");
   EXPECT_TRUE(full->accepts_ranges);
@@ -221,7 +223,7 @@ TEST(HttpClientTest, DownloadStreamsResumesAndHonoursIfNoneMatch) {
   DownloadOptions resume;
   resume.resume_from_bytes = 10;
   auto part = client.Download("/api/file", dest, resume);
-  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  ASSERT_OK(part);
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(server.last_range_, "bytes=10-");
   EXPECT_EQ(part->bytes_written, 26);
@@ -232,7 +234,7 @@ TEST(HttpClientTest, DownloadStreamsResumesAndHonoursIfNoneMatch) {
   DownloadOptions inm;
   inm.if_none_match = "etag-md5";
   auto nm = client.Download("/api/file", dest, inm);
-  ASSERT_TRUE(nm.ok()) << nm.status().ToString();
+  ASSERT_OK(nm);
   EXPECT_TRUE(nm->not_modified);
   EXPECT_EQ(nm->status, 304);
   EXPECT_EQ(ReadBytes(dest), "012");

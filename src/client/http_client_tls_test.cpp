@@ -6,8 +6,11 @@
 #include <thread>
 
 #include "client/http_client.h"
-#include "client/test_support.h"
-#include "tests/emulators/keboola/test_certs.h"
+#include "support/files.h"
+#include "support/scoped_env.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
+#include "support/test_tls.h"
 
 namespace da::client {
 namespace {
@@ -19,9 +22,9 @@ using testing::TempDir;
 class HttpClientTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(da::testing::MakeTestCerts(dir_.path(), &certs_));
-    server_ = std::make_unique<httplib::SSLServer>(certs_.server_pem.c_str(),
-                                                   certs_.server_key.c_str());
+    ASSERT_OK_AND_ASSIGN(certs_, testing::MakeTestTls(dir_.path()));
+    server_ = std::make_unique<httplib::SSLServer>(certs_.cert_file.c_str(),
+                                                   certs_.key_file.c_str());
     server_->Get("/api/health", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
     });
@@ -39,30 +42,30 @@ class HttpClientTlsTest : public ::testing::Test {
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
 
   TempDir dir_;
-  da::testing::TestCerts certs_;
+  testing::TestTls certs_;
   std::unique_ptr<httplib::SSLServer> server_;
   int port_ = 0;
   std::thread thread_;
 };
 
 TEST_F(HttpClientTlsTest, TrustsDaCaFileForJsonAndDownloads) {
-  ScopedEnv ca("DA_CA_FILE", certs_.ca_pem.string());
+  ScopedEnv ca("DA_CA_FILE", certs_.ca_file);
   HttpClient client({url(), "tok"});
   auto health = client.GetJson("/api/health");
-  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  ASSERT_OK(health);
   EXPECT_EQ((*health)["status"], "ok");
 
   auto d = client.Download("/api/file", dir_.path() / "f.parquet");
-  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_OK(d);
   EXPECT_EQ(ReadBytes(dir_.path() / "f.parquet"), "parquet-bytes");
 }
 
 TEST_F(HttpClientTlsTest, CaFileOptionWorksWithoutTheEnvironment) {
   ScopedEnv ca("DA_CA_FILE", std::nullopt);
   HttpClientOptions options{url(), "tok"};
-  options.ca_file = certs_.ca_pem.string();
+  options.ca_file = certs_.ca_file;
   auto health = HttpClient(options).GetJson("/api/health");
-  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  ASSERT_OK(health);
 }
 
 TEST_F(HttpClientTlsTest, UntrustedServerIsRefusedWithoutTheToken) {

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "client/test_support.h"
 #include "common/fs_util.h"
+#include "support/parquet_writer.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::client {
 namespace {
@@ -17,9 +19,9 @@ using testing::WriteParquet;
 db::QueryResult MustQuery(const std::string& sql) {
   static auto db = db::Database::Open(":memory:");
   auto conn = db->Connect();
-  EXPECT_TRUE(conn.ok());
+  EXPECT_OK(conn);
   auto r = conn->Query(sql);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_OK(r);
   return std::move(r).value();
 }
 
@@ -87,15 +89,15 @@ TEST(LocalQueryTest, CsvFormatQuotesPerRfc4180) {
 TEST(LocalQueryTest, RunsAgainstTheWorkspaceDatabase) {
   TempDir tmp;
   Workspace ws{tmp.path()};
-  ASSERT_TRUE(EnsureDir(ws.DataDir()).ok());
+  ASSERT_OK(EnsureDir(ws.DataDir()));
   WriteParquet(ws.ParquetPath("t1"), 12);
   SyncState state;
   state.tables["t1"] = {"orders", "", 0, 12, ""};
-  ASSERT_TRUE(RebuildViews(ws, state).ok());
+  ASSERT_OK(RebuildViews(ws, state));
 
   std::ostringstream out;
   Status st = RunLocalQuery(ws, "SELECT count(*) AS n, max(i) AS m FROM orders", OutputFormat::kCsv, out);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(out.str(), "n,m\r\n12,11\r\n");
 
   std::ostringstream none;

@@ -8,9 +8,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "client/test_support.h"
 #include "common/fs_util.h"
 #include "common/hash.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/parquet_writer.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::client {
 namespace {
@@ -208,7 +212,7 @@ class PullerTest : public ::testing::Test {
 
   PullReport MustPull() {
     auto r = Pull(client_, ws_, options_);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     return r.ok() ? std::move(r).value() : PullReport{};
   }
 
@@ -247,7 +251,7 @@ TEST_F(PullerTest, FirstSyncDownloadsAllAndViewsReturnTheRows) {
   EXPECT_EQ(CountRows(ws_.DbPath(), "events"), -1);
 
   auto state = LoadSyncState(ws_);
-  ASSERT_TRUE(state.ok());
+  ASSERT_OK(state);
   ASSERT_EQ(state->tables.size(), 2u);
   EXPECT_EQ(state->tables.at("in.c-crm.orders").md5, Md5Hex(orders_v1_));
   EXPECT_EQ(state->tables.at("in.c-crm.orders").name, "orders");
@@ -455,7 +459,7 @@ TEST_F(PullerTest, ManifestErrorsFailTheWholeSync) {
 
 TEST_F(PullerTest, ConcurrentSyncInTheSameWorkspaceIsRefused) {
   auto lock = WorkspaceLock::Acquire(ws_);
-  ASSERT_TRUE(lock.ok());
+  ASSERT_OK(lock);
   auto r = Pull(client_, ws_, options_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
@@ -464,8 +468,8 @@ TEST_F(PullerTest, ConcurrentSyncInTheSameWorkspaceIsRefused) {
 
 TEST_F(PullerTest, LeftoverPartFilesAndOrphansAreCleanedUp) {
   MustPull();
-  ASSERT_TRUE(WriteFileAtomic(ws_.PartPath("flights"), "half a download").ok());
-  ASSERT_TRUE(WriteFileAtomic(ws_.ParquetPath("stale"), "left by a crash").ok());
+  ASSERT_OK(WriteFileAtomic(ws_.PartPath("flights"), "half a download"));
+  ASSERT_OK(WriteFileAtomic(ws_.ParquetPath("stale"), "left by a crash"));
   PullReport r = MustPull();
   EXPECT_TRUE(r.ok());
   EXPECT_FALSE(std::filesystem::exists(ws_.PartPath("flights")));
@@ -479,7 +483,7 @@ TEST(ParseManifestTest, RejectsWrongShapesAndDefaultsFields) {
   EXPECT_EQ(ParseManifest({{"tables", {{{"name", "no id"}}}}}).status().code(),
             StatusCode::kMalformed);
   auto m = ParseManifest({{"server_time", "t"}, {"tables", {{{"id", "a"}}}}});
-  ASSERT_TRUE(m.ok());
+  ASSERT_OK(m);
   ASSERT_EQ(m->tables.size(), 1u);
   EXPECT_EQ(m->tables[0].name, "a");
   EXPECT_EQ(m->tables[0].query_mode, "local");

@@ -1,4 +1,5 @@
 #include "client/remote_query.h"
+#include "support/status_macros.h"
 
 #include <sstream>
 #include <thread>
@@ -32,7 +33,7 @@ std::string RenderLocal(OutputFormat f) {
   auto database = db::Database::Open(":memory:");
   auto conn = database->Connect();
   auto r = conn->Query(kSql);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_OK(r);
   std::ostringstream out;
   WriteResult(*r, f, out);
   return out.str();
@@ -40,9 +41,9 @@ std::string RenderLocal(OutputFormat f) {
 
 std::string RenderRemote(const json& answer, OutputFormat f) {
   auto remote = RemoteQueryResult::FromJson(answer);
-  EXPECT_TRUE(remote.ok()) << remote.status().ToString();
+  EXPECT_OK(remote);
   auto table = ToQueryResult(*remote);
-  EXPECT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_OK(table);
   std::ostringstream out;
   WriteResult(table->result, f, out);
   return out.str();
@@ -97,7 +98,7 @@ TEST(RemoteQueryTest, PostsSqlAndLimitAndMapsErrors) {
   std::ostringstream out;
   bool truncated = true;
   Status st = PrintRemoteQuery(http, "SELECT 1", 7, OutputFormat::kCsv, out, &truncated);
-  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_OK(st);
   EXPECT_EQ(seen, json({{"sql", "SELECT 1"}, {"limit", 7}}));
   EXPECT_FALSE(truncated);
   EXPECT_EQ(out.str(), RenderLocal(OutputFormat::kCsv));

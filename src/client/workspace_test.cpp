@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "client/test_support.h"
 #include "common/fs_util.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/parquet_writer.h"
+#include "support/scoped_env.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::client {
 namespace {
@@ -19,15 +24,15 @@ TEST(WorkspaceTest, ResolvePrefersFlagThenEnvThenCwd) {
   {
     ScopedEnv env("DA_WORKSPACE", (tmp.path() / "env").string());
     auto ws = ResolveWorkspace((tmp.path() / "flag").string());
-    ASSERT_TRUE(ws.ok());
+    ASSERT_OK(ws);
     EXPECT_EQ(ws->root, tmp.path() / "flag");
     ws = ResolveWorkspace("");
-    ASSERT_TRUE(ws.ok());
+    ASSERT_OK(ws);
     EXPECT_EQ(ws->root, tmp.path() / "env");
   }
   ScopedEnv env("DA_WORKSPACE", std::nullopt);
   auto ws = ResolveWorkspace("");
-  ASSERT_TRUE(ws.ok());
+  ASSERT_OK(ws);
   EXPECT_EQ(ws->root, std::filesystem::current_path().lexically_normal());
   EXPECT_TRUE(ws->root.is_absolute());
   EXPECT_EQ(ws->ParquetPath("in.c-crm.orders"), ws->root / "data" / "in.c-crm.orders.parquet");
@@ -39,7 +44,7 @@ TEST(WorkspaceTest, SyncStateRoundTrip) {
   TempDir tmp;
   Workspace ws{tmp.path()};
   auto empty = LoadSyncState(ws);
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_TRUE(empty->tables.empty());
   EXPECT_EQ(empty->last_sync, "");
 
@@ -47,10 +52,10 @@ TEST(WorkspaceTest, SyncStateRoundTrip) {
   state.last_sync = "2026-01-02T03:04:05Z";
   state.tables["in.c-crm.orders"] = {"orders", std::string(32, 'a'), 1234, 56, "2026-01-02T03:04:00Z"};
   state.tables["flights"] = {"flights", std::string(32, 'b'), 99, 3'000'000, "2026-01-01T00:00:00Z"};
-  ASSERT_TRUE(SaveSyncState(ws, state).ok());
+  ASSERT_OK(SaveSyncState(ws, state));
 
   auto back = LoadSyncState(ws);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   EXPECT_EQ(back->last_sync, "2026-01-02T03:04:05Z");
   ASSERT_EQ(back->tables.size(), 2u);
   const LocalTable& o = back->tables.at("in.c-crm.orders");
@@ -70,10 +75,10 @@ TEST(WorkspaceTest, SyncStateRoundTrip) {
 TEST(WorkspaceTest, MalformedSyncStateIsAnError) {
   TempDir tmp;
   Workspace ws{tmp.path()};
-  ASSERT_TRUE(EnsureDir(ws.MetaDir()).ok());
-  ASSERT_TRUE(WriteFileAtomic(ws.StatePath(), "[1,2]").ok());
+  ASSERT_OK(EnsureDir(ws.MetaDir()));
+  ASSERT_OK(WriteFileAtomic(ws.StatePath(), "[1,2]"));
   EXPECT_EQ(LoadSyncState(ws).status().code(), StatusCode::kMalformed);
-  ASSERT_TRUE(WriteFileAtomic(ws.StatePath(), R"({"tables":{"t":{"size_bytes":"x"}}})").ok());
+  ASSERT_OK(WriteFileAtomic(ws.StatePath(), R"({"tables":{"t":{"size_bytes":"x"}}})"));
   EXPECT_EQ(LoadSyncState(ws).status().code(), StatusCode::kMalformed);
 }
 
@@ -81,7 +86,7 @@ class ViewRebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ws_.root = tmp_.path() / "ws";
-    ASSERT_TRUE(EnsureDir(ws_.DataDir()).ok());
+    ASSERT_OK(EnsureDir(ws_.DataDir()));
   }
   void AddTable(const std::string& id, const std::string& name, int64_t rows) {
     WriteParquet(ws_.ParquetPath(id), rows);
@@ -96,7 +101,7 @@ TEST_F(ViewRebuildTest, CreatesOneViewPerTableNamedByName) {
   AddTable("in.c-crm.orders", "orders", 42);
   AddTable("flights", "flights", 1000);
   auto r = RebuildViews(ws_, state_);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->views, (std::vector<std::string>{"flights", "orders"}));
   EXPECT_TRUE(r->skipped.empty());
   EXPECT_EQ(CountRows(ws_.DbPath(), "orders"), 42);
@@ -110,10 +115,10 @@ TEST_F(ViewRebuildTest, SkipsBadNamesMissingFilesAndDuplicates) {
   AddTable("evil", "x\"; DROP TABLE y; --", 3);
   AddTable("zdup", "GOOD", 3);  // ids sort after "good": the first id wins
   state_.tables["gone"] = {"gone", "", 0, 0, ""};
-  ASSERT_TRUE(WriteFileAtomic(ws_.ParquetPath("corrupt"), "not parquet at all").ok());
+  ASSERT_OK(WriteFileAtomic(ws_.ParquetPath("corrupt"), "not parquet at all"));
   state_.tables["corrupt"] = {"corrupt", "", 0, 0, ""};
   auto r = RebuildViews(ws_, state_);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->views, (std::vector<std::string>{"good"}));
   ASSERT_EQ(r->skipped.size(), 4u);
   std::string all;
@@ -128,30 +133,30 @@ TEST_F(ViewRebuildTest, SkipsBadNamesMissingFilesAndDuplicates) {
 TEST_F(ViewRebuildTest, RebuildDropsViewsOfRemovedTablesWhileAReaderIsOpen) {
   AddTable("a", "a", 5);
   AddTable("b", "b", 7);
-  ASSERT_TRUE(RebuildViews(ws_, state_).ok());
+  ASSERT_OK(RebuildViews(ws_, state_));
 
   db::DatabaseOptions ro;
   ro.read_only = true;
   auto reader_db = db::Database::Open(ws_.DbPath().string(), ro);
-  ASSERT_TRUE(reader_db.ok()) << reader_db.status().ToString();
+  ASSERT_OK(reader_db);
   auto reader = reader_db->Connect();
-  ASSERT_TRUE(reader.ok());
+  ASSERT_OK(reader);
 
   state_.tables.erase("b");
   auto r = RebuildViews(ws_, state_);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->views, (std::vector<std::string>{"a"}));
   EXPECT_EQ(CountRows(ws_.DbPath(), "a"), 5);
   EXPECT_EQ(CountRows(ws_.DbPath(), "b"), -1);
   // The reader keeps its snapshot of the old file.
   auto old = reader->Query("SELECT count(*) FROM b");
-  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  ASSERT_OK(old);
   EXPECT_EQ(old->GetInt64(0, 0), 7);
 }
 
 TEST_F(ViewRebuildTest, EmptyStateStillCreatesTheDatabase) {
   auto r = RebuildViews(ws_, state_);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->views.empty());
   EXPECT_TRUE(std::filesystem::is_regular_file(ws_.DbPath()));
 }
@@ -161,13 +166,13 @@ TEST(WorkspaceLockTest, SecondAcquireFailsUntilReleased) {
   Workspace ws{tmp.path()};
   {
     auto first = WorkspaceLock::Acquire(ws);
-    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_OK(first);
     auto second = WorkspaceLock::Acquire(ws);
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
     EXPECT_NE(second.status().message().find("another da sync"), std::string::npos);
   }
-  EXPECT_TRUE(WorkspaceLock::Acquire(ws).ok());
+  EXPECT_OK(WorkspaceLock::Acquire(ws));
 }
 
 }  // namespace

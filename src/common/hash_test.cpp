@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/fs_util.h"
+#include "support/status_macros.h"
 
 namespace da {
 
@@ -15,9 +16,9 @@ TEST(Hash, Md5OfKnownStrings) {
 
 TEST(Hash, Md5FileMatchesBytes) {
   auto path = std::filesystem::temp_directory_path() / ("da_hash_" + RandomHex(6));
-  ASSERT_TRUE(WriteFileAtomic(path, "abc").ok());
+  ASSERT_OK(WriteFileAtomic(path, "abc"));
   auto md5 = Md5File(path);
-  ASSERT_TRUE(md5.ok());
+  ASSERT_OK(md5);
   EXPECT_EQ(*md5, "900150983cd24fb0d6963f7d28e17f72");
   std::filesystem::remove(path);
   EXPECT_EQ(Md5File(path).status().code(), StatusCode::kNotFound);

@@ -1,4 +1,5 @@
 #include "common/identifiers.h"
+#include "support/status_macros.h"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,7 @@ TEST(Identifiers, QuotedAllowsKeboolaIds) {
 TEST(Identifiers, Quoting) {
   EXPECT_EQ(QuoteIdent("a\"b"), "\"a\"\"b\"");
   auto lit = QuoteLiteral("/tmp/o'neil.csv");
-  ASSERT_TRUE(lit.ok());
+  ASSERT_OK(lit);
   EXPECT_EQ(*lit, "'/tmp/o''neil.csv'");
   EXPECT_FALSE(QuoteLiteral(std::string("a\0b", 3)).ok());
   EXPECT_EQ(ValidateStrictIdentifier("view name", "x y").code(), StatusCode::kInvalidArgument);

@@ -1,4 +1,5 @@
 #include "common/schedule.h"
+#include "support/status_macros.h"
 
 #include <gtest/gtest.h>
 
@@ -25,7 +26,7 @@ constexpr int64_t kHour = 60 * kMinute;
 
 Schedule Parse(const std::string& text) {
   auto s = ParseSchedule(text);
-  EXPECT_TRUE(s.ok()) << text << ": " << s.status().ToString();
+  EXPECT_OK(s) << text << ": " << s.status().ToString();
   return s.ok() ? *s : Schedule{};
 }
 
@@ -79,7 +80,7 @@ TEST(ScheduleParse, CronForms) {
   EXPECT_EQ(weekly.cron.days_of_week.count(), 1u);
   EXPECT_EQ(weekly.text, "@weekly");
   for (const char* m : {"@hourly", "@daily", "@midnight", "@monthly", "@yearly", "@annually"}) {
-    EXPECT_TRUE(ParseSchedule(m).ok()) << m;
+    EXPECT_OK(ParseSchedule(m)) << m;
   }
 }
 

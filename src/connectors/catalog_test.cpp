@@ -8,15 +8,16 @@
 #include <fstream>
 #include <thread>
 
-#include "common/testing/temp_dir.h"
 #include "connectors/builtin.h"
 #include "connectors/health_check.h"
-#include "connectors/singer/test_taps.h"
+#include "support/singer_taps.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::connectors {
 namespace {
 namespace fs = std::filesystem;
-using singer::testing::WriteTapManifest;
+using testing::WriteTapManifest;
 
 class CatalogTest : public ::testing::Test {
  protected:
@@ -35,7 +36,7 @@ TEST_F(CatalogTest, BuiltinManifestsAreEmbeddedAndMatchTheConnectors) {
   ASSERT_EQ(manifests.size(), BuiltinConnectors().Names().size());
   for (const auto& m : manifests) {
     auto c = BuiltinConnectors().Create(m.name);
-    ASSERT_TRUE(c.ok()) << m.name;
+    ASSERT_OK(c) << m.name;
     EXPECT_EQ((*c)->capabilities(), m.capabilities) << m.name;
     EXPECT_EQ(m.entrypoint, m.name);
   }
@@ -90,13 +91,13 @@ TEST_F(CatalogTest, TheRegistryCreatesInstalledConnectors) {
   kit::ConnectorRegistry registry = MakeConnectorRegistry(config_);
   EXPECT_EQ(registry.Names(), (std::vector<std::string>{"crm", "files", "files_copy", "keboola"}));
   auto crm = registry.Create("crm");
-  ASSERT_TRUE(crm.ok());
+  ASSERT_OK(crm);
   EXPECT_EQ((*crm)->name(), "crm");
   auto tables = (*crm)->Discover({});
-  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_OK(tables);
   EXPECT_EQ(tables->size(), 2u);
   auto copy = registry.Create("files_copy");
-  ASSERT_TRUE(copy.ok());
+  ASSERT_OK(copy);
   EXPECT_EQ((*copy)->name(), "files");
 }
 
@@ -120,8 +121,8 @@ TEST_F(CatalogTest, HttpHealthCheckOverTheSharedTransport) {
                    "health_check:\n  endpoint: \"${base}//v2/verify\"\n"
                    "  headers: {Authorization: \"Bearer ${token}\"}\n  timeout_seconds: 5\n");
   auto m = FindConnector(config_, "api");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_TRUE(RunHealthCheck(m->manifest, {{"base", base}, {"token", "good-token-123456"}}).ok());
+  ASSERT_OK(m);
+  EXPECT_OK(RunHealthCheck(m->manifest, {{"base", base}, {"token", "good-token-123456"}}));
   Status bad = RunHealthCheck(m->manifest, {{"base", base}, {"token", "wrong-token-123456"}});
   EXPECT_EQ(bad.code(), StatusCode::kUnavailable);
   EXPECT_NE(bad.message().find("answered HTTP 401, expected 200: Invalid access token"),
@@ -131,7 +132,7 @@ TEST_F(CatalogTest, HttpHealthCheckOverTheSharedTransport) {
   WriteTapManifest(Installed(), "slow", "tap_two_streams.js", "[discover, read]",
                    "health_check:\n  endpoint: \"${base}/slow\"\n  timeout_seconds: 1\n");
   auto slow = FindConnector(config_, "slow");
-  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  ASSERT_OK(slow);
   Status late = RunHealthCheck(slow->manifest, {{"base", base}});
   EXPECT_EQ(late.code(), StatusCode::kDeadlineExceeded) << late.ToString();
   EXPECT_NE(late.message().find("took longer than 1 s"), std::string::npos) << late.message();
@@ -161,18 +162,18 @@ TEST_F(CatalogTest, HealthCheckCommandsAndPlaceholders) {
   WriteTapManifest(Installed(), "crm", "tap_two_streams.js", "[discover, read]",
                    "health_check:\n  command: [\"" + script.string() + "\"]\n  timeout_seconds: 5\n");
   auto m = FindConnector(config_, "crm");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   ::unsetenv("DA_HC_OK");
   Status st = RunHealthCheck(m->manifest, {});
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);
   EXPECT_NE(st.message().find("no API key"), std::string::npos) << st.message();
   ::setenv("DA_HC_OK", "1", 1);
-  EXPECT_TRUE(RunHealthCheck(m->manifest, {}).ok());
+  EXPECT_OK(RunHealthCheck(m->manifest, {}));
   ::unsetenv("DA_HC_OK");
 
   ::setenv("DA_HC_HOST", "example.org", 1);
   auto url = ExpandPlaceholders("https://${DA_HC_HOST}/v2/${bucket}", {{"bucket", "in.c-main"}});
-  ASSERT_TRUE(url.ok());
+  ASSERT_OK(url);
   EXPECT_EQ(*url, "https://example.org/v2/in.c-main");
   EXPECT_EQ(ExpandPlaceholders("${DA_HC_NOPE_UNSET}", {}).status().code(), StatusCode::kInvalidArgument);
   ::unsetenv("DA_HC_HOST");

@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <memory>
 
-#include "common/testing/temp_dir.h"
 #include "connectors/catalog.h"
 #include "connectors/files/files_connector.h"
-#include "connectors/singer/test_taps.h"
+#include "support/singer_taps.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::connectors {
 namespace {
@@ -29,7 +30,7 @@ ContractTarget FilesTarget() {
   ContractTarget t;
   t.source = "files";
   t.factory = [] { return std::make_unique<files::FilesConnector>(); };
-  t.config = {{"base_dir", DA_VEGA_DATA_DIR},
+  t.config = {{"base_dir", DA_DATASETS_DIR},
               {"paths", "seattle-weather.csv, penguins.json, unemployment.tsv"}};
   for (const auto& m : BuiltinManifests()) {
     if (m.name == "files") t.manifest = m;
@@ -40,7 +41,7 @@ ContractTarget FilesTarget() {
 /// A fixture tap installed under TapsHome() as connector `name`, as `da` would run it.
 ContractTarget TapTarget(const std::string& name, const std::string& tap_file,
                          const std::string& extra = "", kit::ConnectorConfig config = {}) {
-  singer::testing::WriteTapManifest(TapsHome(), name, tap_file, "[discover, read]", extra);
+  testing::WriteTapManifest(TapsHome(), name, tap_file, "[discover, read]", extra);
   ::setenv("DA_CONNECTORS_DIR", TapsHome().c_str(), 1);
   InstanceConfig instance;
   instance.data_dir = TapsHome() / "data";
@@ -140,11 +141,11 @@ TEST(ConnectorContractNegative, InvalidTableNamesFailDiscovery) {
 }
 
 TEST(ConnectorContractNegative, AFailingTapFailsTheExtractCheck) {
-  singer::testing::WriteTapManifest(TapsHome(), "broken_tap", "tap_exit_nonzero.sh", "[read]");
+  testing::WriteTapManifest(TapsHome(), "broken_tap", "tap_exit_nonzero.sh", "[read]");
   ::setenv("DA_CONNECTORS_DIR", TapsHome().c_str(), 1);
   InstanceConfig instance;
   auto entry = FindConnector(instance, "broken_tap");
-  ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+  ASSERT_OK(entry);
   ContractTarget t;
   t.source = "broken_tap";
   t.factory = *MakeFactory(instance, *entry);

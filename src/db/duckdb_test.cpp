@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "db/testing/memory_db_test.h"
+#include "support/memory_db_test.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::db {
 
@@ -10,7 +12,7 @@ using DuckDbTest = testing::MemoryDbTest;
 
 TEST_F(DuckDbTest, QueryReturnsTypedCells) {
   auto r = conn_->Query("SELECT 42::BIGINT AS n, 'x' AS s, NULL::INT AS z, 1.5 AS d, true AS b");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->RowCount(), 1u);
   EXPECT_EQ(r->ColumnCount(), 5u);
   EXPECT_EQ(r->ColumnName(0), "n");
@@ -31,11 +33,11 @@ TEST_F(DuckDbTest, ErrorsCarryDuckDbMessage) {
 }
 
 TEST_F(DuckDbTest, PreparedParametersAreBoundNotPasted) {
-  ASSERT_TRUE(conn_->Execute("CREATE TABLE t(a VARCHAR, b BIGINT)").ok());
+  ASSERT_OK(conn_->Execute("CREATE TABLE t(a VARCHAR, b BIGINT)"));
   std::string evil = "x'); DROP TABLE t; --";
-  ASSERT_TRUE(conn_->Execute("INSERT INTO t VALUES ($1, $2)", {evil, int64_t{7}}).ok());
+  ASSERT_OK(conn_->Execute("INSERT INTO t VALUES ($1, $2)", {evil, int64_t{7}}));
   auto r = conn_->Query("SELECT a, b FROM t WHERE a = ?", {evil});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   ASSERT_EQ(r->RowCount(), 1u);
   EXPECT_EQ(r->GetString(0, 0), evil);
   EXPECT_EQ(r->GetInt64(1, 0), 7);
@@ -43,17 +45,17 @@ TEST_F(DuckDbTest, PreparedParametersAreBoundNotPasted) {
 }
 
 TEST_F(DuckDbTest, AppenderWritesRows) {
-  ASSERT_TRUE(conn_->Execute("CREATE TABLE t(a VARCHAR, b BIGINT, c DOUBLE)").ok());
+  ASSERT_OK(conn_->Execute("CREATE TABLE t(a VARCHAR, b BIGINT, c DOUBLE)"));
   {
     auto app = conn_->MakeAppender("main", "t");
-    ASSERT_TRUE(app.ok());
+    ASSERT_OK(app);
     for (int64_t i = 0; i < 1000; ++i) {
-      ASSERT_TRUE(app->AppendRow({std::string("r") + std::to_string(i), i, std::monostate{}}).ok());
+      ASSERT_OK(app->AppendRow({std::string("r") + std::to_string(i), i, std::monostate{}}));
     }
-    ASSERT_TRUE(app->Close().ok());
+    ASSERT_OK(app->Close());
   }
   auto r = conn_->Query("SELECT count(*), sum(b), count(c) FROM t");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->GetInt64(0, 0), 1000);
   EXPECT_EQ(r->GetInt64(1, 0), 499500);
   EXPECT_EQ(r->GetInt64(2, 0), 0);
@@ -61,7 +63,7 @@ TEST_F(DuckDbTest, AppenderWritesRows) {
 
 TEST_F(DuckDbTest, StatementTypesComeFromTheParser) {
   auto t = conn_->StatementTypes("SELECT 1; SELECT 'a;b'");
-  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_OK(t);
   ASSERT_EQ(t->size(), 2u);
   EXPECT_EQ((*t)[0], "SELECT");
   auto bad = conn_->StatementTypes("SELEC 1");
@@ -73,12 +75,12 @@ TEST(DuckDbOpen, ReadOnlyRefusesWrites) {
   std::remove(path.c_str());
   {
     auto db = Database::Open(path);
-    ASSERT_TRUE(db.ok());
+    ASSERT_OK(db);
     auto c = db->Connect();
-    ASSERT_TRUE(c->Execute("CREATE TABLE x AS SELECT 1 AS a").ok());
+    ASSERT_OK(c->Execute("CREATE TABLE x AS SELECT 1 AS a"));
   }
   auto db = Database::Open(path, {.read_only = true, .settings = {}});
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto c = db->Connect();
   EXPECT_EQ(c->Query("SELECT a FROM x")->GetInt64(0, 0), 1);
   EXPECT_FALSE(c->Execute("INSERT INTO x VALUES (2)").ok());

@@ -4,7 +4,8 @@
 
 #include <optional>
 
-#include "db/testing/memory_db_test.h"
+#include "support/memory_db_test.h"
+#include "support/status_macros.h"
 
 namespace da::db {
 namespace {
@@ -17,7 +18,7 @@ class ValueJsonTest : public testing::MemoryDbTest {
   /// Row 0 of `sql` as {column: CellToJson}.
   json Row(const std::string& sql) {
     auto r = conn_->Query(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     if (!r.ok()) return nullptr;
     json out = json::object();
     for (size_t c = 0; c < r->ColumnCount(); ++c) out[r->ColumnName(c)] = CellToJson(*r, c, 0);
@@ -71,7 +72,7 @@ TEST_F(ValueJsonTest, DecimalsAreNumbersWhileADoubleHoldsThemExactly) {
 }
 
 TEST_F(ValueJsonTest, TextEnumAndBlob) {
-  ASSERT_TRUE(conn_->Execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')").ok());
+  ASSERT_OK(conn_->Execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')"));
   json row = Row(
       "SELECT 'x,\"y\" ü' AS s, 'a much longer string than twelve bytes' AS long_s, "
       "'happy'::mood AS e, 'ab'::BLOB AS b, '\\xFF\\x00a'::BLOB AS bin");
@@ -133,13 +134,13 @@ TEST_F(ValueJsonTest, NestedTypesAreArraysAndObjects) {
 
 TEST_F(ValueJsonTest, OrderedJsonKeepsStructFieldOrder) {
   auto r = conn_->Query("SELECT {'b': 1, 'a': 2} AS s");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(CellToJson<nlohmann::ordered_json>(*r, 0, 0).dump(), "{\"b\":1,\"a\":2}");
 }
 
 TEST_F(ValueJsonTest, ManyRowsAcrossChunks) {
   auto r = conn_->Query("SELECT i, i::VARCHAR AS s FROM range(5000) t(i)");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(CellToJson(*r, 0, 0), 0);
   EXPECT_EQ(CellToJson(*r, 0, 2048), 2048);
   EXPECT_EQ(CellToJson(*r, 1, 4999), "4999");
@@ -152,7 +153,7 @@ TEST_F(ValueJsonTest, CellTextIsDuckDbsVarcharText) {
       "SELECT NULL::INT AS n, true AS b, 12.50::DECIMAL(6,2) AS dec, 'inf'::DOUBLE AS inf, "
       "1.5::DOUBLE AS d, 18446744073709551616::HUGEINT AS h, DATE '2024-02-29' AS dt, "
       "'ab'::BLOB AS bl, 'x' AS s, [1, 2] AS l, -0.05::DECIMAL(4,2) AS neg");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   std::vector<std::string> text;
   for (size_t c = 0; c < r->ColumnCount(); ++c) text.push_back(CellText(*r, c, 0));
   EXPECT_EQ(text, (std::vector<std::string>{"", "true", "12.50", "inf", "1.5",

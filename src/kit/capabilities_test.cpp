@@ -1,4 +1,5 @@
 #include "kit/capabilities.h"
+#include "support/status_macros.h"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,7 @@ TEST(Capabilities, NamesRoundTrip) {
   auto names = CapabilityNames(set);
   EXPECT_EQ(names, (std::vector<std::string>{"discover", "remote", "write"}));
   auto back = CapabilitiesFromNames(names);
-  ASSERT_TRUE(back.ok());
+  ASSERT_OK(back);
   EXPECT_EQ(*back, set);
   EXPECT_TRUE(CapabilityNames(Capability::kNone).empty());
 }

@@ -5,22 +5,25 @@
 #include <thread>
 
 #include "common/fs_util.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::kit {
 namespace {
 namespace fs = std::filesystem;
 
 TEST(ExtractState, MissingFileIsEmptyState) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   auto st = LoadExtractState(dir.path() / "nope");
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  ASSERT_OK(st);
   EXPECT_TRUE(st->tables.empty());
   EXPECT_FALSE(st->registered.has_value());
 }
 
 TEST(ExtractState, RoundTripsThroughTheFile) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   TableState t;
   t.columns = {{"id", "BIGINT"}, {"updated", "TIMESTAMP"}};
   t.sync_strategy = model::SyncStrategy::kIncremental;
@@ -40,7 +43,7 @@ TEST(ExtractState, RoundTripsThroughTheFile) {
                 s.registered = std::vector<model::TableSpec>{rec};
               }).ok());
   auto back = LoadExtractState(dir.path());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   ASSERT_EQ(back->tables.count("in.c-crm.a"), 1u);
   EXPECT_EQ(back->tables.at("in.c-crm.a"), t);
   ASSERT_TRUE(back->registered.has_value());
@@ -48,14 +51,14 @@ TEST(ExtractState, RoundTripsThroughTheFile) {
   EXPECT_EQ((*back->registered)[0].schema_policy, model::SchemaPolicy::kFreeze);
   // Written as readable JSON keyed by table id.
   auto text = ReadFile(ExtractStatePath(dir.path()));
-  ASSERT_TRUE(text.ok());
+  ASSERT_OK(text);
   auto j = nlohmann::json::parse(*text);
   EXPECT_EQ(j["format"], 1);
   EXPECT_EQ(j["tables"]["in.c-crm.a"]["watermark"], "2024-03-01 10:00:00");
 }
 
 TEST(ExtractState, CorruptFileIsMalformedNamingIt) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   testing::WriteText(ExtractStatePath(dir.path()), "{not json");
   auto st = LoadExtractState(dir.path());
   ASSERT_FALSE(st.ok());
@@ -75,7 +78,7 @@ TEST(ExtractState, CorruptFileIsMalformedNamingIt) {
 }
 
 TEST(ExtractState, ConcurrentUpdatesAreNotLost) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
@@ -83,13 +86,13 @@ TEST(ExtractState, ConcurrentUpdatesAreNotLost) {
         Status st = UpdateExtractState(dir.path(), [&](ExtractState& s) {
           s.tables["t" + std::to_string(i) + "_" + std::to_string(k)].sync_strategy = "x";
         });
-        EXPECT_TRUE(st.ok()) << st.ToString();
+        EXPECT_OK(st);
       }
     });
   }
   for (auto& t : threads) t.join();
   auto st = LoadExtractState(dir.path());
-  ASSERT_TRUE(st.ok());
+  ASSERT_OK(st);
   EXPECT_EQ(st->tables.size(), 80u);
   for (const auto& e : fs::directory_iterator(dir.path())) {
     EXPECT_FALSE(e.path().filename().string().starts_with("state.json.tmp")) << e.path();

@@ -10,7 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/testing/temp_dir.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::kit {
 namespace {
@@ -37,7 +38,7 @@ TEST(LineProcess, StreamsStdoutLinesAndStderrAndExitCode) {
   };
   o.on_stderr_line = [&](std::string_view l) { err.emplace_back(l); };
   auto r = RunLineProcess(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(out, (std::vector<std::string>{"a", "bb", "", "last"}));
   EXPECT_EQ(err, std::vector<std::string>{"oops"});
   EXPECT_EQ(r->exit_code, 4);
@@ -57,7 +58,7 @@ TEST(LineProcess, HandlesManyLinesWithoutHoldingThem) {
     return Status::Ok();
   };
   auto r = RunLineProcess(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->succeeded());
   EXPECT_EQ(n, 200000);
   EXPECT_EQ(max_len, 6u);
@@ -93,7 +94,7 @@ TEST(LineProcess, TimeLimitKillsTheWholeProcessGroup) {
     return Status::Ok();
   };
   auto r = RunLineProcess(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(started);
   EXPECT_TRUE(r->timed_out);
   EXPECT_FALSE(r->succeeded());
@@ -132,7 +133,7 @@ TEST(LineProcess, RunsInTheWorkingDirWithExtraEnv) {
     return Status::Ok();
   };
   auto r = RunLineProcess(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(fs::canonical(out[0]), fs::canonical(dir.path()));
   EXPECT_EQ(out[1], "hello");

@@ -7,7 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "common/testing/temp_dir.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::kit {
 namespace {
@@ -66,7 +67,7 @@ health_check:
 table:
   source_table: {type: string, required: true, description: "the stream name"}
 )");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   EXPECT_EQ(m->name, "hubspot");
   EXPECT_EQ(m->version, "1.0.0-beta.1");
   EXPECT_EQ(m->capabilities, Capability::kDiscover | Capability::kRead | Capability::kRemote);
@@ -96,7 +97,7 @@ table:
 
 TEST(Manifest, TheShippedFilesManifestIsValid) {
   auto m = LoadManifest(fs::path(DA_SOURCE_DIR) / "connectors/files/connector.yaml");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   EXPECT_EQ(m->name, "files");
   EXPECT_EQ(m->entrypoint, "files");
   EXPECT_FALSE(m->is_external());
@@ -190,7 +191,7 @@ TEST(Manifest, RejectsRelativeMissingOrNonExecutablePrograms) {
               true);
   fs::permissions(script, fs::perms::owner_all);
   auto ok = Parse(Minimal("command: [\"" + script.string() + "\", \"--flag=a b\"]\n"), true);
-  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_OK(ok);
 }
 
 TEST(Manifest, RejectsSecretsWhereEnvVarNamesBelong) {
@@ -234,7 +235,7 @@ config:
   flag: {type: boolean, env: DA_TEST_MANIFEST_FLAG}
   dir: {type: path}
 )"));
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   auto missing = ResolveConfig(*m, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("config.url: is required"), std::string::npos)
@@ -243,7 +244,7 @@ config:
   ::setenv("DA_TEST_MANIFEST_FLAG", "on", 1);
   auto r = ResolveConfig(*m, {{"url", "http://x"}, {"extra", "kept"}});
   ::unsetenv("DA_TEST_MANIFEST_FLAG");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->at("url"), "http://x");
   EXPECT_EQ(r->at("pages"), "3");
   EXPECT_EQ(r->at("flag"), "true");
@@ -259,7 +260,7 @@ TEST(Manifest, MissingAuthEnvVarsNamesOnlyRequiredUnsetOnes) {
   auto m = Parse(Minimal(
       "entrypoint: files\nauth:\n  env_vars:\n    - {name: DA_TEST_REQ_SET, required: true}\n"
       "    - {name: DA_TEST_REQ_UNSET, required: true}\n    - {name: DA_TEST_OPTIONAL}\n"));
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   ::setenv("DA_TEST_REQ_SET", "value", 1);
   ::unsetenv("DA_TEST_REQ_UNSET");
   EXPECT_EQ(MissingAuthEnvVars(*m), std::vector<std::string>{"DA_TEST_REQ_UNSET"});

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "common/identifiers.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::kit {
 namespace {
@@ -12,10 +14,10 @@ class ParquetSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = db::Database::Open(":memory:");
-    ASSERT_TRUE(db.ok());
+    ASSERT_OK(db);
     db_.emplace(std::move(db).value());
     auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     conn_.emplace(std::move(conn).value());
     out_ = dir_.path() / "t.parquet.tmp";
   }
@@ -23,10 +25,10 @@ class ParquetSinkTest : public ::testing::Test {
   db::QueryResult ReadBack(const std::string& select_list, const std::string& suffix = "") {
     auto lit = QuoteLiteral(out_.string());
     auto r = conn_->Query("SELECT " + select_list + " FROM read_parquet(" + *lit + ") " + suffix);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     return std::move(r).value();
   }
-  testing::ScopedTempDir dir_;
+  testing::TempDir dir_;
   std::optional<db::Database> db_;
   std::optional<db::Connection> conn_;
   std::filesystem::path out_;
@@ -34,7 +36,7 @@ class ParquetSinkTest : public ::testing::Test {
 
 TEST_F(ParquetSinkTest, CopyQueryWritesZstdParquet) {
   ParquetSink sink(*conn_, out_);
-  ASSERT_TRUE(sink.CopyQuery("SELECT range AS i, 'v' || range AS s FROM range(1000)").ok());
+  ASSERT_OK(sink.CopyQuery("SELECT range AS i, 'v' || range AS s FROM range(1000)"));
   EXPECT_TRUE(sink.finished());
   EXPECT_EQ(sink.rows_written(), 1000);
   auto r = ReadBack("count(*), sum(i), max(s)");
@@ -43,32 +45,31 @@ TEST_F(ParquetSinkTest, CopyQueryWritesZstdParquet) {
   EXPECT_EQ(r.GetString(2, 0), "v999");
   auto lit = QuoteLiteral(out_.string());
   auto codec = conn_->Query("SELECT DISTINCT compression FROM parquet_metadata(" + *lit + ")");
-  ASSERT_TRUE(codec.ok());
+  ASSERT_OK(codec);
   ASSERT_EQ(codec->RowCount(), 1u);
   EXPECT_EQ(codec->GetString(0, 0), "ZSTD");
 }
 
 TEST_F(ParquetSinkTest, CopyQueryRefusesAnythingButOneSelect) {
-  ASSERT_TRUE(conn_->Execute("CREATE TABLE victim AS SELECT 1 AS x").ok());
+  ASSERT_OK(conn_->Execute("CREATE TABLE victim AS SELECT 1 AS x"));
   ParquetSink sink(*conn_, out_);
   Status st = sink.CopyQuery("SELECT 1; DROP TABLE victim");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(sink.CopyQuery("DROP TABLE victim").ok());
   EXPECT_FALSE(sink.finished());
-  EXPECT_TRUE(conn_->Query("SELECT * FROM victim").ok());
+  EXPECT_OK(conn_->Query("SELECT * FROM victim"));
   EXPECT_FALSE(std::filesystem::exists(out_));
 }
 
 TEST_F(ParquetSinkTest, AppenderPathCastsAndCleansUp) {
   {
     ParquetSink sink(*conn_, out_);
-    ASSERT_TRUE(
-        sink.BeginRows({{"id", "BIGINT"}, {"day", "DATE"}, {"odd name\"", "VARCHAR"}}).ok());
-    ASSERT_TRUE(sink.AppendRow({int64_t{1}, std::string("2024-02-29"), std::string("a")}).ok());
-    ASSERT_TRUE(sink.AppendRow({int64_t{2}, std::monostate{}, std::string("b'")}).ok());
+    ASSERT_OK(sink.BeginRows({{"id", "BIGINT"}, {"day", "DATE"}, {"odd name\"", "VARCHAR"}}));
+    ASSERT_OK(sink.AppendRow({int64_t{1}, std::string("2024-02-29"), std::string("a")}));
+    ASSERT_OK(sink.AppendRow({int64_t{2}, std::monostate{}, std::string("b'")}));
     EXPECT_EQ(sink.CopyQuery("SELECT 1").code(), StatusCode::kFailedPrecondition);
-    ASSERT_TRUE(sink.FinishRows().ok());
+    ASSERT_OK(sink.FinishRows());
     EXPECT_EQ(sink.rows_written(), 2);
     EXPECT_EQ(sink.BeginRows({{"x", "INT"}}).code(), StatusCode::kFailedPrecondition);
   }
@@ -79,7 +80,7 @@ TEST_F(ParquetSinkTest, AppenderPathCastsAndCleansUp) {
   EXPECT_EQ(r.GetString(2, 1), "b'");
   auto left =
       conn_->Query("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '_da_sink%'");
-  ASSERT_TRUE(left.ok());
+  ASSERT_OK(left);
   EXPECT_EQ(left->GetInt64(0, 0), 0);
 }
 
@@ -96,12 +97,12 @@ TEST_F(ParquetSinkTest, AppenderRefusesUnsafeTypesAndNames) {
 TEST_F(ParquetSinkTest, UnfinishedAppendDropsScratchTable) {
   {
     ParquetSink sink(*conn_, out_);
-    ASSERT_TRUE(sink.BeginRows({{"x", "INTEGER"}}).ok());
-    ASSERT_TRUE(sink.AppendRow({int64_t{7}}).ok());
+    ASSERT_OK(sink.BeginRows({{"x", "INTEGER"}}));
+    ASSERT_OK(sink.AppendRow({int64_t{7}}));
   }
   auto left =
       conn_->Query("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '_da_sink%'");
-  ASSERT_TRUE(left.ok());
+  ASSERT_OK(left);
   EXPECT_EQ(left->GetInt64(0, 0), 0);
 }
 

@@ -7,7 +7,10 @@
 
 #include "common/hash.h"
 #include "common/time_util.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::kit {
 namespace {
@@ -68,7 +71,7 @@ const ExtractStats* Find(const ExtractReport& r, const std::string& id) {
 class RuntimeTest : public ::testing::Test {
  protected:
   explicit RuntimeTest(const std::string& dir_suffix = "") : dir_(dir_suffix) {
-    EXPECT_TRUE(registry_.Register("gen", [] { return std::make_unique<GenConnector>(); }).ok());
+    EXPECT_OK(registry_.Register("gen", [] { return std::make_unique<GenConnector>(); }));
   }
   ExtractRuntime Runtime() {
     RuntimeOptions o;
@@ -80,7 +83,7 @@ class RuntimeTest : public ::testing::Test {
   fs::path ExtractDb() { return SourceDir() / "extract.duckdb"; }
   fs::path Parquet(const std::string& id) { return SourceDir() / "data" / (id + ".parquet"); }
 
-  testing::ScopedTempDir dir_;
+  testing::TempDir dir_;
   ConnectorRegistry registry_;
 };
 
@@ -89,7 +92,7 @@ TEST_F(RuntimeTest, ExtractsAllTablesAndBuildsTheContract) {
                                             Rec("events", "events", "rows:250")};
   tables[1].query_mode = model::QueryMode::kMaterialized;
   auto report = Runtime().Extract("gen", tables, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->source, "gen");
   ASSERT_EQ(report->tables.size(), 2u);
   const auto& orders = report->tables[0];
@@ -105,13 +108,13 @@ TEST_F(RuntimeTest, ExtractsAllTablesAndBuildsTheContract) {
 
   // The contract columns, exactly, in order.
   auto db = testing::OpenReadOnly(ExtractDb());
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto conn = db->Connect();
   auto cols = conn->Query(
       "SELECT column_name, data_type, is_nullable FROM "
       "information_schema.columns WHERE table_name = '_meta' "
       "ORDER BY ordinal_position");
-  ASSERT_TRUE(cols.ok());
+  ASSERT_OK(cols);
   std::vector<std::string> got;
   for (size_t i = 0; i < cols->RowCount(); ++i) {
     got.push_back(cols->GetString(0, i) + " " + cols->GetString(1, i) + " " +
@@ -124,7 +127,7 @@ TEST_F(RuntimeTest, ExtractsAllTablesAndBuildsTheContract) {
   db = Status::Ok();  // close before the helpers reopen it
 
   auto meta = ReadMeta(ExtractDb());
-  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  ASSERT_OK(meta);
   ASSERT_EQ(meta->size(), 2u);
   EXPECT_EQ((*meta)[0].table_name, "events");
   EXPECT_EQ((*meta)[0].query_mode, "materialized");
@@ -148,14 +151,14 @@ TEST_F(RuntimeTest, ExtractsAllTablesAndBuildsTheContract) {
 
 TEST_F(RuntimeTest, FailedTableKeepsPreviousParquetAndMetaRow) {
   std::vector<model::TableSpec> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
-  ASSERT_TRUE(Runtime().Extract("gen", tables, {}).ok());
+  ASSERT_OK(Runtime().Extract("gen", tables, {}));
   auto md5_before = *Md5File(Parquet("a"));
   auto meta_before = *ReadMeta(ExtractDb());
 
   tables[0].source_table = "missing";
   tables[1].source_table = "range:30";
   auto report = Runtime().Extract("gen", tables, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   const auto* a = Find(*report, "a");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->status, "error");
@@ -178,14 +181,14 @@ TEST_F(RuntimeTest, FailedTableKeepsPreviousParquetAndMetaRow) {
 
 TEST_F(RuntimeTest, PartialExtractionMergesMeta) {
   std::vector<model::TableSpec> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
-  ASSERT_TRUE(Runtime().Extract("gen", tables, {}).ok());
+  ASSERT_OK(Runtime().Extract("gen", tables, {}));
   auto before = *ReadMeta(ExtractDb());
 
   tables[0].source_table = "range:11";
   tables[1].source_table = "range:21";
   tables[1].description = "new words";
   auto report = Runtime().Extract("gen", tables, {"a"});
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   ASSERT_EQ(report->tables.size(), 1u);
   EXPECT_EQ(report->tables[0].table_id, "a");
   EXPECT_EQ(report->tables[0].rows, 11);
@@ -204,10 +207,10 @@ TEST_F(RuntimeTest, PartialExtractionMergesMeta) {
 TEST_F(RuntimeTest, UnregisteredTableIsPruned) {
   std::vector<model::TableSpec> tables = {Rec("a", "a", "range:10"), Rec("b", "b", "range:20")};
   auto rt = Runtime();
-  ASSERT_TRUE(rt.Extract("gen", tables, {}).ok());
+  ASSERT_OK(rt.Extract("gen", tables, {}));
   ASSERT_TRUE(fs::exists(Parquet("b")));
 
-  ASSERT_TRUE(rt.RebuildExtractDb("gen", {tables[0]}).ok());
+  ASSERT_OK(rt.RebuildExtractDb("gen", {tables[0]}));
   EXPECT_FALSE(fs::exists(Parquet("b")));
   EXPECT_TRUE(fs::exists(Parquet("a")));
   auto meta = *ReadMeta(ExtractDb());
@@ -216,7 +219,7 @@ TEST_F(RuntimeTest, UnregisteredTableIsPruned) {
   EXPECT_EQ(*ListViews(ExtractDb()), std::vector<std::string>{"a"});
 
   // Dropping the last table leaves an empty but valid extract.
-  ASSERT_TRUE(rt.RebuildExtractDb("gen", {}).ok());
+  ASSERT_OK(rt.RebuildExtractDb("gen", {}));
   EXPECT_TRUE(ReadMeta(ExtractDb())->empty());
   EXPECT_FALSE(fs::exists(Parquet("a")));
   EXPECT_TRUE(Leftovers(SourceDir()).empty());
@@ -225,9 +228,9 @@ TEST_F(RuntimeTest, UnregisteredTableIsPruned) {
 TEST_F(RuntimeTest, RenamedTableGetsNewViewWithoutReextraction) {
   std::vector<model::TableSpec> tables = {Rec("a", "alpha", "range:10")};
   auto rt = Runtime();
-  ASSERT_TRUE(rt.Extract("gen", tables, {}).ok());
+  ASSERT_OK(rt.Extract("gen", tables, {}));
   tables[0].name = "alpha_v2";
-  ASSERT_TRUE(rt.RebuildExtractDb("gen", tables).ok());
+  ASSERT_OK(rt.RebuildExtractDb("gen", tables));
   auto meta = *ReadMeta(ExtractDb());
   ASSERT_EQ(meta.size(), 1u);
   EXPECT_EQ(meta[0].table_name, "alpha_v2");
@@ -247,7 +250,7 @@ TEST_F(RuntimeTest, HostileRecordsAreRefusedOthersSucceed) {
   };
   tables.back().query_mode = model::QueryMode::kRemote;
   auto report = Runtime().Extract("gen", tables, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->tables.size(), tables.size());
   for (const auto& s : report->tables) {
     if (s.table_id == "good") {
@@ -290,7 +293,7 @@ TEST_F(RuntimeTest, UnknownIdsAndConnectorFailuresAreReported) {
   std::vector<model::TableSpec> tables = {Rec("a", "a", "silent"), Rec("b", "b", "badsql"),
                                             Rec("c", "c", "range:3")};
   auto report = Runtime().Extract("gen", tables, {"a", "b", "c", "nope"});
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   ASSERT_EQ(report->tables.size(), 4u);
   EXPECT_TRUE(report->tables[0].error.starts_with("internal: ")) << report->tables[0].error;
   EXPECT_TRUE(report->tables[1].error.starts_with("invalid_argument: "));
@@ -319,7 +322,7 @@ TEST_F(RuntimeTest, BadSourceUnknownConnectorAndConcurrentRunAreRefused) {
   EXPECT_EQ(busy.status().code(), StatusCode::kFailedPrecondition);
   ::close(fd);
   auto later = rt.Extract("gen", {Rec("a", "a", "range:1")}, {});
-  EXPECT_TRUE(later.ok());
+  EXPECT_OK(later);
 }
 
 TEST_F(RuntimeTest, StaleTempFilesAreCleaned) {
@@ -328,7 +331,7 @@ TEST_F(RuntimeTest, StaleTempFilesAreCleaned) {
   testing::WriteText(SourceDir() / "extract.duckdb.tmp.wal", "junk");
   testing::WriteText(SourceDir() / "tmp" / "duckdb" / "spill.block", "junk");
   auto report = Runtime().Extract("gen", {Rec("a", "a", "range:2")}, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->tables[0].status, "ok") << report->tables[0].error;
   EXPECT_TRUE(Leftovers(SourceDir()).empty());
   EXPECT_EQ(*CountView(ExtractDb(), "a"), 2);
@@ -336,14 +339,14 @@ TEST_F(RuntimeTest, StaleTempFilesAreCleaned) {
 
 TEST_F(RuntimeTest, ReadersOfTheOldFileKeepWorkingAcrossASwap) {
   auto rt = Runtime();
-  ASSERT_TRUE(rt.Extract("gen", {Rec("a", "a", "range:4")}, {}).ok());
+  ASSERT_OK(rt.Extract("gen", {Rec("a", "a", "range:4")}, {}));
   auto old_db = testing::OpenReadOnly(ExtractDb());
-  ASSERT_TRUE(old_db.ok());
+  ASSERT_OK(old_db);
   auto old_conn = old_db->Connect();
-  ASSERT_TRUE(old_conn.ok());
-  ASSERT_TRUE(rt.Extract("gen", {Rec("a", "a", "range:4"), Rec("b", "b", "range:1")}, {}).ok());
+  ASSERT_OK(old_conn);
+  ASSERT_OK(rt.Extract("gen", {Rec("a", "a", "range:4"), Rec("b", "b", "range:1")}, {}));
   auto r = old_conn->Query("SELECT count(*) FROM _meta");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->GetInt64(0, 0), 1);  // the old file, still readable
   EXPECT_EQ(ReadMeta(ExtractDb())->size(), 2u);
 }
@@ -356,7 +359,7 @@ class QuotedPathRuntimeTest : public RuntimeTest {
 TEST_F(QuotedPathRuntimeTest, DataDirWithQuotesIsQuotedNotExecuted) {
   ASSERT_NE(SourceDir().string().find('\''), std::string::npos);
   auto report = Runtime().Extract("gen", {Rec("a", "a", "range:3")}, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->tables[0].status, "ok") << report->tables[0].error;
   EXPECT_EQ(*CountView(ExtractDb(), "a"), 3);
 }

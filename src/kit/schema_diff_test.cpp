@@ -1,4 +1,5 @@
 #include "kit/schema_diff.h"
+#include "support/status_macros.h"
 
 #include <gtest/gtest.h>
 
@@ -33,7 +34,7 @@ TEST(SchemaDiff, JsonRoundTrip) {
   EXPECT_EQ(j, nlohmann::json::parse(R"({"added":[{"name":"a","type":"BIGINT"}],"removed":[],
       "retyped":[{"name":"b","from":"INTEGER","to":"BIGINT"}]})"));
   auto back = SchemaChangeFromJson(j);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   EXPECT_EQ(*back, c);
   EXPECT_EQ(SchemaChangeFromJson(nlohmann::json::parse(R"({"retyped":[{"name":"b"}]})"))
                 .status()
@@ -55,14 +56,14 @@ TEST(ExtractStatsJson, NewFieldsRoundTrip) {
   EXPECT_EQ(j["files"][0]["rows"], 2);
   EXPECT_EQ(j["watermark"], "2001-01-31");
   auto back = ExtractStatsFromJson(j);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   EXPECT_EQ(back->schema_change, s.schema_change);
   EXPECT_EQ(back->warnings, s.warnings);
   EXPECT_EQ(back->files, s.files);
   EXPECT_EQ(back->watermark, s.watermark);
   // Reports of older binaries (no new keys) still parse.
   auto old = ExtractStatsFromJson({{"table_id", "t"}, {"status", "ok"}});
-  ASSERT_TRUE(old.ok());
+  ASSERT_OK(old);
   EXPECT_FALSE(old->schema_change.has_value());
   EXPECT_FALSE(old->watermark.has_value());
   EXPECT_EQ(ExtractStatsFromJson({{"files", "x"}}).status().code(), StatusCode::kMalformed);

@@ -9,7 +9,9 @@
 #include "kit/extract_state.h"
 #include "kit/runtime.h"
 #include "kit/storage.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::kit {
 namespace {
@@ -60,11 +62,11 @@ class StrategyTest : public ::testing::Test {
   /// Extracts `t` alone and returns its stats (failing the test when the call fails).
   ExtractStats Run(const model::TableSpec& t) {
     auto report = Runtime().Extract("sql", {t}, {});
-    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_OK(report);
     if (!report.ok() || report->tables.size() != 1) return {};
     // The report survives the JSON round trip the server does.
     auto back = ExtractReportFromJson(ExtractReportToJson(*report));
-    EXPECT_TRUE(back.ok());
+    EXPECT_OK(back);
     return back->tables[0];
   }
   fs::path SourceDir() { return dir_.path() / "extracts" / "sql"; }
@@ -72,16 +74,16 @@ class StrategyTest : public ::testing::Test {
   fs::path Single(const std::string& id) { return SourceDir() / "data" / (id + ".parquet"); }
   int64_t Q(const std::string& sql) {
     auto v = QueryInt(ExtractDb(), sql);
-    EXPECT_TRUE(v.ok()) << v.status().ToString() << " in " << sql;
+    EXPECT_OK(v) << v.status().ToString() << " in " << sql;
     return v.ok() ? *v : -1;
   }
   TableState StateOf(const std::string& id) {
     auto st = LoadExtractState(SourceDir());
-    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    EXPECT_OK(st);
     return st.ok() && st->tables.count(id) ? st->tables.at(id) : TableState{};
   }
 
-  testing::ScopedTempDir dir_;
+  testing::TempDir dir_;
   std::shared_ptr<std::vector<ReadOptions>> seen_ = std::make_shared<std::vector<ReadOptions>>();
   ConnectorRegistry registry_;
 };
@@ -438,7 +440,7 @@ TEST_F(StrategyTest, UnregisteringAPartitionedTablePrunesItsDirectory) {
   t.partition_by = "d";
   ASSERT_EQ(Run(t).status, "ok");
   ASSERT_TRUE(fs::exists(SourceDir() / "data" / "gone"));
-  ASSERT_TRUE(Runtime().RebuildExtractDb("sql", {}).ok());
+  ASSERT_OK(Runtime().RebuildExtractDb("sql", {}));
   EXPECT_FALSE(fs::exists(SourceDir() / "data" / "gone"));
   EXPECT_TRUE(LoadExtractState(SourceDir())->tables.empty());
 }
@@ -446,11 +448,11 @@ TEST_F(StrategyTest, UnregisteringAPartitionedTablePrunesItsDirectory) {
 // ------------------------------------------------------------------ WriteMerged
 
 TEST(WriteMerged, NullKeysMatchAndColumnsLineUpByName) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   auto db = db::Database::Open(":memory:");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto conn = db->Connect();
-  ASSERT_TRUE(conn.ok());
+  ASSERT_OK(conn);
   const fs::path old_file = dir.path() / "old.parquet";
   ASSERT_TRUE(conn->Execute("COPY (SELECT * FROM (VALUES (1, NULL, 'old'), (2, 'x', 'old')) "
                             "v(a, b, val)) TO '" +
@@ -462,10 +464,10 @@ TEST(WriteMerged, NullKeysMatchAndColumnsLineUpByName) {
   spec.existing = old_file;
   const fs::path out = dir.path() / "out.parquet";
   Status st = WriteMerged(*conn, spec, out);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   auto r = conn->Query("SELECT a, coalesce(b, '-'), val, coalesce(extra, 0) FROM '" +
                        out.string() + "' ORDER BY a");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   ASSERT_EQ(r->RowCount(), 2u);
   EXPECT_EQ(r->GetString(2, 0), "new");  // (1, NULL) matched by IS NOT DISTINCT FROM
   EXPECT_EQ(r->GetInt64(3, 0), 7);
@@ -477,25 +479,25 @@ TEST(WriteMerged, NullKeysMatchAndColumnsLineUpByName) {
 
 TEST(PeriodExpr, ParsesTheSupportedSpellingsInUtc) {
   auto db = db::Database::Open(":memory:");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto conn = db->Connect();
-  ASSERT_TRUE(conn.ok());
-  ASSERT_TRUE(PrepareStrategyConnection(*conn).ok());
+  ASSERT_OK(conn);
+  ASSERT_OK(PrepareStrategyConnection(*conn));
   auto expr = PeriodExpr("v", "VARCHAR", model::PartitionGranularity::kDay);
-  ASSERT_TRUE(expr.ok());
+  ASSERT_OK(expr);
   auto r = conn->Query("SELECT coalesce(" + *expr +
                        ", '?') FROM (VALUES ('2024-03-01T00:30:00+01:00'), "
                        "('2024-03-01T00:30:00.000+0100'), ('2001/01/01 06:55'), ('2024-02-29'), "
                        "('2024-03-01 23:59:59'), ('garbage'), ('')) t(v)");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   std::vector<std::string> got;
   for (size_t i = 0; i < r->RowCount(); ++i) got.push_back(r->GetString(0, i));
   EXPECT_EQ(got, (std::vector<std::string>{"2024-02-29", "2024-02-29", "2001-01-01", "2024-02-29",
                                            "2024-03-01", "?", "?"}));
   auto tz = PeriodExpr("v", "TIMESTAMP WITH TIME ZONE", model::PartitionGranularity::kMonth);
-  ASSERT_TRUE(tz.ok());
+  ASSERT_OK(tz);
   auto r2 = conn->Query("SELECT " + *tz + " FROM (SELECT TIMESTAMPTZ '2024-03-01 00:30:00+01' v)");
-  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  ASSERT_OK(r2);
   EXPECT_EQ(r2->GetString(0, 0), "2024-02");
   EXPECT_EQ(PeriodFormat(model::PartitionGranularity::kUnset), "%Y-%m");
   EXPECT_EQ(PeriodFormat(model::PartitionGranularity::kYear), "%Y");

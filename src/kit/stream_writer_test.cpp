@@ -11,7 +11,10 @@
 #include "kit/extract_state.h"
 #include "kit/runtime.h"
 #include "kit/storage.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 extern char** environ;
 
@@ -91,7 +94,7 @@ TEST(StreamChild, AppendsFromEnvironment) {
   auto rt = MakeRuntime(dir);
   for (int b = 0; b < kBatches; ++b) {
     Status st = rt.AppendEvents("hook", EventsTable(), Batch(std::atoi(writer), b, kPerBatch));
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_OK(st);
   }
 }
 
@@ -112,7 +115,7 @@ pid_t SpawnChild(const fs::path& dir, int writer) {
 }
 
 TEST(StreamWriter, ConcurrentThreadsAndProcessesLoseNothing) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   const fs::path extracts = dir.path() / "extracts";
   constexpr int kThreads = 3;
   constexpr int kProcesses = 3;
@@ -128,7 +131,7 @@ TEST(StreamWriter, ConcurrentThreadsAndProcessesLoseNothing) {
       auto rt = MakeRuntime(extracts);
       for (int b = 0; b < kBatches; ++b) {
         Status st = rt.AppendEvents("hook", EventsTable(), Batch(w, b, kPerBatch));
-        EXPECT_TRUE(st.ok()) << st.ToString();
+        EXPECT_OK(st);
       }
     });
   }
@@ -151,7 +154,7 @@ TEST(StreamWriter, ConcurrentThreadsAndProcessesLoseNothing) {
             kThreads + kProcesses);
   // UTC months: 2024-01-01T01:xx+02:00 is still December 2023.
   auto files = PartitionFiles(extracts / "hook" / "data", "jira.events");
-  ASSERT_TRUE(files.ok());
+  ASSERT_OK(files);
   std::vector<std::string> names;
   for (const auto& f : *files) names.push_back(f.filename().string());
   EXPECT_EQ(names, (std::vector<std::string>{"2023-12.parquet", "2024-01.parquet",
@@ -162,7 +165,7 @@ TEST(StreamWriter, ConcurrentThreadsAndProcessesLoseNothing) {
   // _meta describes the latest state of the files, and state.json records them.
   EXPECT_EQ(*QueryInt(db, "SELECT rows FROM _meta WHERE table_name = 'events'"), total);
   auto st = LoadExtractState(extracts / "hook");
-  ASSERT_TRUE(st.ok());
+  ASSERT_OK(st);
   ASSERT_EQ(st->tables.count("jira.events"), 1u);
   EXPECT_EQ(st->tables.at("jira.events").files.size(), 3u);
   EXPECT_TRUE(Leftovers(extracts / "hook").empty());
@@ -171,7 +174,7 @@ TEST(StreamWriter, ConcurrentThreadsAndProcessesLoseNothing) {
 }
 
 TEST(StreamWriter, UpsertsByKeyLaterEventWins) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   auto rt = MakeRuntime(dir.path());
   auto ev = [](int id, const char* v, const char* created) {
     return nlohmann::json{{"id", id}, {"v", v}, {"created", created}};
@@ -183,8 +186,7 @@ TEST(StreamWriter, UpsertsByKeyLaterEventWins) {
   const fs::path db = dir.path() / "hook" / "extract.duckdb";
   EXPECT_EQ(*QueryInt(db, "SELECT count(*) FROM events"), 2);
   EXPECT_EQ(*QueryInt(db, "SELECT count(*) FROM events WHERE id = 1 AND v = 'b'"), 1);
-  ASSERT_TRUE(
-      rt.AppendEvents("hook", EventsTable(), {ev(1, "c", "2024-05-09T00:00:00Z")}).ok());
+  ASSERT_OK(rt.AppendEvents("hook", EventsTable(), {ev(1, "c", "2024-05-09T00:00:00Z")}));
   EXPECT_EQ(*QueryInt(db, "SELECT count(*) FROM events"), 2);
   EXPECT_EQ(*QueryInt(db, "SELECT count(*) FROM events WHERE id = 1 AND v = 'c'"), 1);
 
@@ -195,13 +197,13 @@ TEST(StreamWriter, UpsertsByKeyLaterEventWins) {
   log.primary_key.clear();
   ASSERT_TRUE(rt.AppendEvents("hook", log, {ev(1, "a", "2024-05-01"), ev(1, "a", "2024-05-01")})
                   .ok());
-  ASSERT_TRUE(rt.AppendEvents("hook", log, {ev(1, "a", "2024-05-01")}).ok());
+  ASSERT_OK(rt.AppendEvents("hook", log, {ev(1, "a", "2024-05-01")}));
   EXPECT_EQ(*QueryInt(db, "SELECT count(*) FROM log"), 3);
   EXPECT_EQ(*QueryInt(db, "SELECT count(*) FROM events"), 2);  // still published
 }
 
 TEST(StreamWriter, BadEventsWriteNothing) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   auto rt = MakeRuntime(dir.path());
   const fs::path data = dir.path() / "hook" / "data";
   Status st = rt.AppendEvents(
@@ -231,17 +233,17 @@ TEST(StreamWriter, BadEventsWriteNothing) {
   auto hostile = EventsTable();
   hostile.id = "../../etc";
   EXPECT_EQ(rt.AppendEvents("hook", hostile, {}).code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(rt.AppendEvents("hook", EventsTable(), {}).ok());  // nothing to do
+  EXPECT_OK(rt.AppendEvents("hook", EventsTable(), {}));  // nothing to do
 }
 
 TEST(StreamWriter, AppendsFromAJsonlFileNamingBadLines) {
-  testing::ScopedTempDir dir;
+  testing::TempDir dir;
   auto rt = MakeRuntime(dir.path());
   const fs::path good = dir.path() / "good.jsonl";
   testing::WriteText(good,
                      "{\"id\": 1, \"created\": \"2024-06-01T10:00:00Z\"}\n\n"
                      "{\"id\": 2, \"created\": \"2024-07-01T10:00:00Z\"}\n");
-  ASSERT_TRUE(rt.AppendEventsFile("hook", EventsTable(), good).ok());
+  ASSERT_OK(rt.AppendEventsFile("hook", EventsTable(), good));
   EXPECT_EQ(*QueryInt(dir.path() / "hook" / "extract.duckdb", "SELECT count(*) FROM events"), 2);
 
   const fs::path bad = dir.path() / "bad.jsonl";

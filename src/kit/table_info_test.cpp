@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kit/runtime.h"
+#include "support/status_macros.h"
 
 namespace da::kit {
 
@@ -31,7 +32,7 @@ TEST(ExtractStatsJson, HasExactlyTheReportKeys) {
   EXPECT_EQ(j["columns"][1]["type"], "TIMESTAMP");
 
   auto back = ExtractStatsFromJson(j);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   EXPECT_EQ(back->table_id, s.table_id);
   EXPECT_EQ(back->rows, s.rows);
   EXPECT_EQ(back->md5, s.md5);
@@ -65,7 +66,7 @@ TEST(ExtractReportJson, RoundTripsAndCounts) {
   ASSERT_EQ(j["tables"].size(), 2u);
   EXPECT_EQ(j["tables"][1]["status"], "error");
   auto back = ExtractReportFromJson(nlohmann::json::parse(j.dump()));
-  ASSERT_TRUE(back.ok());
+  ASSERT_OK(back);
   EXPECT_EQ(back->tables[1].error, "not_found: x");
   EXPECT_FALSE(ExtractReportFromJson({{"source", "x"}, {"tables", 3}}).ok());
 }

@@ -1,5 +1,5 @@
 // Transfer() against real local servers: plain http on loopback (cpp-httplib Server) and
-// HTTPS with a throw-away CA (tests/emulators/keboola/test_certs.h).
+// HTTPS with a throw-away CA (tests/support/test_tls.h).
 #include "net/http_transfer.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "net/url.h"
-#include "tests/emulators/keboola/test_certs.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
+#include "support/test_tls.h"
 
 namespace da::net {
 namespace {
@@ -58,7 +60,7 @@ HttpRequest Get(std::string url) {
 
 TEST(UrlTest, PartsLoopbackAndMessageForm) {
   auto p = ParseUrl("https://user:p%40ss@example.com:8443/a/b?token=x#f");
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(p->scheme, "https");
   EXPECT_EQ(p->host, "example.com");
   EXPECT_EQ(p->port, "8443");
@@ -71,7 +73,7 @@ TEST(UrlTest, PartsLoopbackAndMessageForm) {
   EXPECT_TRUE(IsLoopbackHost("localhost"));
   EXPECT_FALSE(IsLoopbackHost("127.0.0.1.example.com"));
   EXPECT_FALSE(ParseUrl("zz-unknown://x").ok());
-  EXPECT_TRUE(ParseUrl("zz-unknown://x", true).ok());
+  EXPECT_OK(ParseUrl("zz-unknown://x", true));
 }
 
 TEST(TransferTest, SchemePoliciesAreEnforcedBeforeAnyConnection) {
@@ -95,7 +97,7 @@ TEST(TransferTest, RefusedConnectionIsAReportedRetryableFailure) {
   TransferOptions o;
   o.schemes = SchemePolicy::kHttpsOrLoopbackHttp;
   auto r = Transfer(Get("http://127.0.0.1:1/x"), o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->failure, TransferFailure::kCannotConnect);
   EXPECT_TRUE(r->retryable);
   EXPECT_FALSE(r->error.empty());
@@ -122,12 +124,12 @@ TEST(TransferTest, BodiesAreCappedTruncatedOrStreamedByStatus) {
 
   o.max_body_bytes = 100;
   auto too_big = Transfer(Get(base + "/big"), o);
-  ASSERT_TRUE(too_big.ok());
+  ASSERT_OK(too_big);
   EXPECT_EQ(too_big->failure, TransferFailure::kTooLarge);
 
   o.truncate_body = true;
   auto cut = Transfer(Get(base + "/big"), o);
-  ASSERT_TRUE(cut.ok());
+  ASSERT_OK(cut);
   ASSERT_TRUE(cut->ok()) << cut->error;
   EXPECT_EQ(cut->response.body.size(), 100u);
   EXPECT_EQ(cut->body_bytes, 5000);
@@ -160,11 +162,9 @@ TEST(TransferTest, BodiesAreCappedTruncatedOrStreamedByStatus) {
 }
 
 TEST(TransferTest, HttpsTrustsTheCaFileAndRefusesAMissingOne) {
-  char tmpl[] = "/tmp/da-transfer-test-XXXXXX";
-  const fs::path dir(mkdtemp(tmpl));
-  testing::TestCerts certs;
-  ASSERT_TRUE(testing::MakeTestCerts(dir, &certs));
-  httplib::SSLServer server(certs.server_pem.c_str(), certs.server_key.c_str());
+  testing::TempDir dir("da-transfer-test-");
+  ASSERT_OK_AND_ASSIGN(testing::TestTls certs, testing::MakeTestTls(dir.path()));
+  httplib::SSLServer server(certs.cert_file.c_str(), certs.key_file.c_str());
   server.Get("/ok", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("trusted", "text/plain");
   });
@@ -175,16 +175,16 @@ TEST(TransferTest, HttpsTrustsTheCaFileAndRefusesAMissingOne) {
 
   ::unsetenv("DA_CA_FILE");
   auto untrusted = Transfer(Get(url), TransferOptions{});
-  ASSERT_TRUE(untrusted.ok());
+  ASSERT_OK(untrusted);
   EXPECT_FALSE(untrusted->ok());
   EXPECT_FALSE(untrusted->retryable);
 
-  ::setenv("DA_CA_FILE", certs.ca_pem.c_str(), 1);
+  ::setenv("DA_CA_FILE", certs.ca_file.c_str(), 1);
   auto trusted = Transfer(Get(url), TransferOptions{});
   ASSERT_TRUE(trusted.ok() && trusted->ok()) << (trusted.ok() ? trusted->error : "");
   EXPECT_EQ(trusted->response.body, "trusted");
 
-  ::setenv("DA_CA_FILE", (dir / "missing.pem").c_str(), 1);
+  ::setenv("DA_CA_FILE", (dir.path() / "missing.pem").c_str(), 1);
   auto missing = Transfer(Get(url), TransferOptions{});
   EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(missing.status().message().find("DA_CA_FILE"), std::string::npos);
@@ -192,7 +192,6 @@ TEST(TransferTest, HttpsTrustsTheCaFileAndRefusesAMissingOne) {
 
   server.stop();
   thread.join();
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/emulators/keboola/test_certs.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
+#include "support/test_tls.h"
 
 namespace da::net {
 namespace {
@@ -30,17 +32,15 @@ HttpsRequest Req(std::string url, std::string method = "GET", std::string body =
 class HttpsClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/da-net-test-XXXXXX";
-    dir_ = new fs::path(mkdtemp(tmpl));
-    ASSERT_TRUE(testing::MakeTestCerts(*dir_, &certs_));
+    dir_ = new testing::TempDir("da-net-test-");
+    ASSERT_OK_AND_ASSIGN(certs_, testing::MakeTestTls(dir_->path()));
   }
   static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
     delete dir_;
   }
   void SetUp() override {
-    server_ = std::make_unique<httplib::SSLServer>(certs_.server_pem.c_str(),
-                                                   certs_.server_key.c_str());
+    server_ = std::make_unique<httplib::SSLServer>(certs_.cert_file.c_str(),
+                                                   certs_.key_file.c_str());
     server_->Get("/ok", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content("{\"hello\":\"" + req.get_header_value("X-Token") + "\"}",
                       "application/json");
@@ -107,37 +107,37 @@ class HttpsClientTest : public ::testing::Test {
   }
   HttpsClientOptions Trusting() const {
     HttpsClientOptions o;
-    o.ca_file = certs_.ca_pem.string();
+    o.ca_file = certs_.ca_file;
     o.retry.initial_backoff_ms = 20;
     o.retry.max_backoff_ms = 50;
     return o;
   }
 
-  static fs::path* dir_;
-  static testing::TestCerts certs_;
+  static testing::TempDir* dir_;
+  static testing::TestTls certs_;
   std::unique_ptr<httplib::SSLServer> server_;
   std::thread thread_;
   int port_ = 0;
   std::atomic<int> hits_{0};
 };
-fs::path* HttpsClientTest::dir_ = nullptr;
-testing::TestCerts HttpsClientTest::certs_;
+testing::TempDir* HttpsClientTest::dir_ = nullptr;
+testing::TestTls HttpsClientTest::certs_;
 
 TEST_F(HttpsClientTest, GetWithTrustedCa) {
   HttpsClient client(Trusting());
   auto r = client.Send([&] { auto q = Req(Url("/ok")); q.headers = {{"X-Token", "abc"}}; return q; }());
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "{\"hello\":\"abc\"}");
   EXPECT_EQ(r->headers["content-type"], "application/json");
 }
 
 TEST_F(HttpsClientTest, DaCaFileEnvironmentAddsTheCa) {
-  setenv("DA_CA_FILE", certs_.ca_pem.c_str(), 1);
+  setenv("DA_CA_FILE", certs_.ca_file.c_str(), 1);
   HttpsClient client;
   auto r = client.Send(Req(Url("/ok")));
   unsetenv("DA_CA_FILE");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->status, 200);
 }
 
@@ -160,7 +160,7 @@ TEST_F(HttpsClientTest, PlainHttpIsRefused) {
 TEST_F(HttpsClientTest, PostBody) {
   HttpsClient client(Trusting());
   auto r = client.Send(Req(Url("/echo"), "POST", "a=1&b=%20", "application/x-www-form-urlencoded"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->body, "a=1&b=%20");
 }
 
@@ -170,7 +170,7 @@ TEST_F(HttpsClientTest, RetriesOn503And429HonouringRetryAfter) {
   auto r = client.Send(Req(Url("/flaky")));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - start).count();
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->body, "done");
   EXPECT_EQ(hits_.load(), 3);
   EXPECT_GE(ms, 1900);  // two Retry-After: 1 waits, not the 20 ms backoff
@@ -207,9 +207,9 @@ TEST_F(HttpsClientTest, FourXxFailsFastWithTheApiMessageRedacted) {
 
 TEST_F(HttpsClientTest, DownloadStreamsToFile) {
   HttpsClient client(Trusting());
-  fs::path dest = *dir_ / "big.bin";
+  fs::path dest = dir_->path() / "big.bin";
   auto r = client.Download(Req(Url("/big")), dest);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->body.empty());
   EXPECT_EQ(fs::file_size(dest), 3u << 20);
   fs::remove(dest);
@@ -217,9 +217,9 @@ TEST_F(HttpsClientTest, DownloadStreamsToFile) {
 
 TEST_F(HttpsClientTest, DownloadBrokenMidwayIsRetriedWhole) {
   HttpsClient client(Trusting());
-  fs::path dest = *dir_ / "broken.bin";
+  fs::path dest = dir_->path() / "broken.bin";
   auto r = client.Download(Req(Url("/breaks-once")), dest);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(hits_.load(), 2);
   EXPECT_EQ(fs::file_size(dest), 1u << 20);
   fs::remove(dest);

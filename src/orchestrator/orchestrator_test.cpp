@@ -9,6 +9,8 @@
 #include "common/fs_util.h"
 #include "common/hash.h"
 #include "common/identifiers.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::orchestrator {
 namespace {
@@ -25,14 +27,10 @@ struct TableSpec {
 class OrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("orch_test_" + RandomHex(6));
+    root_ = dir_.path();
     extracts_ = root_ / "extracts";
     analytics_ = root_ / "analytics" / "server.duckdb";
     fs::create_directories(extracts_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
 
   /// Writes extracts/<source>/extract.duckdb the way a connector does: Parquet per table under
@@ -43,9 +41,9 @@ class OrchestratorTest : public ::testing::Test {
     fs::create_directories(dir / "data");
     fs::remove(dir / "extract.duckdb");
     auto database = db::Database::Open((dir / "extract.duckdb").string());
-    ASSERT_TRUE(database.ok()) << database.status().ToString();
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     Exec(*conn,
          "CREATE TABLE _meta(table_name VARCHAR NOT NULL, description VARCHAR, rows BIGINT, "
          "size_bytes BIGINT, extracted_at TIMESTAMP, query_mode VARCHAR DEFAULT 'local', "
@@ -53,7 +51,7 @@ class OrchestratorTest : public ::testing::Test {
     for (const auto& t : tables) {
       WriteParquet(source, t);
       auto path = QuoteLiteral(ParquetPath(source, t.name).string());
-      ASSERT_TRUE(path.ok());
+      ASSERT_OK(path);
       Exec(*conn,
            "CREATE VIEW " + QuoteIdent(t.name) + " AS SELECT * FROM read_parquet(" + *path + ")");
       Exec(*conn,
@@ -73,23 +71,23 @@ class OrchestratorTest : public ::testing::Test {
   /// (Re)writes one table's Parquet file with plain DuckDB.
   void WriteParquet(const std::string& source, const TableSpec& t) {
     auto database = db::Database::Open(":memory:");
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     auto path = QuoteLiteral(ParquetPath(source, t.name).string());
-    ASSERT_TRUE(path.ok());
+    ASSERT_OK(path);
     Exec(*conn, "COPY (" + t.select_sql + ") TO " + *path + " (FORMAT parquet)");
   }
 
   static void Exec(db::Connection& conn, const std::string& sql,
                    const std::vector<db::Value>& params = {}) {
     Status st = params.empty() ? conn.Execute(sql) : conn.Execute(sql, params);
-    ASSERT_TRUE(st.ok()) << sql << ": " << st.ToString();
+    ASSERT_OK(st) << sql << ": " << st.ToString();
   }
 
   static int64_t ScalarInt(AnalyticsReader& reader, const std::string& sql) {
     auto r = reader.conn().Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    EXPECT_OK(r) << sql << ": " << r.status().ToString();
     if (!r.ok() || r->RowCount() != 1) return -1;
     return r->GetInt64(0, 0);
   }
@@ -110,6 +108,7 @@ class OrchestratorTest : public ::testing::Test {
 
   Orchestrator Make() { return Orchestrator(extracts_, analytics_, RemoteAttachPolicy{}); }
 
+  testing::TempDir dir_{"orch_test_"};
   fs::path root_, extracts_;
   fs::path analytics_;
 };
@@ -122,7 +121,7 @@ TEST_F(OrchestratorTest, PublishesViewsReadableThroughReader) {
 
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->sources.size(), 2u);
   EXPECT_EQ(report->sources[0].source, "alpha");
   EXPECT_EQ(report->sources[0].views, (std::vector<std::string>{"orders", "weather"}));
@@ -141,7 +140,7 @@ TEST_F(OrchestratorTest, PublishesViewsReadableThroughReader) {
                 {"customers", "beta"}, {"orders", "alpha"}, {"weather", "alpha"}}));
 
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_OK(reader);
   EXPECT_FALSE(reader->is_empty());
   EXPECT_EQ(reader->attached_sources(), (std::vector<std::string>{"alpha", "beta"}));
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM orders"), 100);
@@ -149,7 +148,7 @@ TEST_F(OrchestratorTest, PublishesViewsReadableThroughReader) {
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM weather"), 1461);
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM weather WHERE weather = 'sun'"), 640);
   auto r = reader->conn().Query("SELECT name FROM customers WHERE id = 3");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ASSERT_EQ(r->RowCount(), 1u);
   EXPECT_EQ(r->GetString(0, 0), "c3");
   // Exactly the published views live in the analytics DB's main schema.
@@ -167,7 +166,7 @@ TEST_F(OrchestratorTest, FirstSourceAlphabeticallyKeepsACollidingName) {
 
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   const SourceReport* alpha = Find(*report, "alpha");
   const SourceReport* mid = Find(*report, "mid");
   const SourceReport* zeta = Find(*report, "zeta");
@@ -182,7 +181,7 @@ TEST_F(OrchestratorTest, FirstSourceAlphabeticallyKeepsACollidingName) {
   EXPECT_EQ(orch.PublishedViews().at("shared"), "alpha");
 
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_OK(reader);
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM shared"), 5);
   EXPECT_EQ(ScalarInt(*reader, "SELECT max(v) FROM shared"), 1);
   EXPECT_EQ(ScalarInt(*reader, "SELECT max(v) FROM zonly"), 1);
@@ -215,9 +214,9 @@ TEST_F(OrchestratorTest, BrokenSourcesAndRowsAreSkippedWithoutAffectingOthers) {
   fs::create_directories(extracts_ / "nometa");
   {
     auto database = db::Database::Open((extracts_ / "nometa" / "extract.duckdb").string());
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     Exec(*conn, "CREATE TABLE lonely AS SELECT 1 AS v");
   }
   // A directory without extract.duckdb is not a source at all.
@@ -225,7 +224,7 @@ TEST_F(OrchestratorTest, BrokenSourcesAndRowsAreSkippedWithoutAffectingOthers) {
 
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
 
   std::vector<std::string> names;
   for (const auto& s : report->sources) names.push_back(s.source);
@@ -254,7 +253,7 @@ TEST_F(OrchestratorTest, BrokenSourcesAndRowsAreSkippedWithoutAffectingOthers) {
                                        {"t1", "good"}, {"t2", "zz_after"}, {"y", "good"}}));
 
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_OK(reader);
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM t1"), 3);
   EXPECT_EQ(ScalarInt(*reader, "SELECT answer FROM y"), 42);
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM t2"), 4);
@@ -267,10 +266,10 @@ TEST_F(OrchestratorTest, ReservedSourceNamesAreRefused) {
   MakeExtract("ok_src", {{"s2", "SELECT 2 AS v"}});
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_NE(Find(*report, "server")->error.find("reserved"), std::string::npos);
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_OK(reader);
   EXPECT_EQ(ScalarInt(*reader, "SELECT v FROM s2"), 2);
 }
 
@@ -278,31 +277,31 @@ TEST_F(OrchestratorTest, ReaderIsSandboxedToTheExtractsDir) {
   MakeExtract("alpha", {{"orders", "SELECT range AS id FROM range(10)"}});
   // A hostile inner view reading a file outside extracts/ is refused at rebuild.
   fs::create_directories(root_ / "outside");
-  ASSERT_TRUE(WriteFileAtomic(root_ / "outside" / "secret.csv", "k\nsecret\n").ok());
+  ASSERT_OK(WriteFileAtomic(root_ / "outside" / "secret.csv", "k\nsecret\n"));
   {
     auto database = db::Database::Open((extracts_ / "alpha" / "extract.duckdb").string());
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     auto lit = QuoteLiteral((root_ / "outside" / "secret.csv").string());
-    ASSERT_TRUE(lit.ok());
+    ASSERT_OK(lit);
     Exec(*conn, "CREATE VIEW leak AS SELECT * FROM read_csv(" + *lit + ")");
     Exec(*conn, "INSERT INTO _meta (table_name) VALUES ('leak')");
   }
 
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->sources[0].views, std::vector<std::string>{"orders"});
   EXPECT_TRUE(HasSkip(report->sources[0], "leak: cannot create view"));
 
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_OK(reader);
   auto& conn = reader->conn();
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM orders"), 10);
   // Parquet under extracts/ stays readable directly too.
   auto parquet = QuoteLiteral(ParquetPath("alpha", "orders").string());
-  ASSERT_TRUE(parquet.ok());
+  ASSERT_OK(parquet);
   EXPECT_EQ(ScalarInt(*reader, "SELECT count(*) FROM read_parquet(" + *parquet + ")"), 10);
 
   auto passwd = conn.Query("SELECT * FROM read_csv('/etc/passwd')");
@@ -310,14 +309,14 @@ TEST_F(OrchestratorTest, ReaderIsSandboxedToTheExtractsDir) {
   EXPECT_NE(passwd.status().message().find("Permission"), std::string::npos)
       << passwd.status().message();
   auto secret_lit = QuoteLiteral((root_ / "outside" / "secret.csv").string());
-  ASSERT_TRUE(secret_lit.ok());
+  ASSERT_OK(secret_lit);
   EXPECT_FALSE(conn.Query("SELECT * FROM read_csv(" + *secret_lit + ")").ok());
   auto dotdot =
       QuoteLiteral((extracts_ / "alpha" / ".." / ".." / "outside" / "secret.csv").string());
-  ASSERT_TRUE(dotdot.ok());
+  ASSERT_OK(dotdot);
   EXPECT_FALSE(conn.Query("SELECT * FROM read_csv(" + *dotdot + ")").ok());
   auto out_lit = QuoteLiteral((root_ / "outside" / "written.csv").string());
-  ASSERT_TRUE(out_lit.ok());
+  ASSERT_OK(out_lit);
   EXPECT_FALSE(conn.Execute("COPY (SELECT 1) TO " + *out_lit).ok());
   EXPECT_FALSE(fs::exists(root_ / "outside" / "written.csv"));
   EXPECT_FALSE(conn.Execute("SET enable_external_access = true").ok());
@@ -333,7 +332,7 @@ TEST_F(OrchestratorTest, ReaderIsSandboxedToTheExtractsDir) {
 TEST_F(OrchestratorTest, ReadersSpillToTheirOwnTempDirAndCleanUp) {
   MakeExtract("alpha", {{"orders", "SELECT range AS id FROM range(10)"}});
   Orchestrator orch = Make();
-  ASSERT_TRUE(orch.Rebuild().ok());
+  ASSERT_OK(orch.Rebuild());
   auto entries = [&] {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(analytics_.parent_path())) {
@@ -344,13 +343,13 @@ TEST_F(OrchestratorTest, ReadersSpillToTheirOwnTempDirAndCleanUp) {
   };
   {
     auto reader = orch.OpenReader();
-    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-    ASSERT_TRUE(reader->conn().Execute("SET memory_limit = '32MB'").ok());
-    ASSERT_TRUE(reader->conn().Execute("SET threads = 1").ok());
+    ASSERT_OK(reader);
+    ASSERT_OK(reader->conn().Execute("SET memory_limit = '32MB'"));
+    ASSERT_OK(reader->conn().Execute("SET threads = 1"));
     auto r = reader->conn().Query(
         "SELECT count(*) FROM (SELECT range AS x, md5(range::VARCHAR) AS h FROM range(2000000) "
         "ORDER BY h)");
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_OK(r);
     EXPECT_EQ(r->GetInt64(0, 0), 2000000);
     // The sort spilled into this reader's own directory, never "server.duckdb.tmp" (the
     // rebuild's file, DuckDB's default spill path for server.duckdb).
@@ -365,7 +364,7 @@ TEST_F(OrchestratorTest, ReadersSpillToTheirOwnTempDirAndCleanUp) {
 TEST_F(OrchestratorTest, EmptyInMemoryReaderBeforeFirstRebuild) {
   Orchestrator orch = Make();
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_OK(reader);
   EXPECT_TRUE(reader->is_empty());
   EXPECT_EQ(ScalarInt(*reader, "SELECT 1"), 1);
   EXPECT_FALSE(reader->conn().Query("SELECT * FROM read_csv('/etc/passwd')").ok());
@@ -377,7 +376,7 @@ TEST_F(OrchestratorTest, MissingExtractsDirLeavesAnalyticsUntouched) {
   fs::remove_all(extracts_);
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_TRUE(report->sources.empty());
   EXPECT_FALSE(fs::exists(analytics_));
 }
@@ -385,9 +384,9 @@ TEST_F(OrchestratorTest, MissingExtractsDirLeavesAnalyticsUntouched) {
 TEST_F(OrchestratorTest, RebuildWhileReadersQuery) {
   MakeExtract("alpha", {{"orders", "SELECT range AS id FROM range(1000)"}});
   Orchestrator orch = Make();
-  ASSERT_TRUE(orch.Rebuild().ok());
+  ASSERT_OK(orch.Rebuild());
   auto old_reader = orch.OpenReader();
-  ASSERT_TRUE(old_reader.ok()) << old_reader.status().ToString();
+  ASSERT_OK(old_reader);
   EXPECT_EQ(ScalarInt(*old_reader, "SELECT count(*) FROM orders"), 1000);
 
   MakeExtract("beta", {{"extra", "SELECT range AS id FROM range(5)"}});
@@ -415,7 +414,7 @@ TEST_F(OrchestratorTest, RebuildWhileReadersQuery) {
   });
   for (int i = 0; i < 5; ++i) {
     auto report = orch.Rebuild();
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_OK(report);
     EXPECT_EQ(report->sources.size(), 2u);
   }
   stop = true;
@@ -430,7 +429,7 @@ TEST_F(OrchestratorTest, RebuildWhileReadersQuery) {
   EXPECT_EQ(ScalarInt(*old_reader, "SELECT count(*) FROM orders"), 1000);
   EXPECT_FALSE(old_reader->conn().Query("SELECT * FROM extra").ok());
   auto fresh = orch.OpenReader();
-  ASSERT_TRUE(fresh.ok());
+  ASSERT_OK(fresh);
   EXPECT_EQ(ScalarInt(*fresh, "SELECT count(*) FROM extra"), 5);
   EXPECT_FALSE(fs::exists(analytics_.string() + ".tmp"));
 }
@@ -439,16 +438,16 @@ TEST_F(OrchestratorTest, RebuildSourceShowsNewDataAndReportsOnlyThatSource) {
   MakeExtract("alpha", {{"orders", "SELECT range AS id FROM range(10)"}});
   MakeExtract("beta", {{"other", "SELECT 1 AS v"}});
   Orchestrator orch = Make();
-  ASSERT_TRUE(orch.Rebuild().ok());
+  ASSERT_OK(orch.Rebuild());
   auto before = orch.OpenReader();
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   EXPECT_EQ(ScalarInt(*before, "SELECT count(*) FROM orders"), 10);
 
   // The connector rewrites the Parquet and adds a table to the same extract.
   MakeExtract("alpha", {{"orders", "SELECT range AS id FROM range(25)"},
                         {"returns", "SELECT range AS id FROM range(3)"}});
   auto report = orch.RebuildSource("alpha");
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->sources.size(), 1u);
   EXPECT_EQ(report->sources[0].source, "alpha");
   EXPECT_EQ(report->sources[0].views, (std::vector<std::string>{"orders", "returns"}));
@@ -456,7 +455,7 @@ TEST_F(OrchestratorTest, RebuildSourceShowsNewDataAndReportsOnlyThatSource) {
   EXPECT_EQ(orch.PublishedViews().at("other"), "beta");
 
   auto after = orch.OpenReader();
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_EQ(ScalarInt(*after, "SELECT count(*) FROM orders"), 25);
   EXPECT_EQ(ScalarInt(*after, "SELECT count(*) FROM returns"), 3);
   EXPECT_EQ(ScalarInt(*after, "SELECT v FROM other"), 1);
@@ -473,9 +472,9 @@ TEST_F(OrchestratorTest, RemoteAttachRowsAreValidatedAndNotAttached) {
   MakeExtract("kbc_src", {{"local_t", "SELECT 1 AS v"}});
   {
     auto database = db::Database::Open((extracts_ / "kbc_src" / "extract.duckdb").string());
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     Exec(*conn,
          "CREATE TABLE _remote_attach(alias VARCHAR, extension VARCHAR, url VARCHAR, "
          "token_env VARCHAR)");
@@ -486,7 +485,7 @@ TEST_F(OrchestratorTest, RemoteAttachRowsAreValidatedAndNotAttached) {
   }
   Orchestrator orch = Make();
   auto report = orch.Rebuild();
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   const SourceReport& s = report->sources[0];
   EXPECT_EQ(s.views, std::vector<std::string>{"local_t"});
   ASSERT_EQ(s.skipped.size(), 3u);
@@ -494,15 +493,15 @@ TEST_F(OrchestratorTest, RemoteAttachRowsAreValidatedAndNotAttached) {
   EXPECT_TRUE(HasSkip(s, "_remote_attach.evil: refused: _remote_attach extension 'httpfs'"));
   EXPECT_TRUE(HasSkip(s, "_remote_attach.kbc2: refused: _remote_attach token_env 'PATH'"));
   auto reader = orch.OpenReader();
-  ASSERT_TRUE(reader.ok());
+  ASSERT_OK(reader);
   EXPECT_EQ(
       ScalarInt(*reader, "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'kbc'"), 0);
 }
 
 TEST(RemoteAttachPolicyTest, ValidatesEachField) {
   RemoteAttachPolicy policy;
-  EXPECT_TRUE(ValidateRemoteAttach({"kbc", "keboola", "https://x", "KBC_TOKEN"}, policy).ok());
-  EXPECT_TRUE(ValidateRemoteAttach({"bq", "bigquery", "project=p", ""}, policy).ok());
+  EXPECT_OK(ValidateRemoteAttach({"kbc", "keboola", "https://x", "KBC_TOKEN"}, policy));
+  EXPECT_OK(ValidateRemoteAttach({"bq", "bigquery", "project=p", ""}, policy));
   EXPECT_EQ(ValidateRemoteAttach({"k b", "keboola", "u", ""}, policy).code(),
             StatusCode::kInvalidArgument);
   EXPECT_FALSE(ValidateRemoteAttach({"kbc", "keboola;", "u", ""}, policy).ok());
@@ -511,7 +510,7 @@ TEST(RemoteAttachPolicyTest, ValidatesEachField) {
   EXPECT_FALSE(ValidateRemoteAttach({"kbc", "keboola", "u", "HOME"}, policy).ok());
   EXPECT_FALSE(ValidateRemoteAttach({"kbc", "keboola", "u\n", ""}, policy).ok());
   policy.extensions = {"postgres"};
-  EXPECT_TRUE(ValidateRemoteAttach({"pg", "postgres", "u", ""}, policy).ok());
+  EXPECT_OK(ValidateRemoteAttach({"pg", "postgres", "u", ""}, policy));
   EXPECT_FALSE(ValidateRemoteAttach({"kbc", "keboola", "u", ""}, policy).ok());
 }
 

@@ -6,8 +6,9 @@
 #include <filesystem>
 
 #include "common/identifiers.h"
-#include "common/testing/temp_dir.h"
 #include "state/state_db.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::query {
 namespace {
@@ -17,7 +18,7 @@ const fs::path kDatasets = DA_DATASETS_DIR;
 
 void Exec(db::Connection& conn, const std::string& sql) {
   Status st = conn.Execute(sql);
-  ASSERT_TRUE(st.ok()) << sql << ": " << st.ToString();
+  ASSERT_OK(st) << sql << ": " << st.ToString();
 }
 
 std::string Lit(const fs::path& p) { return QuoteLiteral(p.string()).value(); }
@@ -32,9 +33,9 @@ class QueryServiceTest : public ::testing::Test {
     fs::path dir = root_->path() / "extracts" / "files";
     fs::create_directories(dir / "data");
     auto database = db::Database::Open((dir / "extract.duckdb").string());
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     Exec(*conn,
          "CREATE TABLE _meta(table_name VARCHAR NOT NULL, description VARCHAR, rows BIGINT, "
          "size_bytes BIGINT, extracted_at TIMESTAMP, query_mode VARCHAR DEFAULT 'local', "
@@ -62,10 +63,10 @@ class QueryServiceTest : public ::testing::Test {
     orchestrator_ = std::make_unique<orchestrator::Orchestrator>(
         root_->path() / "extracts", root_->path() / "analytics" / "server.duckdb");
     auto report = orchestrator_->Rebuild();
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_OK(report);
     ASSERT_EQ(orchestrator_->PublishedViews().size(), 4u) << report->ToJson().dump();
     auto state = state::StateDb::Open(state_dir_.path() / "system.duckdb");
-    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    ASSERT_OK(state);
     state_ = std::move(state).value();
     registry_ = std::make_unique<state::Registry>(*state_, [](const std::string&) { return true; });
     for (const char* name : {"flights", "airports", "typed"}) {
@@ -74,7 +75,7 @@ class QueryServiceTest : public ::testing::Test {
       spec.source_type = "files";
       spec.source_table = "/x.csv";
       auto r = registry_->Register(spec, "test");
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_OK(r);
     }
     service_ = std::make_unique<QueryService>(*orchestrator_, *registry_, access_,
                                               QueryServiceOptions{});
@@ -90,7 +91,7 @@ class QueryServiceTest : public ::testing::Test {
     auto database = db::Database::Open(":memory:");
     auto conn = database->Connect();
     auto r = conn->Query(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     std::vector<std::string> out;
     if (!r.ok()) return out;
     for (size_t i = 0; i < r->RowCount(); ++i) out.push_back(r->GetString(0, i));
@@ -111,7 +112,7 @@ class QueryServiceTest : public ::testing::Test {
 TEST_F(QueryServiceTest, AggregateMatchesDuckDbOnTheSourceFile) {
   auto out = Run("SELECT origin, count(*) AS n, sum(delay) AS d FROM flights GROUP BY 1 "
                  "ORDER BY n DESC, origin LIMIT 5");
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_OK(out);
   auto j = out->ToJson();
   EXPECT_EQ(j["columns"], nlohmann::json({"origin", "n", "d"}));
   EXPECT_EQ(j["types"], nlohmann::json({"VARCHAR", "BIGINT", "HUGEINT"}));
@@ -134,7 +135,7 @@ TEST_F(QueryServiceTest, AggregateMatchesDuckDbOnTheSourceFile) {
 
 TEST_F(QueryServiceTest, LimitTruncatesAndKeepsOrder) {
   auto out = Run("SELECT delay FROM flights ORDER BY delay DESC, distance", 3);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_OK(out);
   EXPECT_EQ(out->row_count(), 3);
   EXPECT_TRUE(out->truncated());
   EXPECT_EQ(out->result().RowCount(), 4u);  // limit + 1 fetched, not 200k
@@ -146,14 +147,14 @@ TEST_F(QueryServiceTest, LimitTruncatesAndKeepsOrder) {
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(std::to_string(rows[i][0].get<int64_t>()), truth[i]);
 
   auto exact = Run("SELECT * FROM airports LIMIT 7", 7);
-  ASSERT_TRUE(exact.ok());
+  ASSERT_OK(exact);
   EXPECT_EQ(exact->row_count(), 7);
   EXPECT_FALSE(exact->truncated());
 
   EXPECT_EQ(Run("SELECT 1", 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Run("SELECT 1", kMaxRowLimit + 1).status().code(), StatusCode::kInvalidArgument);
   auto max = Run("SELECT * FROM flights", kMaxRowLimit);
-  ASSERT_TRUE(max.ok());
+  ASSERT_OK(max);
   EXPECT_EQ(max->row_count(), kMaxRowLimit);
   EXPECT_TRUE(max->truncated());
 }
@@ -163,17 +164,17 @@ TEST_F(QueryServiceTest, WrapKeepsTheStatementAndFallsBackWhenItCannot) {
   for (const char* sql : {"SELECT 1 AS x;", "SELECT 1 AS x; -- done", "SELECT 1 AS x -- c",
                           "SELECT ';' AS x", "SELECT 1 AS x /* ; */ ;"}) {
     auto out = Run(sql);
-    ASSERT_TRUE(out.ok()) << sql << ": " << out.status().ToString();
+    ASSERT_OK(out) << sql << ": " << out.status().ToString();
     EXPECT_EQ(out->row_count(), 1) << sql;
     EXPECT_EQ(out->result().ColumnName(0), "x") << sql;
   }
   auto semi = Run("SELECT ';' AS x");
-  ASSERT_TRUE(semi.ok());
+  ASSERT_OK(semi);
   EXPECT_EQ(semi->ToJson()["rows"][0][0], ";");
 
   // Duplicate names survive; the plan embeds the statement unchanged.
   auto dup = Run("SELECT 1 AS a, 2 AS a, 'x' AS \"we\"\"ird\"");
-  ASSERT_TRUE(dup.ok()) << dup.status().ToString();
+  ASSERT_OK(dup);
   EXPECT_EQ(dup->ToJson()["columns"], nlohmann::json({"a", "a", "we\"ird"}));
 
   auto database = db::Database::Open(":memory:");
@@ -181,7 +182,7 @@ TEST_F(QueryServiceTest, WrapKeepsTheStatementAndFallsBackWhenItCannot) {
   auto statement = [&](const std::string& sql) { return SerializeSql(*conn, sql).value()[0]; };
   std::string sql = "WITH a AS (SELECT 1 AS x, [1] AS l) SELECT * FROM a ORDER BY x LIMIT 5; -- ;";
   auto plan = PlanExecution(*conn, sql, statement(sql), 11);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_OK(plan);
   EXPECT_EQ(plan->sql,
             "SELECT #1 AS \"x\", #2 AS \"l\", CAST(#2 AS VARCHAR) FROM (\nWITH a AS (SELECT 1 AS "
             "x, [1] AS l) SELECT * FROM a ORDER BY x LIMIT 5\n) AS da_query LIMIT 11");
@@ -200,7 +201,7 @@ TEST_F(QueryServiceTest, ValuesBecomeJsonScalarsOrText) {
                  "12.50::DECIMAL(6,2) AS dec, DATE '2024-02-29' AS d, [1, 2] AS l, {'a': 1} AS s, "
                  "NULL::INT AS n, true AS b, 'x,\"y\"' AS t, 'inf'::DOUBLE AS inf, "
                  "'00000000-0000-0000-0000-000000000001'::UUID AS u, 'ab'::BLOB AS bl");
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_OK(out);
   auto j = out->ToJson();
   EXPECT_EQ(j["columns"],
             nlohmann::json({"big", "small", "dec", "d", "l", "s", "n", "b", "t", "inf", "u", "bl"}));
@@ -226,7 +227,7 @@ TEST_F(QueryServiceTest, ValuesBecomeJsonScalarsOrText) {
             "00000000-0000-0000-0000-000000000001,ab\r\n");
   // UUIDs first in the row crash DuckDB's deprecated value accessors; cast, they do not.
   auto uuids = Run("SELECT uuid() AS u, 1 AS x FROM airports LIMIT 3");
-  ASSERT_TRUE(uuids.ok()) << uuids.status().ToString();
+  ASSERT_OK(uuids);
   EXPECT_EQ(uuids->ToJson()["rows"][2][1], 1);
   EXPECT_EQ(uuids->ToJson()["rows"][2][0].get<std::string>().size(), 36u);
 }
@@ -234,17 +235,17 @@ TEST_F(QueryServiceTest, ValuesBecomeJsonScalarsOrText) {
 TEST_F(QueryServiceTest, CheckAccessUsesTheRegistryAndThePolicy) {
   QueryPlan plan;
   plan.views = {"flights"};
-  EXPECT_TRUE(service_->CheckAccess(admin_, plan).ok());
+  EXPECT_OK(service_->CheckAccess(admin_, plan));
   Status st = service_->CheckAccess(analyst_, plan);
   EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
   EXPECT_NE(st.message().find("'flights'"), std::string::npos);
   // A published view without a registry row: admins only.
   plan.views = {"secret"};
-  EXPECT_TRUE(service_->CheckAccess(admin_, plan).ok());
+  EXPECT_OK(service_->CheckAccess(admin_, plan));
   EXPECT_EQ(service_->CheckAccess(analyst_, plan).code(), StatusCode::kPermissionDenied);
   // Nothing published read: anyone.
   plan.views = {};
-  EXPECT_TRUE(service_->CheckAccess(analyst_, plan).ok());
+  EXPECT_OK(service_->CheckAccess(analyst_, plan));
 
   // Through Run: the analyst gets the same answer for a hidden view, a CTE around it, a
   // differently cased or quoted name and a name that does not exist.
@@ -261,8 +262,8 @@ TEST_F(QueryServiceTest, CheckAccessUsesTheRegistryAndThePolicy) {
   auto missing = Run("SELECT * FROM nosuch", 10, &analyst_);
   EXPECT_EQ(missing.status().message(), "table 'nosuch' is not a published view you may query");
   auto mine = Run("WITH flights AS (SELECT 1 AS x) SELECT * FROM flights", 10, &analyst_);
-  EXPECT_TRUE(mine.ok()) << mine.status().ToString();
-  EXPECT_TRUE(Run("SELECT * FROM secret", 10).ok());
+  EXPECT_OK(mine);
+  EXPECT_OK(Run("SELECT * FROM secret", 10));
 }
 
 // A repeated SQL text reuses its analysis on the same reader, but access is decided per caller
@@ -270,9 +271,9 @@ TEST_F(QueryServiceTest, CheckAccessUsesTheRegistryAndThePolicy) {
 TEST_F(QueryServiceTest, RepeatedQueriesReusePlansButCheckAccessEachTime) {
   const std::string sql = "SELECT origin, count(*) AS n FROM flights GROUP BY 1 ORDER BY 2 DESC, 1";
   auto first = Run(sql, 3);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   auto again = Run(sql, 3);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ(again->ToJson()["rows"], first->ToJson()["rows"]);
   EXPECT_EQ(again->ToJson()["types"], first->ToJson()["types"]);
   EXPECT_TRUE(again->ToJson()["truncated"].get<bool>());
@@ -280,7 +281,7 @@ TEST_F(QueryServiceTest, RepeatedQueriesReusePlansButCheckAccessEachTime) {
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
   auto wider = Run(sql, 100000);
-  ASSERT_TRUE(wider.ok()) << wider.status().ToString();
+  ASSERT_OK(wider);
   EXPECT_GT(wider->row_count(), 3);
   EXPECT_FALSE(wider->ToJson()["truncated"].get<bool>());
   // Refusals are never cached: the same hostile text is refused twice.
@@ -302,7 +303,7 @@ TEST_F(QueryServiceTest, TimeLimitInterruptsASlowQuery) {
   EXPECT_NE(out.status().message().find("time limit"), std::string::npos);
   EXPECT_LT(elapsed, std::chrono::seconds(10));
   // A fast query under the same limit runs.
-  EXPECT_TRUE(quick.Run(admin_, {"SELECT count(*) FROM airports", 10}).ok());
+  EXPECT_OK(quick.Run(admin_, {"SELECT count(*) FROM airports", 10}));
 }
 
 TEST_F(QueryServiceTest, DuckDbErrorsAreInvalidArgumentWithDuckDbsMessage) {
@@ -324,13 +325,13 @@ TEST_F(QueryServiceTest, ReadersAreReusedUntilTheAnalyticsDbChanges) {
   EXPECT_EQ(pooled.IdleReaders(), 0u);
   {
     auto out = pooled.Run(admin_, {"SELECT count(*) FROM airports", 10});
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_OK(out);
     EXPECT_EQ(pooled.IdleReaders(), 0u);  // on loan while the output lives
   }
   EXPECT_EQ(pooled.IdleReaders(), 1u);
   {
     auto again = pooled.Run(admin_, {"SELECT count(*) FROM airports", 10});
-    ASSERT_TRUE(again.ok());
+    ASSERT_OK(again);
     EXPECT_EQ(pooled.IdleReaders(), 0u);  // the idle one was taken
   }
   EXPECT_EQ(pooled.IdleReaders(), 1u);
@@ -339,13 +340,13 @@ TEST_F(QueryServiceTest, ReadersAreReusedUntilTheAnalyticsDbChanges) {
   EXPECT_EQ(pooled.IdleReaders(), 1u);
   EXPECT_FALSE(pooled.Run(admin_, {"SELECT error('boom')", 10}).ok());
   EXPECT_EQ(pooled.IdleReaders(), 0u);
-  ASSERT_TRUE(pooled.Run(admin_, {"SELECT 1", 10}).ok());
+  ASSERT_OK(pooled.Run(admin_, {"SELECT 1", 10}));
   EXPECT_EQ(pooled.IdleReaders(), 1u);
   // After a rebuild the old reader is not reused: the new file is served.
-  ASSERT_TRUE(orchestrator_->Rebuild().ok());
+  ASSERT_OK(orchestrator_->Rebuild());
   {
     auto fresh = pooled.Run(admin_, {"SELECT count(*) FROM airports", 10});
-    ASSERT_TRUE(fresh.ok());
+    ASSERT_OK(fresh);
     EXPECT_EQ(pooled.IdleReaders(), 0u);  // the stale reader was dropped, not lent
   }
   EXPECT_EQ(pooled.IdleReaders(), 1u);
@@ -353,9 +354,9 @@ TEST_F(QueryServiceTest, ReadersAreReusedUntilTheAnalyticsDbChanges) {
 
 TEST_F(QueryServiceTest, LockedReaderRefusesSettingsFilesAndExtensions) {
   auto reader = orchestrator_->OpenReader();
-  ASSERT_TRUE(reader.ok());
+  ASSERT_OK(reader);
   auto catalog = service_->PrepareReader(*reader);
-  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  ASSERT_OK(catalog);
   EXPECT_EQ(catalog->analytics_catalog, "server");
   EXPECT_EQ(catalog->views.size(), 4u);
   EXPECT_TRUE(catalog->reserved_qualifiers.contains("files"));
@@ -384,7 +385,7 @@ TEST_F(QueryServiceTest, LockedReaderRefusesSettingsFilesAndExtensions) {
   EXPECT_FALSE(fs::exists(outside.string() + ".duckdb"));
   // Settings unchanged.
   auto r = conn.Query("SELECT current_setting('enable_external_access')");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->GetString(0, 0), "false");
   // DuckDB alone would write inside extracts/ — only the analyzer stops COPY there.
   auto copy = Run("COPY (SELECT 1) TO " + Lit(inside));

@@ -5,7 +5,8 @@
 #include <filesystem>
 #include <string>
 
-#include "common/testing/temp_dir.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::query {
 namespace {
@@ -15,17 +16,17 @@ class AnalyzerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto database = db::Database::Open(":memory:");
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     db_ = std::make_unique<db::Database>(std::move(database).value());
     auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     conn_ = std::make_unique<db::Connection>(std::move(conn).value());
     catalog_.views = {{"flights", "flights"}, {"airports", "airports"}};
     catalog_.analytics_catalog = "server";
     catalog_.reserved_qualifiers = {"server", "files", "system", "temp", "pg_catalog",
                                     "information_schema", "memory"};
     auto denied = LoadFunctionDenylist(*conn_);
-    ASSERT_TRUE(denied.ok()) << denied.status().ToString();
+    ASSERT_OK(denied);
     catalog_.denied_functions = *denied;
   }
 
@@ -34,7 +35,7 @@ class AnalyzerTest : public ::testing::Test {
   void ExpectAccepted(const std::string& sql, std::vector<std::string> views,
                       std::vector<std::string> ctes = {}) {
     auto plan = Analyze(sql);
-    ASSERT_TRUE(plan.ok()) << sql << ": " << plan.status().ToString();
+    ASSERT_OK(plan) << sql << ": " << plan.status().ToString();
     EXPECT_EQ(plan->views, views) << sql;
     EXPECT_EQ(plan->ctes, ctes) << sql;
   }
@@ -242,7 +243,7 @@ TEST_F(AnalyzerTest, WithoutLocationsDropsOnlyPositions) {
   EXPECT_NE((*a)[0], (*b)[0]);
   EXPECT_EQ(WithoutLocations((*a)[0]), WithoutLocations((*b)[0]));
   auto c = SerializeSql(*conn_, "SELECT y FROM flights");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_NE(WithoutLocations((*a)[0]), WithoutLocations((*c)[0]));
 }
 

@@ -7,10 +7,10 @@
 #include <set>
 #include <thread>
 
-#include "common/testing/temp_dir.h"
 #include "server/app.h"
 #include "http/testing/test_client.h"
 #include "server/openapi_validator.h"
+#include "support/temp_dir.h"
 
 namespace da::server {
 namespace {

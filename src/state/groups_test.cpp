@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
 
 namespace da::state {
 namespace {
@@ -20,13 +21,13 @@ class GroupsTest : public testing::StateDbFixture {
 
 TEST_F(GroupsTest, SystemGroupsExistAndEveryoneIsImplicit) {
   auto list = groups_->ListGroups();
-  ASSERT_TRUE(list.ok());
+  ASSERT_OK(list);
   ASSERT_GE(list->size(), 2u);
   EXPECT_EQ((*list)[0].id, "admin");
   EXPECT_EQ((*list)[1].id, "everyone");
   auto a = users_->CreateUser("a@x.io", "A", false);
   auto b = users_->CreateUser("b@x.io", "B", false);
-  ASSERT_TRUE(users_->UpdateUser("", b->id, std::nullopt, false).ok());
+  ASSERT_OK(users_->UpdateUser("", b->id, std::nullopt, false));
   auto members = groups_->Members(kEveryoneGroupId);
   ASSERT_EQ(members->size(), 1u);  // only the active user
   EXPECT_EQ((*members)[0].email, "a@x.io");
@@ -39,23 +40,23 @@ TEST_F(GroupsTest, GrantsReachMembersAndEveryone) {
   auto a = users_->CreateUser("a@x.io", "A", false);
   auto b = users_->CreateUser("b@x.io", "B", false);
   auto g = groups_->CreateGroup("sales", "");
-  ASSERT_TRUE(g.ok());
+  ASSERT_OK(g);
   EXPECT_EQ(groups_->CreateGroup(" SALES ", "").status().code(), StatusCode::kAlreadyExists);
-  ASSERT_TRUE(groups_->AddMember(g->id, "A@X.io").ok());
-  ASSERT_TRUE(groups_->AddMember(g->id, "a@x.io").ok());  // idempotent
+  ASSERT_OK(groups_->AddMember(g->id, "A@X.io"));
+  ASSERT_OK(groups_->AddMember(g->id, "a@x.io"));  // idempotent
   auto grant = groups_->CreateGrant(g->id, "table", "orders", a->id);
-  ASSERT_TRUE(grant.ok());
+  ASSERT_OK(grant);
   EXPECT_EQ(groups_->CreateGrant(g->id, "table", "orders", a->id)->id, grant->id);
   EXPECT_EQ(groups_->CreateGrant(g->id, "view", "orders", a->id).status().code(),
             StatusCode::kInvalidArgument);
-  ASSERT_TRUE(groups_->CreateGrant(kEveryoneGroupId, "table", "public", a->id).ok());
+  ASSERT_OK(groups_->CreateGrant(kEveryoneGroupId, "table", "public", a->id));
   EXPECT_EQ(*groups_->GrantedTableIds(a->id), (std::vector<std::string>{"orders", "public"}) );
   EXPECT_EQ(*groups_->GrantedTableIds(b->id), std::vector<std::string>{"public"});
   uint64_t before = db_->Generation();
-  ASSERT_TRUE(groups_->DeleteGrant(grant->id).ok());
+  ASSERT_OK(groups_->DeleteGrant(grant->id));
   EXPECT_GT(db_->Generation(), before);  // access caches drop their entries
   EXPECT_EQ(*groups_->GrantedTableIds(a->id), std::vector<std::string>{"public"});
-  ASSERT_TRUE(groups_->DeleteGroup(g->id).ok());
+  ASSERT_OK(groups_->DeleteGroup(g->id));
   EXPECT_EQ(groups_->ListGrants(g->id, "")->size(), 0u);
 }
 
@@ -69,9 +70,9 @@ TEST_F(GroupsTest, LastActiveAdminIsKept) {
             StatusCode::kFailedPrecondition);  // last admin
   auto t = users_->CreateToken(other->id, "t");
   EXPECT_FALSE(users_->Authenticate(t->token)->is_admin);
-  ASSERT_TRUE(groups_->AddMember(kAdminGroupId, "other@x.io").ok());
+  ASSERT_OK(groups_->AddMember(kAdminGroupId, "other@x.io"));
   EXPECT_TRUE(users_->Authenticate(t->token)->is_admin);  // cache dropped
-  ASSERT_TRUE(groups_->RemoveMember(kAdminGroupId, root->id).ok());
+  ASSERT_OK(groups_->RemoveMember(kAdminGroupId, root->id));
   EXPECT_FALSE(users_->FindById(root->id)->value().is_admin);
   EXPECT_EQ(groups_->RemoveMember(kAdminGroupId, other->id).code(), StatusCode::kFailedPrecondition);
 }

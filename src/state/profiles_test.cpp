@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/time_util.h"
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
 
 namespace da::state {
 namespace {
@@ -26,7 +27,7 @@ TEST_F(ProfileRepoTest, MigrationCreatesTable) {
 
 TEST_F(ProfileRepoTest, GetUnknownIsNullopt) {
   auto r = repo_->Get("flights");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_FALSE(r->has_value());
 }
 
@@ -36,9 +37,9 @@ TEST_F(ProfileRepoTest, PutThenGetRoundTrips) {
                   {"columns", json::array({{{"name", "delay"}, {"type", "BIGINT"}, {"min", -1116}}})}};
   // 2024-05-06T07:08:09Z
   const int64_t at = 1714979289LL * 1000000LL + 123456;
-  ASSERT_TRUE(repo_->Put("flights", profile, at).ok());
+  ASSERT_OK(repo_->Put("flights", profile, at));
   auto r = repo_->Get("flights");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ASSERT_TRUE(r->has_value());
   EXPECT_EQ((*r)->table_id, "flights");
   EXPECT_EQ((*r)->profile, profile);
@@ -46,8 +47,8 @@ TEST_F(ProfileRepoTest, PutThenGetRoundTrips) {
 }
 
 TEST_F(ProfileRepoTest, PutReplacesPreviousProfile) {
-  ASSERT_TRUE(repo_->Put("t", json{{"rows", 1}}, NowMicros()).ok());
-  ASSERT_TRUE(repo_->Put("t", json{{"rows", 2}}, NowMicros()).ok());
+  ASSERT_OK(repo_->Put("t", json{{"rows", 1}}, NowMicros()));
+  ASSERT_OK(repo_->Put("t", json{{"rows", 2}}, NowMicros()));
   EXPECT_EQ(Count("SELECT count(*) FROM table_profiles WHERE table_id = 't'"), 1);
   auto r = repo_->Get("t");
   ASSERT_TRUE(r.ok() && r->has_value());
@@ -62,7 +63,7 @@ TEST_F(ProfileRepoTest, RejectsBadInput) {
 
 TEST_F(ProfileRepoTest, InvalidUtf8IsStoredReplaced) {
   json profile = {{"top", std::string("bad \xff byte")}};
-  ASSERT_TRUE(repo_->Put("t", profile, NowMicros()).ok());
+  ASSERT_OK(repo_->Put("t", profile, NowMicros()));
   auto r = repo_->Get("t");
   ASSERT_TRUE(r.ok() && r->has_value());
   EXPECT_EQ((*r)->profile["top"], "bad \xEF\xBF\xBD byte");
@@ -77,15 +78,15 @@ TEST_F(ProfileRepoTest, CorruptRowIsInternal) {
 }
 
 TEST_F(ProfileRepoTest, DeleteAndList) {
-  ASSERT_TRUE(repo_->Put("b", json::object(), NowMicros()).ok());
-  ASSERT_TRUE(repo_->Put("a", json::object(), NowMicros()).ok());
+  ASSERT_OK(repo_->Put("b", json::object(), NowMicros()));
+  ASSERT_OK(repo_->Put("a", json::object(), NowMicros()));
   auto ids = repo_->ListTableIds();
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   EXPECT_EQ(*ids, (std::vector<std::string>{"a", "b"}));
-  ASSERT_TRUE(repo_->Delete("a").ok());
-  ASSERT_TRUE(repo_->Delete("a").ok());  // idempotent
+  ASSERT_OK(repo_->Delete("a"));
+  ASSERT_OK(repo_->Delete("a"));  // idempotent
   ids = repo_->ListTableIds();
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   EXPECT_EQ(*ids, (std::vector<std::string>{"b"}));
 }
 

@@ -5,7 +5,8 @@
 #include "state/groups.h"
 #include "state/sync_state.h"
 #include "state/users.h"
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
 
 namespace da::state {
 namespace {
@@ -62,7 +63,7 @@ class RegistryTest : public testing::StateDbFixture {
 
 TEST_F(RegistryTest, RegisterStoresEveryFieldAndDerivesId) {
   auto r = RegisterJson(Flights(), "admin@example.com");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->id, "flights");
   EXPECT_EQ(r->version, 1);
   EXPECT_EQ(r->registered_by, "admin@example.com");
@@ -71,13 +72,13 @@ TEST_F(RegistryTest, RegisterStoresEveryFieldAndDerivesId) {
   EXPECT_EQ(r->updated_at, r->registered_at);
 
   auto got = registry_->Get("flights");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(got->name, "flights");
   EXPECT_EQ(got->source_type, "files");
   EXPECT_EQ(got->source_table, "data/flights-3m.parquet");
   EXPECT_EQ(got->description, "US flights");
-  EXPECT_EQ(got->query_mode, "local");
-  EXPECT_EQ(got->sync_strategy, "full_refresh");
+  EXPECT_EQ(got->query_mode, model::QueryMode::kLocal);
+  EXPECT_EQ(got->sync_strategy, model::SyncStrategy::kFullRefresh);
   EXPECT_EQ(got->primary_key, (std::vector<std::string>{"id", "date"}));
   EXPECT_EQ(got->registered_at, r->registered_at);
   EXPECT_EQ(model::TableSpecToJson(*got), model::TableSpecToJson(*r));
@@ -91,7 +92,7 @@ TEST_F(RegistryTest, ExplicitQuotedIdAndPartitionedDefaults) {
                {"source_type", "keboola"},       {"bucket", "in.c-crm"},
                {"sync_strategy", "partitioned"}, {"partition_by", "created_at"}};
   auto r = RegisterJson(body, "a");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->id, "in.c-crm.orders");
   EXPECT_EQ(r->partition_granularity, "month");
   EXPECT_EQ(registry_->Get("in.c-crm.orders")->bucket, "in.c-crm");
@@ -99,18 +100,18 @@ TEST_F(RegistryTest, ExplicitQuotedIdAndPartitionedDefaults) {
 
 TEST_F(RegistryTest, SchemaPolicyDefaultsToEvolveAndPersists) {
   auto r = RegisterJson(Flights(), "a");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->schema_policy, "evolve");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->schema_policy, model::SchemaPolicy::kEvolve);
   EXPECT_EQ(model::TableSpecToJson(*r)["schema_policy"], "evolve");
   EXPECT_EQ(Count("SELECT count(*) FROM table_registry WHERE schema_policy = 'evolve'"), 1);
 
   auto up = UpdateJson("flights", json{{"schema_policy", "freeze"}}, "a");
-  ASSERT_TRUE(up.ok()) << up.status().ToString();
-  EXPECT_EQ(registry_->Get("flights")->schema_policy, "freeze");
+  ASSERT_OK(up);
+  EXPECT_EQ(registry_->Get("flights")->schema_policy, model::SchemaPolicy::kFreeze);
   // null resets to the default.
   up = UpdateJson("flights", json{{"schema_policy", nullptr}}, "a");
-  ASSERT_TRUE(up.ok()) << up.status().ToString();
-  EXPECT_EQ(registry_->Get("flights")->schema_policy, "evolve");
+  ASSERT_OK(up);
+  EXPECT_EQ(registry_->Get("flights")->schema_policy, model::SchemaPolicy::kEvolve);
   auto bad = UpdateJson("flights", json{{"schema_policy", "FREEZE"}}, "a");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 
@@ -119,8 +120,8 @@ TEST_F(RegistryTest, SchemaPolicyDefaultsToEvolveAndPersists) {
   body["id"] = "flights2";
   body["schema_policy"] = "freeze";
   auto frozen = RegisterJson(body, "a");
-  ASSERT_TRUE(frozen.ok()) << frozen.status().ToString();
-  EXPECT_EQ(registry_->Get("flights2")->schema_policy, "freeze");
+  ASSERT_OK(frozen);
+  EXPECT_EQ(registry_->Get("flights2")->schema_policy, model::SchemaPolicy::kFreeze);
   // The migration adds sync_history.schema_change for the sync service to fill.
   EXPECT_EQ(Count("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'sync_history' "
                   "AND column_name = 'schema_change'"),
@@ -131,7 +132,7 @@ TEST_F(RegistryTest, PrimaryKeyAcceptsCommaSeparatedString) {
   json body = Flights();
   body["primary_key"] = "a, b";
   auto r = RegisterJson(body, "a");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->primary_key, (std::vector<std::string>{"a", "b"}));
 }
 
@@ -223,7 +224,7 @@ TEST_F(RegistryTest, BoundaryValuesAccepted) {
   body["source_query"] = "SELECT * FROM t WHERE x = 'y'";
   body["partition_granularity"] = "day";
   auto r = RegisterJson(body, "a");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(registry_->Get(r->id)->source_table, "data/*.parquet; with spaces and 'quotes'");
 }
 
@@ -232,13 +233,13 @@ TEST_F(RegistryTest, ValidateChecksCompleteRecord) {
   t.id = "t";
   t.name = "t";
   t.source_type = "files";
-  EXPECT_TRUE(registry_->Validate(t).ok());
+  EXPECT_OK(registry_->Validate(t));
   t.source_type = "unknown";
   EXPECT_EQ(registry_->Validate(t).code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(RegistryTest, DuplicateIdAndNameAreAlreadyExists) {
-  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  ASSERT_OK(RegisterJson(Flights(), "a"));
   auto again = RegisterJson(Flights(), "a");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
@@ -256,13 +257,13 @@ TEST_F(RegistryTest, DuplicateIdAndNameAreAlreadyExists) {
 
 TEST_F(RegistryTest, UpdateKeepsOmittedFieldsAndBumpsVersion) {
   auto reg = RegisterJson(Flights(), "a");
-  ASSERT_TRUE(reg.ok());
+  ASSERT_OK(reg);
   auto up = UpdateJson("flights", json{{"description", "new"}, {"version", 1}}, "b");
-  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  ASSERT_OK(up);
   EXPECT_EQ(up->version, 2);
   EXPECT_EQ(up->description, "new");
   auto got = registry_->Get("flights");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   EXPECT_EQ(got->version, 2);
   EXPECT_EQ(got->description, "new");
   EXPECT_EQ(got->source_table, "data/flights-3m.parquet");
@@ -274,7 +275,7 @@ TEST_F(RegistryTest, UpdateKeepsOmittedFieldsAndBumpsVersion) {
   // Without version the update applies; server-managed fields in the body are ignored.
   auto up2 = UpdateJson(
       "flights", json{{"name", "flights2"}, {"id", "flights"}, {"registered_by", "mallory"}}, "b");
-  ASSERT_TRUE(up2.ok()) << up2.status().ToString();
+  ASSERT_OK(up2);
   EXPECT_EQ(up2->version, 3);
   EXPECT_EQ(registry_->Get("flights")->name, "flights2");
   EXPECT_EQ(registry_->Get("flights")->registered_by, "a");
@@ -285,8 +286,8 @@ TEST_F(RegistryTest, UpdateKeepsOmittedFieldsAndBumpsVersion) {
 }
 
 TEST_F(RegistryTest, VersionMismatchIsAbortedAndChangesNothing) {
-  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
-  ASSERT_TRUE(UpdateJson("flights", json{{"description", "v2"}}, "a").ok());
+  ASSERT_OK(RegisterJson(Flights(), "a"));
+  ASSERT_OK(UpdateJson("flights", json{{"description", "v2"}}, "a"));
   auto r = UpdateJson("flights", json{{"description", "stale"}, {"version", 1}}, "a");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kAborted);
@@ -298,11 +299,11 @@ TEST_F(RegistryTest, VersionMismatchIsAbortedAndChangesNothing) {
 }
 
 TEST_F(RegistryTest, UpdateErrors) {
-  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  ASSERT_OK(RegisterJson(Flights(), "a"));
   json other = Flights();
   other["name"] = "weather";
   other["id"] = "weather";
-  ASSERT_TRUE(RegisterJson(other, "a").ok());
+  ASSERT_OK(RegisterJson(other, "a"));
 
   auto missing = UpdateJson("nope", json{{"description", "x"}}, "a");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
@@ -340,9 +341,9 @@ TEST_F(RegistryTest, LeavingMaterializedClearsSourceQuery) {
   json body = Flights();
   body["query_mode"] = "materialized";
   body["source_query"] = "SELECT 1";
-  ASSERT_TRUE(RegisterJson(body, "a").ok());
+  ASSERT_OK(RegisterJson(body, "a"));
   auto up = UpdateJson("flights", json{{"query_mode", "local"}}, "a");
-  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  ASSERT_OK(up);
   EXPECT_EQ(registry_->Get("flights")->source_query, "");
 }
 
@@ -352,46 +353,46 @@ TEST_F(RegistryTest, UnregisterDeletesTheTablesGrantsSoALaterTableStartsWithNone
   UserRepo users(*db_);
   GroupRepo groups(*db_, users);
   auto analyst = users.CreateUser("analyst@example.com", "A", false);
-  ASSERT_TRUE(analyst.ok());
+  ASSERT_OK(analyst);
   auto g = groups.CreateGroup("flight-readers", "");
-  ASSERT_TRUE(g.ok());
-  ASSERT_TRUE(groups.AddMember(g->id, "analyst@example.com").ok());
-  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  ASSERT_OK(g);
+  ASSERT_OK(groups.AddMember(g->id, "analyst@example.com"));
+  ASSERT_OK(RegisterJson(Flights(), "a"));
   json other = Flights();
   other["name"] = "weather";
-  ASSERT_TRUE(RegisterJson(other, "a").ok());
-  ASSERT_TRUE(groups.CreateGrant(g->id, "table", "flights", "a").ok());
-  ASSERT_TRUE(groups.CreateGrant(kEveryoneGroupId, "table", "flights", "a").ok());
-  ASSERT_TRUE(groups.CreateGrant(g->id, "table", "weather", "a").ok());
+  ASSERT_OK(RegisterJson(other, "a"));
+  ASSERT_OK(groups.CreateGrant(g->id, "table", "flights", "a"));
+  ASSERT_OK(groups.CreateGrant(kEveryoneGroupId, "table", "flights", "a"));
+  ASSERT_OK(groups.CreateGrant(g->id, "table", "weather", "a"));
   EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"flights", "weather"}));
 
-  ASSERT_TRUE(registry_->Unregister("flights", "admin-1").ok());
+  ASSERT_OK(registry_->Unregister("flights", "admin-1"));
   EXPECT_EQ(Count("SELECT count(*) FROM resource_grants WHERE resource_id = 'flights'"), 0);
   EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"weather"}));
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'unregister_table' AND "
                   "actor = 'admin-1' AND json_extract(params, '$.grants_removed')::INT = 2"),
             1);
   // A new table under the same id: nobody but admins sees it until it is granted again.
-  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  ASSERT_OK(RegisterJson(Flights(), "a"));
   EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"weather"}));
   auto access = groups.TableAccess("flights");
-  ASSERT_TRUE(access.ok());
+  ASSERT_OK(access);
   for (const auto& e : *access) EXPECT_NE(e.user.email, "analyst@example.com");
 }
 
 TEST_F(RegistryTest, UnregisterRemovesStateAndHistory) {
-  ASSERT_TRUE(RegisterJson(Flights(), "a").ok());
+  ASSERT_OK(RegisterJson(Flights(), "a"));
   json other = Flights();
   other["name"] = "weather";
-  ASSERT_TRUE(RegisterJson(other, "a").ok());
+  ASSERT_OK(RegisterJson(other, "a"));
   SyncStateRepo sync(*db_);
   for (const char* id : {"flights", "weather"}) {
-    ASSERT_TRUE(sync.RecordSuccess(id, 10, 100, std::string(32, 'a')).ok());
-    ASSERT_TRUE(sync.AppendHistory({"run1", id, "", "ok", 10, 100, 5, "", ""}).ok());
-    ASSERT_TRUE(sync.AppendHistory({"run2", id, "", "error", 0, 0, 5, "boom", ""}).ok());
+    ASSERT_OK(sync.RecordSuccess(id, 10, 100, std::string(32, 'a')));
+    ASSERT_OK(sync.AppendHistory({"run1", id, "", "ok", 10, 100, 5, "", ""}));
+    ASSERT_OK(sync.AppendHistory({"run2", id, "", "error", 0, 0, 5, "boom", ""}));
   }
   auto removed = registry_->Unregister("flights", "c");
-  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  ASSERT_OK(removed);
   EXPECT_EQ(removed->id, "flights");
   EXPECT_EQ(registry_->Get("flights").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(Count("SELECT count(*) FROM sync_state WHERE table_id = 'flights'"), 0);
@@ -404,7 +405,7 @@ TEST_F(RegistryTest, UnregisterRemovesStateAndHistory) {
   EXPECT_EQ(registry_->Unregister("flights", "c").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(AuditRows("unregister_table"), 1);
   // The name is free again.
-  EXPECT_TRUE(RegisterJson(Flights(), "a").ok());
+  EXPECT_OK(RegisterJson(Flights(), "a"));
   EXPECT_EQ(AuditRows("register_table"), 3);
 }
 
@@ -412,10 +413,10 @@ TEST_F(RegistryTest, ListIsOrderedById) {
   for (const char* name : {"zeta", "alpha", "mid"}) {
     json body = Flights();
     body["name"] = name;
-    ASSERT_TRUE(RegisterJson(body, "a").ok());
+    ASSERT_OK(RegisterJson(body, "a"));
   }
   auto all = registry_->List();
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].id, "alpha");
   EXPECT_EQ((*all)[1].id, "mid");
@@ -424,11 +425,11 @@ TEST_F(RegistryTest, ListIsOrderedById) {
 
 TEST_F(RegistryTest, TableSpecJsonRoundTrip) {
   auto r = RegisterJson(Flights(), "a");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   json j = model::TableSpecToJson(*r);
   EXPECT_TRUE(j["primary_key"].is_array());
   auto back = model::TableSpecFromJson(j);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   EXPECT_EQ(model::TableSpecToJson(*back), j);
   j["version"] = "2";
   EXPECT_EQ(model::TableSpecFromJson(j).status().code(), StatusCode::kMalformed);

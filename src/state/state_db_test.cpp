@@ -4,7 +4,9 @@
 
 #include "state/internal.h"
 #include "state/migrations.h"
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::state {
 namespace {
@@ -14,7 +16,7 @@ using testing::TempDir;
 int64_t CountRows(StateDb& db, const std::string& sql) {
   return db.Read([&](db::Connection& c) -> int64_t {
     auto r = c.Query(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     return r.ok() ? r->GetInt64(0, 0) : -1;
   });
 }
@@ -34,10 +36,10 @@ TEST(StateDbTest, FreshOpenCreatesDirsAndAppliesVersion1) {
   TempDir dir;
   auto path = dir.path() / "nested" / "state" / "system.duckdb";
   auto db = StateDb::Open(path);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   EXPECT_TRUE(std::filesystem::exists(path));
   auto v = (*db)->CurrentSchemaVersion();
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   const int64_t latest = StateDb::ExpectedSchemaVersion();
   EXPECT_EQ(*v, latest);
   EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"), latest);
@@ -59,7 +61,7 @@ TEST(StateDbTest, ReopenDoesNotReapply) {
   auto path = dir.path() / "system.duckdb";
   {
     auto db = StateDb::Open(path);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     ASSERT_TRUE((*db)
                     ->Write([](db::Connection& c) {
                       return c.Execute(
@@ -68,7 +70,7 @@ TEST(StateDbTest, ReopenDoesNotReapply) {
                     .ok());
   }
   auto db = StateDb::Open(path);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM schema_version"),
             StateDb::ExpectedSchemaVersion());
   EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 1);
@@ -80,16 +82,16 @@ TEST(StateDbTest, NewerDatabaseOpensUnchanged) {
   auto path = dir.path() / "system.duckdb";
   {
     auto raw = db::Database::Open(path.string());
-    ASSERT_TRUE(raw.ok());
+    ASSERT_OK(raw);
     auto c = raw->Connect();
-    ASSERT_TRUE(c.ok());
+    ASSERT_OK(c);
     ASSERT_TRUE(c->Execute("CREATE TABLE schema_version (version INTEGER NOT NULL, "
                            "applied_at TIMESTAMP DEFAULT now()); "
                            "INSERT INTO schema_version (version) VALUES (99)")
                     .ok());
   }
   auto db = StateDb::Open(path);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   EXPECT_EQ(*(*db)->CurrentSchemaVersion(), 99);
   // Nothing was applied: no tables of migration 1 exist.
   EXPECT_EQ(CountRows(**db,
@@ -108,13 +110,13 @@ TEST(StateDbTest, OpenReadOnlyDoesNotMigrateOrWrite) {
   {
     // An empty DB file: read-only open must leave it at version 0.
     auto raw = db::Database::Open(path.string());
-    ASSERT_TRUE(raw.ok());
+    ASSERT_OK(raw);
     auto c = raw->Connect();
-    ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(c->Execute("CREATE TABLE marker (x INTEGER)").ok());
+    ASSERT_OK(c);
+    ASSERT_OK(c->Execute("CREATE TABLE marker (x INTEGER)"));
   }
   auto ro = StateDb::OpenReadOnly(path);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), 0);
   Status write =
       (*ro)->Write([](db::Connection& c) { return c.Execute("INSERT INTO marker VALUES (1)"); });
@@ -124,16 +126,16 @@ TEST(StateDbTest, OpenReadOnlyDoesNotMigrateOrWrite) {
 TEST(StateDbTest, OpenReadOnlySeesMigratedData) {
   TempDir dir;
   auto path = dir.path() / "system.duckdb";
-  { ASSERT_TRUE(StateDb::Open(path).ok()); }
+  { ASSERT_OK(StateDb::Open(path)); }
   auto ro = StateDb::OpenReadOnly(path);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   EXPECT_EQ(*(*ro)->CurrentSchemaVersion(), StateDb::ExpectedSchemaVersion());
 }
 
 TEST(StateDbTest, AFailedWriteRollsBackAndKeepsTheGeneration) {
   TempDir dir;
   auto db = StateDb::Open(dir.path() / "system.duckdb");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   const uint64_t before = (*db)->Generation();
   Status s = (*db)->Write([](db::Connection& c) -> Status {
     DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u1', 'a@x')"));
@@ -157,13 +159,13 @@ TEST(StateDbTest, AFailedWriteRollsBackAndKeepsTheGeneration) {
 TEST(StateDbTest, ACommittedWriteMovesTheGenerationAndReadsCannotWrite) {
   TempDir dir;
   auto db = StateDb::Open(dir.path() / "system.duckdb");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   const uint64_t before = (*db)->Generation();
   Result<std::string> id = (*db)->Write([](db::Connection& c) -> Result<std::string> {
     DA_RETURN_IF_ERROR(c.Execute("INSERT INTO users (id, email) VALUES ('u1', 'a@x')"));
     return std::string("u1");
   });
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_OK(id);
   EXPECT_EQ(*id, "u1");
   EXPECT_EQ((*db)->Generation(), before + 1);
   EXPECT_EQ(CountRows(**db, "SELECT count(*) FROM users"), 1);

@@ -4,7 +4,8 @@
 
 #include "common/time_util.h"
 #include "state/sync_state.h"
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
 
 namespace da::state {
 namespace {
@@ -17,7 +18,7 @@ class SyncRunsTest : public testing::StateDbFixture {
   }
   SyncRunRow MustGet(const std::string& id) {
     auto r = repo_->Get(id);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_OK(r);
     EXPECT_TRUE(r.ok() && r->has_value()) << id;
     return r.ok() && r->has_value() ? **r : SyncRunRow{};
   }
@@ -25,7 +26,7 @@ class SyncRunsTest : public testing::StateDbFixture {
 };
 
 TEST_F(SyncRunsTest, CreateRecordFinishRoundTrip) {
-  ASSERT_TRUE(repo_->Create("r1", "manual", "admin@localhost", {"a", "b", "c"}).ok());
+  ASSERT_OK(repo_->Create("r1", "manual", "admin@localhost", {"a", "b", "c"}));
   auto run = MustGet("r1");
   EXPECT_EQ(run.status, "running");
   EXPECT_EQ(run.trigger, "manual");
@@ -36,10 +37,10 @@ TEST_F(SyncRunsTest, CreateRecordFinishRoundTrip) {
   EXPECT_TRUE(run.tables.empty());
 
   SyncRunTableRow a{"r1", "a", "synced", "", 42, 1000, 15, IsoFromMicros(NowMicros()), ""};
-  ASSERT_TRUE(repo_->RecordTable(a).ok());
-  ASSERT_TRUE(repo_->RecordTable({"r1", "b", "skipped", "remote", 0, 0, 0, "", ""}).ok());
-  ASSERT_TRUE(repo_->RecordTable({"r1", "c", "error", "boom", 0, 0, 7, "", ""}).ok());
-  ASSERT_TRUE(repo_->Finish("r1", "partial", "").ok());
+  ASSERT_OK(repo_->RecordTable(a));
+  ASSERT_OK(repo_->RecordTable({"r1", "b", "skipped", "remote", 0, 0, 0, "", ""}));
+  ASSERT_OK(repo_->RecordTable({"r1", "c", "error", "boom", 0, 0, 7, "", ""}));
+  ASSERT_OK(repo_->Finish("r1", "partial", ""));
 
   run = MustGet("r1");
   EXPECT_EQ(run.status, "partial");
@@ -63,7 +64,7 @@ TEST_F(SyncRunsTest, CreateRecordFinishRoundTrip) {
 TEST_F(SyncRunsTest, RejectsBadValuesAndUnknownRuns) {
   EXPECT_EQ(repo_->Create("", "manual", "x", {}).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(repo_->Create("r", "cron", "x", {}).code(), StatusCode::kInvalidArgument);
-  ASSERT_TRUE(repo_->Create("r", "schedule", "scheduler", {}).ok());
+  ASSERT_OK(repo_->Create("r", "schedule", "scheduler", {}));
   EXPECT_EQ(repo_->Create("r", "manual", "x", {}).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(repo_->RecordTable({"r", "t", "ok", "", 0, 0, 0, "", ""}).code(),
             StatusCode::kInvalidArgument);
@@ -71,21 +72,21 @@ TEST_F(SyncRunsTest, RejectsBadValuesAndUnknownRuns) {
             StatusCode::kNotFound);
   EXPECT_EQ(repo_->Finish("r", "running", "").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(repo_->Finish("nope", "ok", "").code(), StatusCode::kNotFound);
-  ASSERT_TRUE(repo_->Finish("r", "cancelled", "cancelled by admin").ok());
+  ASSERT_OK(repo_->Finish("r", "cancelled", "cancelled by admin"));
   auto again = repo_->Finish("r", "ok", "");
   EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(again.message().find("cancelled"), std::string::npos) << again.message();
   EXPECT_EQ(MustGet("r").message, "cancelled by admin");
   auto missing = repo_->Get("nope");
-  ASSERT_TRUE(missing.ok());
+  ASSERT_OK(missing);
   EXPECT_FALSE(missing->has_value());
   EXPECT_EQ(repo_->List(0).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(SyncRunsTest, RecordTableReplacesAnEarlierOutcome) {
-  ASSERT_TRUE(repo_->Create("r", "manual", "x", {"t"}).ok());
-  ASSERT_TRUE(repo_->RecordTable({"r", "t", "error", "first", 0, 0, 0, "", ""}).ok());
-  ASSERT_TRUE(repo_->RecordTable({"r", "t", "synced", "", 5, 6, 7, "", ""}).ok());
+  ASSERT_OK(repo_->Create("r", "manual", "x", {"t"}));
+  ASSERT_OK(repo_->RecordTable({"r", "t", "error", "first", 0, 0, 0, "", ""}));
+  ASSERT_OK(repo_->RecordTable({"r", "t", "synced", "", 5, 6, 7, "", ""}));
   auto run = MustGet("r");
   ASSERT_EQ(run.tables.size(), 1u);
   EXPECT_EQ(run.tables[0].status, "synced");
@@ -94,15 +95,15 @@ TEST_F(SyncRunsTest, RecordTableReplacesAnEarlierOutcome) {
 
 TEST_F(SyncRunsTest, ListIsNewestFirstWithOutcomesAndLimit) {
   auto empty = repo_->Latest();
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_FALSE(empty->has_value());
   for (const char* id : {"r1", "r2", "r3"}) {
-    ASSERT_TRUE(repo_->Create(id, "manual", "x", {std::string("t_") + id}).ok());
-    ASSERT_TRUE(repo_->RecordTable({id, std::string("t_") + id, "synced", "", 1, 2, 3, "", ""}).ok());
-    ASSERT_TRUE(repo_->Finish(id, "ok", "").ok());
+    ASSERT_OK(repo_->Create(id, "manual", "x", {std::string("t_") + id}));
+    ASSERT_OK(repo_->RecordTable({id, std::string("t_") + id, "synced", "", 1, 2, 3, "", ""}));
+    ASSERT_OK(repo_->Finish(id, "ok", ""));
   }
   auto all = repo_->List(10);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].id, "r3");
   EXPECT_EQ((*all)[1].id, "r2");
@@ -112,7 +113,7 @@ TEST_F(SyncRunsTest, ListIsNewestFirstWithOutcomesAndLimit) {
     EXPECT_EQ(run.tables[0].table_id, "t_" + run.id);
   }
   auto two = repo_->List(2);
-  ASSERT_TRUE(two.ok());
+  ASSERT_OK(two);
   EXPECT_EQ(two->size(), 2u);
   auto latest = repo_->Latest();
   ASSERT_TRUE(latest.ok() && latest->has_value());
@@ -120,20 +121,20 @@ TEST_F(SyncRunsTest, ListIsNewestFirstWithOutcomesAndLimit) {
 }
 
 TEST_F(SyncRunsTest, RestartMarksRunningRunsInterruptedAndSurvivesReopen) {
-  ASSERT_TRUE(repo_->Create("done", "manual", "x", {"a"}).ok());
-  ASSERT_TRUE(repo_->Finish("done", "ok", "").ok());
-  ASSERT_TRUE(repo_->Create("live", "schedule", "scheduler", {"a", "b", "c"}).ok());
-  ASSERT_TRUE(repo_->RecordTable({"live", "a", "synced", "", 1, 1, 1, "", ""}).ok());
+  ASSERT_OK(repo_->Create("done", "manual", "x", {"a"}));
+  ASSERT_OK(repo_->Finish("done", "ok", ""));
+  ASSERT_OK(repo_->Create("live", "schedule", "scheduler", {"a", "b", "c"}));
+  ASSERT_OK(repo_->RecordTable({"live", "a", "synced", "", 1, 1, 1, "", ""}));
   // Reopen the file as a restarted server would.
   repo_.reset();
   db_.reset();
   auto reopened = StateDb::Open(DbPath());
-  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  ASSERT_OK(reopened);
   db_ = std::move(reopened).value();
   repo_ = std::make_unique<SyncRunRepo>(*db_);
 
   auto marked = repo_->MarkRunningInterrupted("interrupted: the server stopped during the run");
-  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  ASSERT_OK(marked);
   EXPECT_EQ(*marked, std::vector<std::string>({"live"}));
   auto live = MustGet("live");
   EXPECT_EQ(live.status, "interrupted");
@@ -148,17 +149,17 @@ TEST_F(SyncRunsTest, RestartMarksRunningRunsInterruptedAndSurvivesReopen) {
   }
   EXPECT_EQ(MustGet("done").status, "ok");
   auto none = repo_->MarkRunningInterrupted("again");
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
 }
 
 TEST_F(SyncRunsTest, LastSuccessfulSyncIgnoresNeverSyncedTables) {
   SyncStateRepo state(*db_);
   const int64_t before = NowMicros();
-  ASSERT_TRUE(state.RecordSuccess("ok_table", 1, 2, std::string(32, 'a')).ok());
-  ASSERT_TRUE(state.RecordError("failed_first_time", "boom").ok());
+  ASSERT_OK(state.RecordSuccess("ok_table", 1, 2, std::string(32, 'a')));
+  ASSERT_OK(state.RecordError("failed_first_time", "boom"));
   auto last = LastSuccessfulSyncMicros(*db_);
-  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  ASSERT_OK(last);
   ASSERT_EQ(last->size(), 1u);
   ASSERT_TRUE(last->count("ok_table"));
   EXPECT_GE(last->at("ok_table"), before);

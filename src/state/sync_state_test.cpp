@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/time_util.h"
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
 
 namespace da::state {
 namespace {
@@ -28,13 +29,13 @@ bool LooksIsoUtc(const std::string& s) {
 
 TEST_F(SyncStateTest, GetUnknownIsNullopt) {
   auto r = repo_->Get("nope");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_FALSE(r->has_value());
 }
 
 TEST_F(SyncStateTest, RecordSuccessUpserts) {
   std::string before = IsoFromMicros(NowMicros());
-  ASSERT_TRUE(repo_->RecordSuccess("flights", 3000000, 12345678, kMd5A).ok());
+  ASSERT_OK(repo_->RecordSuccess("flights", 3000000, 12345678, kMd5A));
   auto r = repo_->Get("flights");
   ASSERT_TRUE(r.ok() && r->has_value());
   const SyncStateRow& s = **r;
@@ -49,7 +50,7 @@ TEST_F(SyncStateTest, RecordSuccessUpserts) {
   EXPECT_GE(s.last_sync, before);
   EXPECT_LE(s.last_sync, IsoFromMicros(NowMicros() + 2000000));
 
-  ASSERT_TRUE(repo_->RecordSuccess("flights", 5, 6, kMd5B).ok());
+  ASSERT_OK(repo_->RecordSuccess("flights", 5, 6, kMd5B));
   auto again = repo_->Get("flights");
   EXPECT_EQ((*again)->rows, 5);
   EXPECT_EQ((*again)->size_bytes, 6);
@@ -58,9 +59,9 @@ TEST_F(SyncStateTest, RecordSuccessUpserts) {
 }
 
 TEST_F(SyncStateTest, RecordErrorKeepsLastGoodValues) {
-  ASSERT_TRUE(repo_->RecordSuccess("flights", 10, 20, kMd5A).ok());
+  ASSERT_OK(repo_->RecordSuccess("flights", 10, 20, kMd5A));
   std::string last_sync = (*repo_->Get("flights"))->last_sync;
-  ASSERT_TRUE(repo_->RecordError("flights", "source unreachable").ok());
+  ASSERT_OK(repo_->RecordError("flights", "source unreachable"));
   auto s = **repo_->Get("flights");
   EXPECT_EQ(s.status, "error");
   EXPECT_EQ(s.error, "source unreachable");
@@ -70,7 +71,7 @@ TEST_F(SyncStateTest, RecordErrorKeepsLastGoodValues) {
   EXPECT_EQ(s.last_sync, last_sync);
 
   // A later success clears the error.
-  ASSERT_TRUE(repo_->RecordSuccess("flights", 11, 21, kMd5B).ok());
+  ASSERT_OK(repo_->RecordSuccess("flights", 11, 21, kMd5B));
   auto ok = **repo_->Get("flights");
   EXPECT_EQ(ok.status, "ok");
   EXPECT_EQ(ok.error, "");
@@ -78,7 +79,7 @@ TEST_F(SyncStateTest, RecordErrorKeepsLastGoodValues) {
 }
 
 TEST_F(SyncStateTest, RecordErrorOnNeverSyncedTable) {
-  ASSERT_TRUE(repo_->RecordError("weather", "boom").ok());
+  ASSERT_OK(repo_->RecordError("weather", "boom"));
   auto s = **repo_->Get("weather");
   EXPECT_EQ(s.status, "error");
   EXPECT_EQ(s.error, "boom");
@@ -89,16 +90,16 @@ TEST_F(SyncStateTest, RecordErrorOnNeverSyncedTable) {
 }
 
 TEST_F(SyncStateTest, ListAndDelete) {
-  ASSERT_TRUE(repo_->RecordSuccess("b", 1, 1, kMd5A).ok());
-  ASSERT_TRUE(repo_->RecordSuccess("a", 2, 2, kMd5B).ok());
-  ASSERT_TRUE(repo_->RecordError("c", "x").ok());
+  ASSERT_OK(repo_->RecordSuccess("b", 1, 1, kMd5A));
+  ASSERT_OK(repo_->RecordSuccess("a", 2, 2, kMd5B));
+  ASSERT_OK(repo_->RecordError("c", "x"));
   auto all = repo_->List();
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].table_id, "a");
   EXPECT_EQ((*all)[1].table_id, "b");
   EXPECT_EQ((*all)[2].table_id, "c");
-  ASSERT_TRUE(repo_->Delete("b").ok());
+  ASSERT_OK(repo_->Delete("b"));
   EXPECT_FALSE(repo_->Get("b")->has_value());
   EXPECT_EQ(repo_->List()->size(), 2u);
   EXPECT_EQ(repo_->RecordSuccess("", 1, 1, kMd5A).code(), StatusCode::kInvalidArgument);
@@ -108,13 +109,13 @@ TEST_F(SyncStateTest, LastSchemaChangeIsTheNewestRecordedChange) {
   EXPECT_FALSE(repo_->LastSchemaChange("flights")->has_value());
   const std::string first = R"({"added":[{"name":"a","type":"BIGINT"}],"removed":[],"retyped":[]})";
   const std::string second = R"({"added":[],"removed":[{"name":"a","type":"BIGINT"}],"retyped":[]})";
-  ASSERT_TRUE(repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 1, 1, "", first}).ok());
+  ASSERT_OK(repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 1, 1, "", first}));
   ASSERT_TRUE(repo_->AppendHistory({"r2", "flights", "2026-01-02T00:00:00Z", "error", 0, 0, 1,
                                     "frozen", second}).ok());
-  ASSERT_TRUE(repo_->AppendHistory({"r3", "flights", "2026-01-03T00:00:00Z", "ok", 1, 1, 1, "", ""}).ok());
-  ASSERT_TRUE(repo_->AppendHistory({"r3", "weather", "2026-01-04T00:00:00Z", "ok", 1, 1, 1, "", first}).ok());
+  ASSERT_OK(repo_->AppendHistory({"r3", "flights", "2026-01-03T00:00:00Z", "ok", 1, 1, 1, "", ""}));
+  ASSERT_OK(repo_->AppendHistory({"r3", "weather", "2026-01-04T00:00:00Z", "ok", 1, 1, 1, "", first}));
   auto last = repo_->LastSchemaChange("flights");
-  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  ASSERT_OK(last);
   ASSERT_TRUE(last->has_value());
   EXPECT_EQ((*last)->run_id, "r2");
   EXPECT_EQ((*last)->status, "error");
@@ -125,18 +126,16 @@ TEST_F(SyncStateTest, LastSchemaChangeIsTheNewestRecordedChange) {
 }
 
 TEST_F(SyncStateTest, HistoryNewestFirstWithLimitAndFilter) {
-  ASSERT_TRUE(
-      repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 10, 100, "", ""}).ok());
+  ASSERT_OK(repo_->AppendHistory({"r1", "flights", "2026-01-01T00:00:00Z", "ok", 1, 10, 100, "", ""}));
   ASSERT_TRUE(
       repo_->AppendHistory({"r2", "flights", "2026-01-02T00:00:00Z", "error", 0, 0, 50, "boom", ""})
           .ok());
-  ASSERT_TRUE(
-      repo_->AppendHistory({"r2", "weather", "2026-01-02T00:00:00.5Z", "ok", 7, 70, 9, "", ""}).ok());
+  ASSERT_OK(repo_->AppendHistory({"r2", "weather", "2026-01-02T00:00:00.5Z", "ok", 7, 70, 9, "", ""}));
   // A NowIso()-style value (microseconds) is accepted.
-  ASSERT_TRUE(repo_->AppendHistory({"r3", "flights", NowIso(), "ok", 3, 30, 1, "", ""}).ok());
+  ASSERT_OK(repo_->AppendHistory({"r3", "flights", NowIso(), "ok", 3, 30, 1, "", ""}));
 
   auto all = repo_->History("", 10);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 4u);
   EXPECT_EQ((*all)[0].run_id, "r3");
   EXPECT_EQ((*all)[1].table_id, "weather");
@@ -145,7 +144,7 @@ TEST_F(SyncStateTest, HistoryNewestFirstWithLimitAndFilter) {
   EXPECT_EQ((*all)[3].run_id, "r1");
 
   auto flights = repo_->History("flights", 2);
-  ASSERT_TRUE(flights.ok());
+  ASSERT_OK(flights);
   ASSERT_EQ(flights->size(), 2u);
   EXPECT_EQ((*flights)[0].run_id, "r3");
   const SyncHistoryRow& h = (*flights)[1];
@@ -164,7 +163,7 @@ TEST_F(SyncStateTest, HistoryNewestFirstWithLimitAndFilter) {
 }
 
 TEST_F(SyncStateTest, HistoryDefaultsTimeAndRejectsBadInput) {
-  ASSERT_TRUE(repo_->AppendHistory({"r", "t", "", "ok", 0, 0, 0, "", ""}).ok());
+  ASSERT_OK(repo_->AppendHistory({"r", "t", "", "ok", 0, 0, 0, "", ""}));
   auto h = repo_->History("t", 1);
   ASSERT_EQ(h->size(), 1u);
   EXPECT_TRUE(LooksIsoUtc((*h)[0].synced_at)) << (*h)[0].synced_at;

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "common/hash.h"
-#include "state/test_util.h"
+#include "support/state_db_fixture.h"
+#include "support/status_macros.h"
 
 namespace da::state {
 namespace {
@@ -30,7 +31,7 @@ class UsersTest : public testing::StateDbFixture {
 TEST_F(UsersTest, CreateAndFindUser) {
   EXPECT_EQ(*repo_->CountUsers(), 0);
   auto u = repo_->CreateUser(" Alice@Example.com ", "Alice", true);
-  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  ASSERT_OK(u);
   EXPECT_EQ(u->email, "alice@example.com");
   EXPECT_EQ(u->name, "Alice");
   EXPECT_TRUE(u->is_admin);
@@ -50,7 +51,7 @@ TEST_F(UsersTest, CreateAndFindUser) {
 }
 
 TEST_F(UsersTest, DuplicateAndInvalidEmail) {
-  ASSERT_TRUE(repo_->CreateUser("a@example.com", "A", false).ok());
+  ASSERT_OK(repo_->CreateUser("a@example.com", "A", false));
   auto dup = repo_->CreateUser("A@example.com", "A2", false);
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
@@ -64,9 +65,9 @@ TEST_F(UsersTest, DuplicateAndInvalidEmail) {
 
 TEST_F(UsersTest, TokenRoundTrip) {
   auto u = repo_->CreateUser("a@example.com", "A", true);
-  ASSERT_TRUE(u.ok());
+  ASSERT_OK(u);
   auto t = repo_->CreateToken(u->id, "laptop");
-  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_OK(t);
   ASSERT_EQ(t->token.size(), 43u);
   EXPECT_EQ(t->token.substr(0, 3), "da_");
   EXPECT_EQ(t->prefix, t->token.substr(3, 8));
@@ -80,7 +81,7 @@ TEST_F(UsersTest, TokenRoundTrip) {
   EXPECT_EQ(Count("SELECT count(*) FROM access_tokens WHERE last_used_at IS NULL"), 1);
 
   auto p = repo_->Authenticate(t->token);
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(p->user_id, u->id);
   EXPECT_EQ(p->email, "a@example.com");
   EXPECT_TRUE(p->is_admin);
@@ -89,7 +90,7 @@ TEST_F(UsersTest, TokenRoundTrip) {
 
   // Two tokens for the same user are distinct.
   auto t2 = repo_->CreateToken(u->id, "ci");
-  ASSERT_TRUE(t2.ok());
+  ASSERT_OK(t2);
   EXPECT_NE(t2->token, t->token);
   EXPECT_EQ(repo_->Authenticate(t2->token)->token_id, t2->id);
 
@@ -99,7 +100,7 @@ TEST_F(UsersTest, TokenRoundTrip) {
 TEST_F(UsersTest, WrongTokensAreRejected) {
   auto u = repo_->CreateUser("a@example.com", "A", false);
   auto t = repo_->CreateToken(u->id, "laptop");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   std::string flipped = t->token;
   flipped.back() = flipped.back() == '0' ? '1' : '0';
   ExpectRejected(repo_->Authenticate(flipped));
@@ -109,7 +110,7 @@ TEST_F(UsersTest, WrongTokensAreRejected) {
   ExpectRejected(repo_->Authenticate("xx_" + t->token.substr(3)));
   ExpectRejected(repo_->Authenticate("' OR 1=1 --"));
   // The good token still works.
-  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  EXPECT_OK(repo_->Authenticate(t->token));
 }
 
 TEST_F(UsersTest, RevokedTokenIsRejected) {
@@ -117,19 +118,19 @@ TEST_F(UsersTest, RevokedTokenIsRejected) {
   auto t = repo_->CreateToken(u->id, "laptop");
   auto keep = repo_->CreateToken(u->id, "other");
   ASSERT_TRUE(t.ok() && keep.ok());
-  ASSERT_TRUE(repo_->Authenticate(t->token).ok());
-  ASSERT_TRUE(repo_->RevokeToken(t->id).ok());
+  ASSERT_OK(repo_->Authenticate(t->token));
+  ASSERT_OK(repo_->RevokeToken(t->id));
   ExpectRejected(repo_->Authenticate(t->token));
-  EXPECT_TRUE(repo_->RevokeToken(t->id).ok());  // idempotent
+  EXPECT_OK(repo_->RevokeToken(t->id));  // idempotent
   EXPECT_EQ(repo_->RevokeToken("nope").code(), StatusCode::kNotFound);
-  EXPECT_TRUE(repo_->Authenticate(keep->token).ok());
+  EXPECT_OK(repo_->Authenticate(keep->token));
 }
 
 TEST_F(UsersTest, ExpiredTokenIsRejected) {
   auto u = repo_->CreateUser("a@example.com", "A", false);
   auto t = repo_->CreateToken(u->id, "short", 3600);
-  ASSERT_TRUE(t.ok()) << t.status().ToString();
-  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  ASSERT_OK(t);
+  EXPECT_OK(repo_->Authenticate(t->token));
   ASSERT_TRUE(db_->Write([&](db::Connection& c) {
                    return c.Execute(
                        "UPDATE access_tokens SET expires_at = TIMESTAMP '2000-01-01 00:00:00' "
@@ -147,22 +148,22 @@ TEST_F(UsersTest, ExpiredTokenIsRejected) {
 TEST_F(UsersTest, InactiveUserIsRejected) {
   auto u = repo_->CreateUser("a@example.com", "A", false);
   auto t = repo_->CreateToken(u->id, "laptop");
-  ASSERT_TRUE(t.ok());
-  ASSERT_TRUE(repo_->Authenticate(t->token).ok());  // cached: deactivation must still win
-  ASSERT_TRUE(repo_->SetActive(u->id, false).ok());
+  ASSERT_OK(t);
+  ASSERT_OK(repo_->Authenticate(t->token));  // cached: deactivation must still win
+  ASSERT_OK(repo_->SetActive(u->id, false));
   EXPECT_FALSE((*repo_->FindById(u->id))->active);
   ExpectRejected(repo_->Authenticate(t->token));
-  ASSERT_TRUE(repo_->SetActive(u->id, true).ok());
-  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  ASSERT_OK(repo_->SetActive(u->id, true));
+  EXPECT_OK(repo_->Authenticate(t->token));
   EXPECT_EQ(repo_->SetActive("nope", false).code(), StatusCode::kNotFound);
 }
 
 TEST_F(UsersTest, CachedTokensSkipTheDbButLastUsedIsStillRecorded) {
   auto u = repo_->CreateUser("a@example.com", "A", true);
   auto t = repo_->CreateToken(u->id, "laptop");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   auto first = repo_->Authenticate(t->token);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   auto last_used = [&] {
     return Count("SELECT epoch_us(last_used_at) FROM access_tokens WHERE id = '" + t->id + "'");
   };
@@ -171,7 +172,7 @@ TEST_F(UsersTest, CachedTokensSkipTheDbButLastUsedIsStillRecorded) {
   // Within the resolution the cached principal answers and last_used_at stays as written.
   for (int i = 0; i < 100; ++i) {
     auto again = repo_->Authenticate(t->token);
-    ASSERT_TRUE(again.ok());
+    ASSERT_OK(again);
     EXPECT_EQ(again->token_id, first->token_id);
     EXPECT_EQ(again->email, "a@example.com");
     EXPECT_TRUE(again->is_admin);
@@ -184,7 +185,7 @@ TEST_F(UsersTest, CachedTokensSkipTheDbButLastUsedIsStillRecorded) {
                                     {t->id});
                  })
                   .ok());
-  EXPECT_TRUE(repo_->Authenticate(t->token).ok());
+  EXPECT_OK(repo_->Authenticate(t->token));
   EXPECT_EQ(last_used(), 946684800000000);
 }
 
@@ -199,7 +200,7 @@ TEST_F(UsersTest, AuditInsertsRowsAndNeverFails) {
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE result = 'denied'"), 1);
 
   // With the table gone the call logs and returns instead of failing the caller.
-  ASSERT_TRUE(db_->Write([](db::Connection& c) { return c.Execute("DROP TABLE audit_log"); }).ok());
+  ASSERT_OK(db_->Write([](db::Connection& c) { return c.Execute("DROP TABLE audit_log"); }));
   Audit(*db_, "a", "x", "y", "{}");
   SUCCEED();
 }
@@ -207,7 +208,7 @@ TEST_F(UsersTest, AuditInsertsRowsAndNeverFails) {
 TEST_F(UsersTest, ConcurrentAuthenticateIsSerialised) {
   auto u = repo_->CreateUser("a@example.com", "A", false);
   auto t = repo_->CreateToken(u->id, "laptop");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 4; ++i) {

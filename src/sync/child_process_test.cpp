@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/hash.h"
+#include "support/status_macros.h"
 
 namespace da::sync {
 namespace {
@@ -19,7 +20,7 @@ TEST(ChildProcess, CapturesStdoutAndExitCodeAndFeedsStdin) {
   std::vector<std::string> lines;
   o.on_stderr_line = [&](const std::string& l) { lines.push_back(l); };
   auto r = RunChild(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 3);
   EXPECT_EQ(r->stdout_data.size(), 200000u + 5);
   EXPECT_EQ(r->stdout_data.substr(200000), "done\n");
@@ -46,7 +47,7 @@ TEST(ChildProcess, TimeoutKillsTheWholeProcessGroup) {
   o.timeout_ms = 1500;  // time for the grandchild to record its pid under load
   o.grace_ms = 200;
   auto r = RunChild(o);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->timed_out);
   EXPECT_NE(r->exit_code, 0);
   // The grandchild must be gone (reaped by init once killed).
@@ -70,7 +71,7 @@ TEST(ChildProcess, CancelStopsTheChild) {
   });
   auto r = RunChild(o);
   t.join();
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->cancelled);
   EXPECT_EQ(r->term_signal, SIGTERM);
   EXPECT_LT(r->duration_ms, 5000);
@@ -80,7 +81,7 @@ TEST(ChildProcess, MissingProgramExits127) {
   ChildOptions o;
   o.argv = {"/nonexistent/program"};
   auto r = RunChild(o);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 127);
 }
 

@@ -7,8 +7,9 @@
 
 #include "common/hash.h"
 #include "common/identifiers.h"
-#include "common/testing/temp_dir.h"
 #include "state/state_db.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::sync {
 namespace {
@@ -19,7 +20,7 @@ const fs::path kDatasets = DA_DATASETS_DIR;
 
 std::string Lit(const fs::path& p) {
   auto q = QuoteLiteral(p.string());
-  EXPECT_TRUE(q.ok());
+  EXPECT_OK(q);
   return q.ok() ? *q : "''";
 }
 
@@ -28,36 +29,36 @@ class ProfilerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto database = db::Database::Open(":memory:");
-    ASSERT_TRUE(database.ok()) << database.status().ToString();
+    ASSERT_OK(database);
     db_ = std::make_unique<db::Database>(std::move(database).value());
     auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     conn_ = std::make_unique<db::Connection>(std::move(conn).value());
   }
 
   void Exec(const std::string& sql) {
     Status st = conn_->Execute(sql);
-    ASSERT_TRUE(st.ok()) << sql << ": " << st.ToString();
+    ASSERT_OK(st) << sql << ": " << st.ToString();
   }
   int64_t Int(const std::string& sql) {
     auto r = conn_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    EXPECT_OK(r) << sql << ": " << r.status().ToString();
     return r.ok() ? r->GetInt64(0, 0) : -1;
   }
   double Double(const std::string& sql) {
     auto r = conn_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    EXPECT_OK(r) << sql << ": " << r.status().ToString();
     return r.ok() ? r->GetDouble(0, 0) : NAN;
   }
   std::string Text(const std::string& sql) {
     auto r = conn_->Query(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    EXPECT_OK(r) << sql << ": " << r.status().ToString();
     return r.ok() ? r->GetString(0, 0) : "";
   }
 
   json Profile(const std::string& view, const ProfileOptions& options = {}) {
     auto p = ProfileView(*conn_, view, "tid_" + view, options);
-    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_OK(p);
     if (!p.ok()) return json::object();
     // Whatever the data, the document must serialise (no NaN/inf).
     EXPECT_NO_THROW((void)p->dump());
@@ -204,7 +205,7 @@ TEST_F(ProfilerTest, Flights3mViaParquet) {
   auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_OK(p);
   std::printf("flights-3m profile: %lld ms\n", static_cast<long long>(elapsed_ms));
   EXPECT_EQ((*p)["table_id"], "flights");
   EXPECT_EQ((*p)["rows"], 3000000);
@@ -347,7 +348,7 @@ TEST_F(ProfilerTest, DescribeAndSchemaHash) {
   Exec("ATTACH ':memory:' AS other");
   Exec("CREATE TABLE other.main.t2 (x INTEGER)");
   auto cols = DescribeView(*conn_, "T1");  // case-insensitive like DuckDB itself
-  ASSERT_TRUE(cols.ok()) << cols.status().ToString();
+  ASSERT_OK(cols);
   ASSERT_EQ(cols->size(), 2u);
   EXPECT_EQ((*cols)[0].name, "a");
   EXPECT_EQ((*cols)[0].type, "INTEGER");
@@ -358,7 +359,7 @@ TEST_F(ProfilerTest, DescribeAndSchemaHash) {
   // Only the current database's main schema: attached catalogs are not published views.
   EXPECT_EQ(DescribeView(*conn_, "t2").status().code(), StatusCode::kNotFound);
   auto all = DescribeAllViews(*conn_);
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   EXPECT_EQ(all->size(), 1u);
   EXPECT_EQ(SchemaHash(all->at("t1")), SchemaHash(*cols));
   auto changed = *cols;
@@ -371,7 +372,7 @@ class ProfileTablesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = state::StateDb::Open(dir_.path() / "state" / "system.duckdb");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     state_ = std::move(db).value();
     registry_ = std::make_unique<state::Registry>(
         *state_, [](const std::string& s) { return s == "files"; });
@@ -385,27 +386,27 @@ class ProfileTablesTest : public ::testing::Test {
     fs::path dir = dir_.path() / "extracts" / "files";
     fs::create_directories(dir / "data");
     auto database = db::Database::Open((dir / "extract.duckdb").string());
-    ASSERT_TRUE(database.ok());
+    ASSERT_OK(database);
     auto conn = database->Connect();
-    ASSERT_TRUE(conn.ok());
+    ASSERT_OK(conn);
     ASSERT_TRUE(conn->Execute("CREATE TABLE _meta(table_name VARCHAR NOT NULL, description "
                               "VARCHAR, rows BIGINT, size_bytes BIGINT, extracted_at TIMESTAMP, "
                               "query_mode VARCHAR DEFAULT 'local', schema_json VARCHAR)")
                     .ok());
     for (const auto& [name, select] : tables) {
       std::string path = Lit(dir / "data" / (name + ".parquet"));
-      ASSERT_TRUE(conn->Execute("COPY (" + select + ") TO " + path + " (FORMAT parquet)").ok());
+      ASSERT_OK(conn->Execute("COPY (" + select + ") TO " + path + " (FORMAT parquet)"));
       ASSERT_TRUE(conn->Execute("CREATE VIEW " + QuoteIdent(name) +
                                 " AS SELECT * FROM read_parquet(" + path + ")")
                       .ok());
-      ASSERT_TRUE(conn->Execute("INSERT INTO _meta (table_name) VALUES ($1)", {name}).ok());
+      ASSERT_OK(conn->Execute("INSERT INTO _meta (table_name) VALUES ($1)", {name}));
     }
   }
 
   void Register(const std::string& name, const std::string& mode = "local") {
     auto r = registry_->Register(
         json{{"name", name}, {"source_type", "files"}, {"query_mode", mode}}, "test");
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_OK(r);
   }
 
   da::testing::TempDir dir_;
@@ -419,7 +420,7 @@ TEST_F(ProfileTablesTest, ProfilesPublishedTablesAndStoresThem) {
   MakeExtract({{"weather", "SELECT * FROM read_csv(" + Lit(kDatasets / "seattle-weather.csv") + ")"},
                {"small", "SELECT range AS n FROM range(7)"}});
   auto rebuilt = orchestrator_->Rebuild();
-  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  ASSERT_OK(rebuilt);
   Register("weather");
   Register("small");
   Register("unsynced");             // registered, no view: skipped
@@ -428,7 +429,7 @@ TEST_F(ProfileTablesTest, ProfilesPublishedTablesAndStoresThem) {
                             {"weather", "small", "unsynced", "upstream", "unknown_id"})
                   .ok());
   auto ids = profiles_->ListTableIds();
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   EXPECT_EQ(*ids, (std::vector<std::string>{"small", "weather"}));
   auto stored = profiles_->Get("weather");
   ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -437,7 +438,7 @@ TEST_F(ProfileTablesTest, ProfilesPublishedTablesAndStoresThem) {
   EXPECT_EQ((*stored)->profile["profiled_at"], (*stored)->profiled_at);
 
   auto one = ProfileTable(*orchestrator_, *registry_, *profiles_, "small");
-  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_OK(one);
   EXPECT_EQ((*one)["rows"], 7);
   EXPECT_EQ((*one)["columns"][0]["max"], 6);
   EXPECT_EQ(ProfileTable(*orchestrator_, *registry_, *profiles_, "unsynced").status().code(),

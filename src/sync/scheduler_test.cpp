@@ -7,8 +7,9 @@
 #include <ctime>
 #include <fstream>
 
-#include "common/testing/temp_dir.h"
 #include "common/time_util.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::sync {
 namespace {
@@ -63,7 +64,7 @@ class SchedulerTest : public ::testing::Test {
   void SetUp() override {
     cfg_.data_dir = dir_.path() / "data";
     auto db = state::StateDb::Open(cfg_.SystemDbPath());
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     db_ = std::move(db).value();
     registry_ = std::make_unique<state::Registry>(
         *db_, [](const std::string& s) { return s == "files"; });
@@ -94,7 +95,7 @@ class SchedulerTest : public ::testing::Test {
     spec.source_table = "/nonexistent";
     spec.sync_schedule = schedule;
     auto r = registry_->Register(spec, "test");
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_OK(r);
   }
 
   da::testing::TempDir dir_;
@@ -120,7 +121,7 @@ TEST_F(SchedulerTest, RunOnceStartsAScheduleRunOfExactlyTheDueTables) {
 
   Scheduler scheduler(*sync_, *registry_, *db_, 3600);
   auto first = scheduler.RunOnce(NowMicros());
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   EXPECT_EQ(*first, std::vector<std::string>({"always", "once_a_day"}));
   sync_->WaitIdle();
   auto run = sync_->LastRun();
@@ -137,17 +138,17 @@ TEST_F(SchedulerTest, RunOnceStartsAScheduleRunOfExactlyTheDueTables) {
   EXPECT_EQ(hooked, std::vector<std::string>({"always", "once_a_day"}));
 
   auto second = scheduler.RunOnce(NowMicros());
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_OK(second);
   EXPECT_EQ(*second, std::vector<std::string>({"always"}));
   sync_->WaitIdle();
   auto runs = sync_->ListRuns(10);
-  ASSERT_TRUE(runs.ok());
+  ASSERT_OK(runs);
   ASSERT_EQ(runs->size(), 2u);
   EXPECT_EQ((*runs)[0].tables_requested, std::vector<std::string>({"always"}));
 
   // A manual "all" runs every table, schedules or not.
   auto manual = sync_->Trigger(std::nullopt, "admin@localhost");
-  ASSERT_TRUE(manual.ok()) << manual.status().ToString();
+  ASSERT_OK(manual);
   EXPECT_EQ(manual->tables_requested,
             std::vector<std::string>({"always", "manual_only", "once_a_day"}));
   EXPECT_EQ(manual->trigger, "manual");
@@ -158,7 +159,7 @@ TEST_F(SchedulerTest, NothingDueStartsNothing) {
   Register("manual_only", "");
   Scheduler scheduler(*sync_, *registry_, *db_, 3600);
   auto r = scheduler.RunOnce(NowMicros());
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->empty());
   EXPECT_FALSE(sync_->LastRun().has_value());
 }
@@ -183,7 +184,7 @@ TEST_F(SchedulerTest, CancelOfUnknownOrFinishedRuns) {
   Register("t", "");
   EXPECT_EQ(sync_->Cancel("nope", "admin").status().code(), StatusCode::kNotFound);
   auto run = sync_->Trigger(std::vector<std::string>{"t"}, "admin");
-  ASSERT_TRUE(run.ok());
+  ASSERT_OK(run);
   sync_->WaitIdle();
   auto c = sync_->Cancel(run->run_id, "admin");
   EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);

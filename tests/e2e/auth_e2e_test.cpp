@@ -15,11 +15,16 @@
 #include <regex>
 
 #include "db/duckdb.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/server_process.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 #include "sync/child_process.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -89,7 +94,7 @@ class AuthE2E : public ::testing::Test {
     delete server_;
     {
       auto db = db::Database::Open((Data() / "state" / "system.duckdb").string());
-      ASSERT_TRUE(db.ok());
+      ASSERT_OK(db);
       auto conn = db->Connect();
       const int64_t hour_ago_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
@@ -460,7 +465,7 @@ TEST_F(AuthE2E, CliLoginApprovedInTheBrowser) {
   ASSERT_TRUE(callback);
   EXPECT_EQ(callback->status, 200);
   running.join();
-  ASSERT_TRUE(cli.ok()) << cli.status().ToString();
+  ASSERT_OK(cli);
   ASSERT_EQ(cli->exit_code, 0) << cli->stderr_tail;
   EXPECT_NE(cli->stdout_data.find("as granted@example.com"), std::string::npos) << cli->stdout_data;
 

@@ -9,10 +9,13 @@
 #include <fstream>
 
 #include "common/hash.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 
 nlohmann::json Body(const httplib::Result& r) { return nlohmann::json::parse(r->body); }
 

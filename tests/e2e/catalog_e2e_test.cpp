@@ -6,12 +6,17 @@
 #include <algorithm>
 
 #include "common/hash.h"
-#include "e2e/harness.h"
 #include "state/state_db.h"
 #include "state/users.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/server_process.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 
 using nlohmann::json;
 
@@ -237,12 +242,12 @@ TEST(CatalogE2E, EndpointsCliAndAccess) {
   std::string analyst_token;
   {
     auto db = state::StateDb::Open(data_dir / "state" / "system.duckdb");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     state::UserRepo users(**db);
     auto user = users.CreateUser("analyst@example.com", "analyst", false);
-    ASSERT_TRUE(user.ok()) << user.status().ToString();
+    ASSERT_OK(user);
     auto token = users.CreateToken(user->id, "e2e");
-    ASSERT_TRUE(token.ok());
+    ASSERT_OK(token);
     analyst_token = token->token;
   }
   server = std::make_unique<ServerProcess>(data_dir);

@@ -10,10 +10,15 @@
 #include <vector>
 
 #include "common/fs_util.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/server_process.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 namespace fs = std::filesystem;
 
 /// A temporary instance: data dir, connectors dir, instance.yaml and the env pointing at them.
@@ -64,7 +69,7 @@ TEST(ConnectorCli, ScaffoldedSingerTapIsListedTestedDiscoveredAndExtracted) {
   ASSERT_EQ(::stat((dir / "tap.js").c_str(), &st), 0);
   EXPECT_NE(st.st_mode & S_IXUSR, 0u) << "the tap must be executable";
   auto manifest = ReadFile(dir / "connector.yaml");
-  ASSERT_TRUE(manifest.ok());
+  ASSERT_OK(manifest);
   EXPECT_NE(manifest->find("command: [\"" + (dir / "tap.js").string() + "\"]"), std::string::npos)
       << *manifest;
 
@@ -239,10 +244,10 @@ TEST(ConnectorCli, CppScaffoldWritesAConnectorAndHowToRegisterIt) {
     EXPECT_TRUE(fs::exists(src / "my_api" / f)) << f;
   }
   auto header = ReadFile(src / "my_api" / "my_api_connector.h");
-  ASSERT_TRUE(header.ok());
+  ASSERT_OK(header);
   EXPECT_NE(header->find("class MyApiConnector : public kit::Connector"), std::string::npos);
   auto readme = ReadFile(src / "my_api" / "README.md");
-  ASSERT_TRUE(readme.ok());
+  ASSERT_OK(readme);
   EXPECT_NE(readme->find("src/connectors/builtin.cpp"), std::string::npos);
   auto keyword = inst.Da({"connector", "new", "delete", "--lang", "cpp", "--dir", src.string()});
   EXPECT_NE(keyword.exit_code, 0);

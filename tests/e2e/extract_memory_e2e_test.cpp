@@ -13,11 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "e2e/harness.h"
-#include "e2e/keboola_emulator_process.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/keboola_emulator_process.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 namespace fs = std::filesystem;
 using nlohmann::json;
 

@@ -5,10 +5,14 @@
 #include <fstream>
 
 #include "common/hash.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 
 struct Dataset_ {
   const char* name;

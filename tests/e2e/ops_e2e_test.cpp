@@ -8,10 +8,14 @@
 #include <sstream>
 
 #include "db/duckdb.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/server_process.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 
 const std::vector<std::string> kNoScheduler = {"DA_SCHEDULER_TICK_SEC=0"};
 
@@ -197,10 +201,10 @@ TEST(OpsE2e, SchemaMismatchIsUnhealthyWith503) {
   // A newer schema than this binary knows: the server opens it unchanged but is unhealthy.
   {
     auto db = db::Database::Open((data / "state" / "system.duckdb").string());
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     auto conn = db->Connect();
-    ASSERT_TRUE(conn.ok());
-    ASSERT_TRUE(conn->Execute("INSERT INTO schema_version (version, applied_at) VALUES (999, now())").ok());
+    ASSERT_OK(conn);
+    ASSERT_OK(conn->Execute("INSERT INTO schema_version (version, applied_at) VALUES (999, now())"));
   }
   ServerProcess server(data, kNoScheduler);
   auto h = HealthDetail(server, 503);

@@ -8,10 +8,14 @@
 #include <map>
 
 #include "common/hash.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 
 /// Writes `days` daily rows from 2024-01-01 (id, day, v[, extra]) as CSV through DuckDB.
 void WriteEvents(const std::filesystem::path& csv, int days, bool with_extra_column = false) {

@@ -10,10 +10,14 @@
 #include <map>
 
 #include "common/hash.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/files.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -76,13 +80,9 @@ class QueryE2E : public ::testing::Test {
       if (!e.is_regular_file()) continue;
       std::string rel = fs::relative(e.path(), dir).string();
       if (rel.find(".reader_") != std::string::npos) continue;
-      out[rel] = std::to_string(e.file_size()) + ":" + Md5Hex(ReadAll(e.path()));
+      out[rel] = std::to_string(e.file_size()) + ":" + Md5Hex(ReadBytes(e.path()));
     }
     return out;
-  }
-  static std::string ReadAll(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
   static inline TempDir* tmp_ = nullptr;

@@ -13,10 +13,13 @@
 #include <thread>
 
 #include "common/hash.h"
-#include "e2e/harness.h"
+#include "support/datasets.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 
 using Clock = std::chrono::steady_clock;
 

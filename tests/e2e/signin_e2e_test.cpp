@@ -6,12 +6,16 @@
 #include <regex>
 #include <thread>
 
-#include "auth/testing/oidc_test_provider.h"
-#include "auth/testing/smtp_test_server.h"
-#include "e2e/harness.h"
+#include "support/free_port.h"
+#include "support/oidc_test_provider.h"
+#include "support/server_process.h"
+#include "support/smtp_test_server.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::e2e {
 namespace {
+using namespace da::testing;  // the test support of tests/support
 using nlohmann::json;
 
 json Body(const httplib::Result& r) { return r ? json::parse(r->body, nullptr, false) : json(); }
@@ -59,8 +63,8 @@ std::string LinkPath(const std::string& body) {
 }
 
 TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
-  auto smtp = auth::testing::SmtpTestServer::Start();
-  ASSERT_TRUE(smtp.ok()) << smtp.status().ToString();
+  auto smtp = testing::SmtpTestServer::Start();
+  ASSERT_OK(smtp);
   TempDir tmp;
   ServerProcess server(tmp.path() / "data",
                        {"DA_SMTP_URL=" + (*smtp)->Url(), "DA_SMTP_FROM=da <da@example.test>",
@@ -75,7 +79,7 @@ TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
   EXPECT_EQ(unknown->body, known->body);  // same answer whether or not the address exists
 
   auto mail = (*smtp)->WaitForMail(1);
-  ASSERT_TRUE(mail.ok()) << mail.status().ToString();
+  ASSERT_OK(mail);
   EXPECT_EQ(mail->rcpt_to, std::vector<std::string>{"ann@example.test"});
   std::string link = LinkPath(mail->Body());
   ASSERT_FALSE(link.empty()) << mail->Body();
@@ -96,7 +100,7 @@ TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
 
   ASSERT_EQ(server.Post("/auth/email/send-link", json{{"email", "ann@example.test"}}.dump(), &none)->status, 200);
   auto second = (*smtp)->WaitForMail(2);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_OK(second);
   std::string late = LinkPath(second->Body());
   ASSERT_FALSE(late.empty());
   EXPECT_NE(late, link);
@@ -115,8 +119,8 @@ TEST(SignInE2E, OidcFindsOrCreatesTheUserAndSyncsGroups) {
   ASSERT_GT(port, 0);
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   const std::string redirect = base + "/auth/oidc/callback";
-  auto idp = auth::testing::OidcTestProvider::Start({auth::testing::OidcTestClient{"da", "s3cret", redirect}});
-  ASSERT_TRUE(idp.ok()) << idp.status().ToString();
+  auto idp = testing::OidcTestProvider::Start({testing::OidcTestClient{"da", "s3cret", redirect}});
+  ASSERT_OK(idp);
   TempDir tmp;
   ServerProcess server(tmp.path() / "data",
                        {"DA_OIDC_ISSUER=" + (*idp)->issuer(), "DA_OIDC_CLIENT_ID=da",
@@ -136,8 +140,8 @@ TEST(SignInE2E, OidcFindsOrCreatesTheUserAndSyncsGroups) {
   ASSERT_EQ(start->status, 302) << start->body;
   std::string authorize = RawLocation(*start);
   ASSERT_EQ(authorize.rfind((*idp)->issuer(), 0), 0u) << authorize;
-  auto callback = auth::testing::BrowserSignIn(authorize, "alice", redirect);
-  ASSERT_TRUE(callback.ok()) << callback.status().ToString() << "\n" << (*idp)->server_log();
+  auto callback = testing::BrowserSignIn(authorize, "alice", redirect);
+  ASSERT_OK(callback) << callback.status().ToString() << "\n" << (*idp)->server_log();
   ASSERT_EQ(callback->rfind(redirect + "?", 0), 0u) << *callback;
   const std::string path = callback->substr(base.size());
   // The login is bound to the browser that started it: without its state cookie (a victim's
@@ -167,8 +171,8 @@ TEST(SignInE2E, OidcFindsOrCreatesTheUserAndSyncsGroups) {
   EXPECT_TRUE(SessionCookies(*replay).empty());
   // A second sign-in finds the same user.
   auto second = server.Get("/auth/oidc/login", &none);
-  auto again = auth::testing::BrowserSignIn(RawLocation(*second), "alice", redirect);
-  ASSERT_TRUE(again.ok());
+  auto again = testing::BrowserSignIn(RawLocation(*second), "alice", redirect);
+  ASSERT_OK(again);
   auto second_done = server.Get(again->substr(base.size()), &none, {{"Cookie", StateCookie(*second)}});
   ASSERT_EQ(second_done->status, 302);
   EXPECT_FALSE(SessionCookies(*second_done).empty());

@@ -1,4 +1,4 @@
-// Starts a real `da serve` on a free port with a temporary data dir (like tests/e2e/harness.cpp):
+// Starts a real `da serve` on a free port with a temporary data dir (like tests/support/server_process.cpp):
 // its own process group, waits (bounded) for the "listening on" line, reads the bootstrap token.
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';

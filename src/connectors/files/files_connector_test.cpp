@@ -7,18 +7,21 @@
 #include "common/identifiers.h"
 #include "connectors/builtin.h"
 #include "kit/runtime.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::connectors::files {
 namespace {
 namespace fs = std::filesystem;
-using kit::testing::CountView;
-using kit::testing::Leftovers;
-using kit::testing::QueryInt;
-using kit::testing::ReadMeta;
-using kit::testing::WriteText;
+using testing::CountView;
+using testing::Leftovers;
+using testing::QueryInt;
+using testing::ReadMeta;
+using testing::WriteText;
 
-const fs::path kVega = DA_VEGA_DATA_DIR;
+const fs::path kVega = DA_DATASETS_DIR;
 
 model::TableSpec Rec(std::string id, std::string name, std::string source_table) {
   model::TableSpec t;
@@ -47,13 +50,13 @@ std::string ColumnsText(const std::vector<kit::ColumnInfo>& cols) {
 /// Writes a file with DuckDB's COPY (Parquet and gzip fixtures).
 void CopyFixture(const std::string& select, const fs::path& target, const std::string& options) {
   auto db = db::Database::Open(":memory:");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto conn = db->Connect();
-  ASSERT_TRUE(conn.ok());
+  ASSERT_OK(conn);
   auto lit = QuoteLiteral(target.string());
-  ASSERT_TRUE(lit.ok());
+  ASSERT_OK(lit);
   Status st = conn->Execute("COPY (" + select + ") TO " + *lit + " (" + options + ")");
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
 }
 
 class FilesTest : public ::testing::Test {
@@ -77,12 +80,12 @@ class FilesTest : public ::testing::Test {
   fs::path ExtractDb() { return SourceDir() / "extract.duckdb"; }
   fs::path Parquet(const std::string& id) { return SourceDir() / "data" / (id + ".parquet"); }
   Result<db::QueryResult> Query(const std::string& sql) {
-    DA_ASSIGN_OR_RETURN(auto db, kit::testing::OpenReadOnly(ExtractDb()));
+    DA_ASSIGN_OR_RETURN(auto db, testing::OpenReadOnly(ExtractDb()));
     DA_ASSIGN_OR_RETURN(auto conn, db.Connect());
     return conn.Query(sql);
   }
 
-  kit::testing::ScopedTempDir dir_;
+  testing::TempDir dir_;
   fs::path src_;
 };
 
@@ -133,7 +136,7 @@ TEST(FilesHelpers, BuiltinRegistryKnowsFiles) {
   EXPECT_TRUE(BuiltinConnectors().IsKnown("files"));
   EXPECT_FALSE(BuiltinConnectors().IsKnown("nope"));
   auto c = BuiltinConnectors().Create("files");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ((*c)->name(), "files");
   EXPECT_TRUE(kit::HasCapability((*c)->capabilities(),
                                  kit::Capability::kDiscover | kit::Capability::kRead));
@@ -161,7 +164,7 @@ TEST_F(FilesTest, EveryFormatRoundTripsWithValues) {
                          Rec("nums", "nums", "nums.parquet"),
                          Rec("packed_csv", "packed_csv", "packed.csv.gz"),
                          Rec("packed_json", "packed_json", "packed.ndjson.gz")});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   for (const auto& s : report->tables) {
     EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
     EXPECT_EQ(s.md5, *Md5File(Parquet(s.table_id))) << s.table_id;
@@ -171,7 +174,7 @@ TEST_F(FilesTest, EveryFormatRoundTripsWithValues) {
             "id BIGINT, name VARCHAR, amount DOUBLE, day DATE");
   EXPECT_EQ(Stats(*report, "orders").rows, 3);
   auto o = Query("SELECT name, amount, day::VARCHAR FROM orders ORDER BY id");
-  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_OK(o);
   EXPECT_EQ(o->GetString(0, 2), "ga,mma");
   EXPECT_TRUE(o->IsNull(1, 1));
   EXPECT_DOUBLE_EQ(o->GetDouble(1, 2), 7.25);
@@ -179,13 +182,13 @@ TEST_F(FilesTest, EveryFormatRoundTripsWithValues) {
 
   EXPECT_EQ(ColumnsText(Stats(*report, "rates").columns), "id BIGINT, rate DOUBLE");
   auto r = Query("SELECT rate FROM rates WHERE id = 1003");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_DOUBLE_EQ(r->GetDouble(0, 0), 0.091);
 
   EXPECT_EQ(ColumnsText(Stats(*report, "people").columns),
             "id BIGINT, who VARCHAR, tags VARCHAR[]");
   auto p = Query("SELECT who, len(tags) FROM people ORDER BY id");
-  ASSERT_TRUE(p.ok());
+  ASSERT_OK(p);
   EXPECT_EQ(p->GetString(0, 1), "bob");
   EXPECT_EQ(p->GetInt64(1, 0), 2);
 
@@ -204,14 +207,14 @@ TEST_F(FilesTest, VegaSampleFiles) {
        Rec("seattle_weather", "seattle_weather", (kVega / "seattle-weather.csv").string()),
        Rec("movies", "movies", (kVega / "movies.json").string())},
       {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   for (const auto& s : report->tables) EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
   EXPECT_EQ(Stats(*report, "airports").rows, 3376);
   EXPECT_EQ(ColumnsText(Stats(*report, "airports").columns),
             "iata VARCHAR, name VARCHAR, city VARCHAR, state VARCHAR, country VARCHAR, "
             "latitude DOUBLE, longitude DOUBLE");
   auto a = Query("SELECT name, city, state FROM airports WHERE iata = '00M'");
-  ASSERT_TRUE(a.ok());
+  ASSERT_OK(a);
   ASSERT_EQ(a->RowCount(), 1u);
   EXPECT_EQ(a->GetString(0, 0), "Thigpen");
   EXPECT_EQ(a->GetString(1, 0), "Bay Springs");
@@ -219,7 +222,7 @@ TEST_F(FilesTest, VegaSampleFiles) {
   EXPECT_EQ(Stats(*report, "seattle_weather").rows, 1461);
   auto w =
       Query("SELECT precipitation, weather FROM seattle_weather WHERE date = DATE '2012-01-02'");
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_OK(w);
   ASSERT_EQ(w->RowCount(), 1u);
   EXPECT_DOUBLE_EQ(w->GetDouble(0, 0), 10.9);
   EXPECT_EQ(w->GetString(1, 0), "rain");
@@ -230,7 +233,7 @@ TEST_F(FilesTest, VegaSampleFiles) {
 TEST_F(FilesTest, Flights3mStreamsInFlatMemory) {
   auto report = Runtime(false).Extract(
       "files", {Rec("flights", "flights", (kVega / "flights-3m.parquet").string())}, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   const auto& s = Stats(*report, "flights");
   ASSERT_EQ(s.status, "ok") << s.error;
   EXPECT_EQ(s.rows, 3000000);
@@ -256,7 +259,7 @@ TEST_F(FilesTest, GlobOfSeveralCsvsIsOneTable) {
   WriteText(src_ / "sales" / "2024-03.csv", "id,amount,note\n4,40,late\n");
   WriteText(src_ / "sales" / "readme.txt", "not data");
   auto report = Extract({Rec("sales", "sales", "sales/*.csv")});
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   const auto& s = Stats(*report, "sales");
   ASSERT_EQ(s.status, "ok") << s.error;
   EXPECT_EQ(s.rows, 4);
@@ -265,7 +268,7 @@ TEST_F(FilesTest, GlobOfSeveralCsvsIsOneTable) {
   EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT count(note) FROM sales"), 1);
 
   auto none = Extract({Rec("sales", "sales", "sales/*.csv"), Rec("q", "q", "nothing/*.csv")});
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_EQ(Stats(*none, "q").error.substr(0, 11), "not_found: ");
   EXPECT_NE(Stats(*none, "q").error.find("nothing/*.csv"), std::string::npos);
 }
@@ -278,7 +281,7 @@ TEST_F(FilesTest, MissingAndUnparseableFilesFailAloneAndKeepPreviousData) {
   std::vector<model::TableSpec> tables = {Rec("a", "a", "a.csv"), Rec("b", "b", "b.json"),
                                             Rec("c", "c", "c.csv"), Rec("d", "d", "d.parquet")};
   auto first = Extract(tables);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   ASSERT_EQ(first->OkCount(), 4u);
   auto meta_before = *ReadMeta(ExtractDb());
   const std::string md5_a = *Md5File(Parquet("a"));
@@ -290,7 +293,7 @@ TEST_F(FilesTest, MissingAndUnparseableFilesFailAloneAndKeepPreviousData) {
   WriteText(src_ / "c.csv", "z\n6\n7\n");
   WriteText(src_ / "d.parquet", "PAR1 this is not parquet at all");
   auto second = Extract(tables);
-  ASSERT_TRUE(second.ok());
+  ASSERT_OK(second);
   const auto& a = Stats(*second, "a");
   EXPECT_EQ(a.status, "error");
   EXPECT_TRUE(a.error.starts_with("not_found: ")) << a.error;
@@ -330,7 +333,7 @@ TEST_F(FilesTest, CsvValueContradictingInferredTypeFailsWithOneLineMessage) {
   csv += "abc,y\n";  // beyond DuckDB's 20480-row sniffing sample
   WriteText(src_ / "late.csv", csv);
   auto report = Extract({Rec("late", "late", "late.csv")});
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   const auto& s = Stats(*report, "late");
   EXPECT_EQ(s.status, "error");
   EXPECT_TRUE(s.error.starts_with("invalid_argument: cannot read '")) << s.error;
@@ -344,7 +347,7 @@ TEST_F(FilesTest, LocatorRulesApplyAtReadTime) {
   WriteText(src_ / "a.csv", "x\n1\n");
   WriteText(src_ / "a.xlsx", "x\n1\n");
   auto no_base = Runtime(false).Extract("files", {Rec("a", "a", "a.csv")}, {});
-  ASSERT_TRUE(no_base.ok());
+  ASSERT_OK(no_base);
   EXPECT_TRUE(no_base->tables[0].error.starts_with("invalid_argument: "))
       << no_base->tables[0].error;
   EXPECT_NE(no_base->tables[0].error.find("base_dir"), std::string::npos);
@@ -352,8 +355,8 @@ TEST_F(FilesTest, LocatorRulesApplyAtReadTime) {
                     Rec("dir", "dir", (src_ / "sub.csv").string())});
   fs::create_directories(src_ / "sub.csv");
   auto r2 = Extract({Rec("dir", "dir", (src_ / "sub.csv").string())});
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(r2.ok());
+  ASSERT_OK(r);
+  ASSERT_OK(r2);
   EXPECT_TRUE(Stats(*r, "up").error.starts_with("invalid_argument: "));
   EXPECT_TRUE(Stats(*r, "x").error.starts_with("invalid_argument: unsupported file type"));
   EXPECT_TRUE(Stats(*r, "dir").error.starts_with("not_found: "));
@@ -371,7 +374,7 @@ TEST_F(QuotedFilesTest, PathsWithQuotesAreQuotedNeverExecuted) {
   const std::string hostile = "x.csv', auto_detect=true); COPY (SELECT 1) TO '/tmp/pwned.csv";
   auto report = Extract({Rec("quote", "quote", "it's.csv"), Rec("hostile", "hostile", hostile),
                          Rec("hostile_abs", "hostile_abs", (src_ / hostile).string())});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(Stats(*report, "quote").status, "ok") << Stats(*report, "quote").error;
   EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(v) FROM quote"), 3);
   EXPECT_EQ(Stats(*report, "hostile").status, "error");
@@ -389,7 +392,7 @@ TEST_F(FilesTest, DiscoverListsBaseDirWithInferredColumns) {
   WriteText(src_ / "notes.txt", "skip me");
   FilesConnector c;
   auto tables = c.Discover({{"base_dir", src_.string()}});
-  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_OK(tables);
   std::vector<std::string> got;
   for (const auto& t : *tables)
     got.push_back(t.name + "=" + t.source_table + ":" + ColumnsText(t.columns));
@@ -401,14 +404,14 @@ TEST_F(FilesTest, DiscoverListsBaseDirWithInferredColumns) {
 
   auto listed = c.Discover({{"base_dir", src_.string()},
                             {"paths", "people.jsonl, " + (kVega / "airports.csv").string()}});
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_OK(listed);
   ASSERT_EQ(listed->size(), 2u);
   EXPECT_EQ((*listed)[1].name, "airports");
   EXPECT_EQ((*listed)[1].columns.size(), 7u);
 
   WriteText(src_ / "sales" / "1.csv", "n\n1\n");
   auto glob = c.Discover({{"base_dir", src_.string()}, {"paths", "sales/*.csv"}});
-  ASSERT_TRUE(glob.ok());
+  ASSERT_OK(glob);
   EXPECT_EQ((*glob)[0].name, "sales");
 
   EXPECT_EQ(c.Discover({}).status().code(), StatusCode::kInvalidArgument);
@@ -455,7 +458,7 @@ TEST_F(BudgetTest, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
   kit::ExtractRuntime runtime(o, BuiltinConnectors());
   for (int round = 0; round < 2; ++round) {
     auto report = runtime.Extract("files", tables, {});
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_OK(report);
     for (const auto& t : tables) {
       const auto& s = Stats(*report, t.id);
       EXPECT_EQ(s.status, "ok") << t.id << ": " << s.error;
@@ -478,7 +481,7 @@ TEST_F(BudgetTest, ATableThatNeedsMoreThanTheWholeBudgetSaysWhichLimitToRaise) {
   kit::RuntimeOptions o = BudgetOptions(24LL << 20, 2);
   kit::ExtractRuntime runtime(o, BuiltinConnectors());
   auto report = runtime.Extract("files", {Rec("huge", "huge", "huge.csv"), Rec("small", "small", "small.parquet")}, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(Stats(*report, "small").status, "ok") << Stats(*report, "small").error;
   const std::string error = Stats(*report, "huge").error;
   EXPECT_TRUE(error.starts_with("resource_exhausted: table 'huge' needs more memory than the "
@@ -491,7 +494,7 @@ TEST_F(BudgetTest, ATableThatNeedsMoreThanTheWholeBudgetSaysWhichLimitToRaise) {
   // The source's own memory_limit wins over the instance-wide one, and names itself.
   o.source_config["files"]["memory_limit"] = "20MiB";
   auto again = kit::ExtractRuntime(o, BuiltinConnectors()).Extract("files", {Rec("huge", "huge", "huge.csv")}, {});
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_NE(Stats(*again, "huge").error.find("20.0 MiB (set by sources.files.memory_limit)"), std::string::npos)
       << Stats(*again, "huge").error;
   o.source_config["files"]["memory_limit"] = "plenty";

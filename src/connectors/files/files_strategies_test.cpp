@@ -21,18 +21,21 @@
 #include "kit/extract_state.h"
 #include "kit/runtime.h"
 #include "kit/storage.h"
-#include "kit/test_support.h"
+#include "support/extract_reader.h"
+#include "support/files.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 extern char** environ;
 
 namespace da::connectors::files {
 namespace {
 namespace fs = std::filesystem;
-using kit::testing::Leftovers;
-using kit::testing::QueryInt;
-using kit::testing::WriteText;
+using testing::Leftovers;
+using testing::QueryInt;
+using testing::WriteText;
 
-const fs::path kVega = DA_VEGA_DATA_DIR;
+const fs::path kVega = DA_DATASETS_DIR;
 
 model::TableSpec Rec(std::string id, std::string source_table) {
   model::TableSpec t;
@@ -51,18 +54,18 @@ class Duck {
         conn_(std::move(db_.Connect()).value()) {}
   void Exec(const std::string& sql) {
     Status st = conn_.Execute(sql);
-    ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << sql;
+    ASSERT_OK(st) << st.ToString() << "\n" << sql;
   }
   int64_t Int(const std::string& sql) {
     auto r = conn_.Query(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
+    EXPECT_OK(r) << r.status().ToString() << "\n" << sql;
     return r.ok() && r->RowCount() > 0 ? r->GetInt64(0, 0) : -1;
   }
   /// First column → second column of a two-column result.
   std::map<std::string, int64_t> Map(const std::string& sql) {
     std::map<std::string, int64_t> out;
     auto r = conn_.Query(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
+    EXPECT_OK(r) << r.status().ToString() << "\n" << sql;
     if (!r.ok()) return out;
     for (size_t i = 0; i < r->RowCount(); ++i) out[r->GetString(0, i)] = r->GetInt64(1, i);
     return out;
@@ -91,18 +94,18 @@ class FilesStrategyTest : public ::testing::Test {
   kit::ExtractStats Run(const model::TableSpec& t) {
     kit::ExtractRuntime rt(Options(), BuiltinConnectors());
     auto report = rt.Extract("files", {t}, {});
-    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_OK(report);
     return report.ok() && !report->tables.empty() ? report->tables[0] : kit::ExtractStats{};
   }
   fs::path SourceDir() { return dir_.path() / "extracts" / "files"; }
   fs::path ExtractDb() { return SourceDir() / "extract.duckdb"; }
   int64_t Q(const std::string& sql) {
     auto v = QueryInt(ExtractDb(), sql);
-    EXPECT_TRUE(v.ok()) << v.status().ToString() << " in " << sql;
+    EXPECT_OK(v) << v.status().ToString() << " in " << sql;
     return v.ok() ? *v : -1;
   }
 
-  kit::testing::ScopedTempDir dir_;
+  testing::TempDir dir_;
   fs::path src_;
   Duck duck_;
 };
@@ -137,16 +140,16 @@ TEST_F(FilesStrategyTest, IncrementalSeattleWeatherInTwoHalves) {
               kWeather + "))"),
             0);
   auto state = kit::LoadExtractState(SourceDir());
-  ASSERT_TRUE(state.ok());
+  ASSERT_OK(state);
   EXPECT_EQ(state->tables.at("weather").watermark, "2015-12-31");
   EXPECT_TRUE(Leftovers(SourceDir()).empty());
 }
 
 TEST_F(FilesStrategyTest, FilesConnectorFiltersPastTheWatermark) {
   auto db = db::Database::Open(":memory:");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto conn = db->Connect();
-  ASSERT_TRUE(conn.ok());
+  ASSERT_OK(conn);
   kit::ParquetSink sink(*conn, dir_.path() / "out.parquet");
   kit::ReadOptions o;
   o.table = Rec("w", (kVega / "seattle-weather.csv").string());
@@ -154,7 +157,7 @@ TEST_F(FilesStrategyTest, FilesConnectorFiltersPastTheWatermark) {
   o.incremental_column = "date";
   o.watermark = "2015-06-30";
   FilesConnector c;
-  ASSERT_TRUE(c.Read(o, sink).ok());
+  ASSERT_OK(c.Read(o, sink));
   EXPECT_EQ(sink.rows_written(), 184);  // July to December 2015
   o.incremental_column = "date; DROP TABLE x";
   kit::ParquetSink sink2(*conn, dir_.path() / "out2.parquet");
@@ -277,7 +280,7 @@ TEST(ExtractChild, RunsFromEnvironment) {
   for (const auto& r : j["tables"]) tables.push_back(*model::TableSpecFromJson(r));
   kit::ExtractRuntime rt(o, BuiltinConnectors());
   auto report = rt.Extract("files", tables, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->ErrorCount(), 0u);
 }
 
@@ -331,7 +334,7 @@ TEST_F(FilesStrategyTest, KilledRunLeavesPreviousFilesQueryable) {
   {
     kit::ExtractRuntime rt(Options(), BuiltinConnectors());
     auto report = rt.Extract("files", tables, {});
-    ASSERT_TRUE(report.ok());
+    ASSERT_OK(report);
     ASSERT_EQ(report->ErrorCount(), 0u) << kit::ExtractReportToJson(*report).dump();
   }
   const std::map<std::string, int64_t> v1 = {
@@ -354,7 +357,7 @@ TEST_F(FilesStrategyTest, KilledRunLeavesPreviousFilesQueryable) {
                       {"base_dir", src_.string()},
                       {"tables", nlohmann::json::array()}};
   for (const auto& t : tables) j["tables"].push_back(model::TableSpecToJson(t));
-  ASSERT_TRUE(WriteFileAtomic(config, j.dump()).ok());
+  ASSERT_OK(WriteFileAtomic(config, j.dump()));
 
   const fs::path data = SourceDir() / "data";
   const fs::path tmp = SourceDir() / "tmp";
@@ -404,7 +407,7 @@ TEST_F(FilesStrategyTest, KilledRunLeavesPreviousFilesQueryable) {
     // Whatever the moment, every view is queryable and shows the old or the new data.
     for (const auto& [view, old_rows] : v1) {
       auto n = QueryInt(ExtractDb(), "SELECT count(*) FROM " + view);
-      ASSERT_TRUE(n.ok()) << what << ": " << view << ": " << n.status().ToString();
+      ASSERT_OK(n) << what << ": " << view << ": " << n.status().ToString();
       EXPECT_TRUE(*n == old_rows || *n == v2.at(view))
           << what << ": " << view << " has " << *n << " rows";
     }
@@ -412,14 +415,14 @@ TEST_F(FilesStrategyTest, KilledRunLeavesPreviousFilesQueryable) {
     const std::string md5 = *Md5File(data / "flights.parquet");
     auto after = QueryInt(ExtractDb(), "SELECT count(*) FROM flights");
     EXPECT_TRUE(md5 == v1_md5 || *after == v2_rows) << what;
-    EXPECT_TRUE(kit::LoadExtractState(SourceDir()).ok()) << what;
+    EXPECT_OK(kit::LoadExtractState(SourceDir())) << what;
   }
   EXPECT_GE(killed, 5);
 
   // The next complete run cleans up and converges on version 2.
   kit::ExtractRuntime rt(Options(), BuiltinConnectors());
   auto report = rt.Extract("files", tables, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->ErrorCount(), 0u) << kit::ExtractReportToJson(*report).dump();
   for (const auto& [view, rows] : v2) EXPECT_EQ(Q("SELECT count(*) FROM " + view), rows) << view;
   EXPECT_EQ(Q("SELECT count(DISTINCT date) FROM weather"), 1461);

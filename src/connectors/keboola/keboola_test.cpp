@@ -7,6 +7,7 @@
 #include "connectors/keboola/keboola_config.h"
 #include "connectors/keboola/keboola_connector.h"
 #include "connectors/keboola/register_plan.h"
+#include "support/status_macros.h"
 
 namespace da::connectors::keboola {
 namespace {
@@ -15,7 +16,7 @@ TEST(KeboolaConfigTest, TrailingSlashTrimmedAndHttpsRequired) {
   unsetenv("KEBOOLA_STACK_URL");
   unsetenv("KEBOOLA_STORAGE_TOKEN");
   auto c = ResolveKeboolaConfig({{"stack_url", "https://connection.keboola.com//"}, {"token", "t0ken"}});
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->stack_url, "https://connection.keboola.com");
   EXPECT_EQ(c->incremental_window_days, 7);
   EXPECT_FALSE(ResolveKeboolaConfig({{"stack_url", "http://x"}, {"token", "t"}}).ok());
@@ -26,7 +27,7 @@ TEST(KeboolaConfigTest, TrailingSlashTrimmedAndHttpsRequired) {
   setenv("KEBOOLA_STACK_URL", "https://env.example/", 1);
   setenv("KEBOOLA_STORAGE_TOKEN", "envtoken", 1);
   auto e = ResolveKeboolaConfig({});
-  ASSERT_TRUE(e.ok());
+  ASSERT_OK(e);
   EXPECT_EQ(e->stack_url, "https://env.example");
   EXPECT_EQ(e->token, "envtoken");
   unsetenv("KEBOOLA_STACK_URL");
@@ -38,12 +39,12 @@ TEST(ExportFilterTest, ParsesAndEncodesAsPhpBracketForm) {
       "values": ["open", "new"]}, {"column": "amount", "operator": "gt", "values": [10],
       "data_type": "DOUBLE"}], "columns": ["id", "status"], "changed_since": "{today-2d}",
       "limit": 5, "file_type": "parquet"})");
-  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_OK(f);
   EXPECT_EQ(f->where_filters.size(), 2u);
   EXPECT_EQ(f->where_filters[1].values, std::vector<std::string>({"10"}));
   const std::time_t now = 1718000000;  // 2024-06-10 06:13:20 UTC
   auto form = ExportForm(*f, "parquet", true, now);
-  ASSERT_TRUE(form.ok());
+  ASSERT_OK(form);
   EXPECT_EQ(*form,
             "whereFilters%5B0%5D%5Bcolumn%5D=status&whereFilters%5B0%5D%5Boperator%5D=eq&"
             "whereFilters%5B0%5D%5Bvalues%5D%5B0%5D=open&whereFilters%5B0%5D%5Bvalues%5D%5B1%5D=new&"
@@ -55,7 +56,7 @@ TEST(ExportFilterTest, ParsesAndEncodesAsPhpBracketForm) {
 }
 
 TEST(ExportFilterTest, RejectsBadShapes) {
-  EXPECT_TRUE(ParseExportFilter("").ok());
+  EXPECT_OK(ParseExportFilter(""));
   for (const char* bad : {"[1]", "{\"where_filters\": {}}", "{\"nope\": 1}",
                           R"({"where_filters": [{"column": "a", "operator": "like", "values": ["x"]}]})",
                           R"({"where_filters": [{"column": "a", "operator": "gt", "values": ["1", "2"]}]})",
@@ -71,11 +72,11 @@ TEST(ExportFilterTest, RejectsBadShapes) {
 
 TEST(ExportFilterTest, ChunkedFirstLoadKnobs) {
   auto f = ParseExportFilter(R"({"initial_load_chunk_days": 14, "max_history_days": 365})");
-  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_OK(f);
   EXPECT_EQ(f->initial_load_chunk_days, 14);
   EXPECT_EQ(f->max_history_days, 365);
   auto none = ParseExportFilter("{}");
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_FALSE(none->initial_load_chunk_days.has_value());
   EXPECT_FALSE(none->max_history_days.has_value());
   for (const char* bad : {R"({"initial_load_chunk_days": 0})", R"({"initial_load_chunk_days": "30"})",
@@ -87,14 +88,14 @@ TEST(ExportFilterTest, ChunkedFirstLoadKnobs) {
   }
   const kit::ConnectorConfig base = {{"stack_url", "https://x"}, {"token", "t"}};
   auto c = ResolveKeboolaConfig(base);
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->initial_load_chunk_days, 30);
   EXPECT_EQ(c->max_history_days, 0);
   auto set = base;
   set["initial_load_chunk_days"] = "7";
   set["max_history_days"] = "90";
   c = ResolveKeboolaConfig(set);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->initial_load_chunk_days, 7);
   EXPECT_EQ(c->max_history_days, 90);
   for (const char* key : {"initial_load_chunk_days", "max_history_days"}) {

@@ -12,22 +12,12 @@
 
 #include "common/fs_util.h"
 #include "common/identifiers.h"
-#include "common/testing/temp_dir.h"
-#include "connectors/singer/test_taps.h"
 #include "db/duckdb.h"
 #include "kit/parquet_sink.h"
 #include "kit/runtime.h"
-
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    ::da::Status st_ = (expr);                   \
-    ASSERT_TRUE(st_.ok()) << st_.ToString();     \
-  } while (0)
-#define EXPECT_OK(expr)                          \
-  do {                                           \
-    ::da::Status st_ = (expr);                   \
-    EXPECT_TRUE(st_.ok()) << st_.ToString();     \
-  } while (0)
+#include "support/singer_taps.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
 namespace da::connectors::singer {
 namespace {
@@ -41,7 +31,7 @@ class TapFixture {
              const std::string& extra = "", const std::vector<std::string>& args = {}) {
     auto file = WriteTapManifest(dir_.path() / "connectors", "tap", tap_file, caps, extra, args);
     auto m = kit::LoadManifest(file);
-    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_OK(m);
     if (!m.ok()) return;
     SingerOptions o;
     o.manifest = *m;
@@ -138,7 +128,7 @@ class TapFixture {
 TEST(SingerConnector, DiscoverMapsTheCatalog) {
   TapFixture tap("tap_two_streams.js");
   auto tables = tap.connector().Discover({});
-  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_OK(tables);
   ASSERT_EQ(tables->size(), 2u);
   const auto& users = (*tables)[0];
   EXPECT_EQ(users.name, "users");
@@ -269,8 +259,8 @@ TEST(SingerConnector, AStateThatIsNotJsonFailsNamingTheLine) {
 TEST(SingerConnector, AValueThatDoesNotFitItsTypeNamesTheLineAndKeepsTheOldState) {
   TapFixture tap("tap_bad_value.sh", "[read]");
   const fs::path state = tap.connector().StateFile("things");
-  ASSERT_TRUE(EnsureDir(state.parent_path()).ok());
-  ASSERT_TRUE(WriteFileAtomic(state, "{\"bookmarks\":{\"things\":0}}\n").ok());
+  ASSERT_OK(EnsureDir(state.parent_path()));
+  ASSERT_OK(WriteFileAtomic(state, "{\"bookmarks\":{\"things\":0}}\n"));
   Status st = tap.Read("things");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
@@ -278,7 +268,7 @@ TEST(SingerConnector, AValueThatDoesNotFitItsTypeNamesTheLineAndKeepsTheOldState
             std::string::npos)
       << st.message();
   auto kept = ReadFile(state);
-  ASSERT_TRUE(kept.ok());
+  ASSERT_OK(kept);
   EXPECT_EQ(*kept, "{\"bookmarks\":{\"things\":0}}\n") << "STATE advanced for a failed table";
 }
 
@@ -286,7 +276,7 @@ TEST(SingerConnector, PersistsStateAndPassesItToIncrementalReads) {
   TapFixture tap("tap_two_streams.js");
   ASSERT_OK(tap.Read("users", {{"count", "3"}}));
   auto state = ReadFile(tap.connector().StateFile("users"));
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_OK(state);
   EXPECT_NE(state->find("\"users\":{\"id\":3}"), std::string::npos) << *state;
 
   // full_refresh ignores the state: the same rows again.
@@ -338,7 +328,7 @@ TEST(SingerConnector, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
   auto file = WriteTapManifest(dir.path() / "connectors", "tap", "tap_million.js", "[discover, read]",
                                "config:\n  rows: {type: integer}\n");
   auto manifest = kit::LoadManifest(file);
-  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  ASSERT_OK(manifest);
   kit::ConnectorRegistry registry;
   const fs::path state_dir = dir.path() / "extracts" / "tap" / "singer_state";
   ASSERT_OK(registry.Register("tap", [m = *manifest, state_dir] {
@@ -364,7 +354,7 @@ TEST(SingerConnector, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
   }
   kit::ExtractRuntime runtime(o, registry);
   auto report = runtime.Extract("tap", tables, {});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->tables.size(), 4u);
   for (const auto& s : report->tables) {
     EXPECT_EQ(s.status, "ok") << s.table_id << ": " << s.error;
@@ -373,11 +363,11 @@ TEST(SingerConnector, FourTablesAtOnceUnderASmallMemoryLimitAllSucceed) {
   db::DatabaseOptions read_only;
   read_only.read_only = true;
   auto db = db::Database::Open((dir.path() / "extracts" / "tap" / "extract.duckdb").string(), read_only);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   auto conn = db->Connect();
-  ASSERT_TRUE(conn.ok());
+  ASSERT_OK(conn);
   auto sum = conn->Query("SELECT sum(id) FROM numbers_2");
-  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  ASSERT_OK(sum);
   EXPECT_EQ(sum->GetInt64(0, 0), 250000LL * 250001 / 2);
 }
 

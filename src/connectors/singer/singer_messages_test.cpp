@@ -1,4 +1,5 @@
 #include "connectors/singer/singer_messages.h"
+#include "support/status_macros.h"
 
 #include <gtest/gtest.h>
 
@@ -11,20 +12,20 @@ std::string TypeOf(const char* schema) { return JsonSchemaToDuckDbType(ojson::pa
 TEST(SingerMessages, PeekReadsTopLevelTypeAndStreamOnly) {
   auto h = PeekMessage(
       R"({"type":"RECORD","stream":"users","record":{"type":"inner","stream":"x","id":1},"time_extracted":"t"})");
-  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ASSERT_OK(h);
   EXPECT_EQ(h->type, "RECORD");
   EXPECT_EQ(h->stream, "users");
   EXPECT_TRUE(h->record_is_object);
   EXPECT_FALSE(h->has_value);
 
   auto s = PeekMessage(R"(  {"value": {"a": [1, {"type": "no"}]}, "type": "STATE"}  )");
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(s->type, "STATE");
   EXPECT_TRUE(s->has_value);
   EXPECT_EQ(s->stream, "");
 
   auto r = PeekMessage(R"({"type":"RECORD","stream":"s","record":5})");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_FALSE(r->record_is_object);
 }
 
@@ -67,7 +68,7 @@ TEST(SingerMessages, MapsJsonSchemaTypesToDuckDb) {
 TEST(SingerMessages, ColumnsKeepPropertyOrder) {
   auto cols = ColumnsFromSchema(ojson::parse(
       R"({"type":"object","properties":{"zeta":{"type":"integer"},"alpha":{"type":"string"},"Mid Name":{"type":"boolean"}}})"));
-  ASSERT_TRUE(cols.ok()) << cols.status().ToString();
+  ASSERT_OK(cols);
   ASSERT_EQ(cols->size(), 3u);
   EXPECT_EQ((*cols)[0], (kit::ColumnInfo{"zeta", "BIGINT"}));
   EXPECT_EQ((*cols)[1], (kit::ColumnInfo{"alpha", "VARCHAR"}));
@@ -86,10 +87,10 @@ TEST(SingerMessages, ColumnsRejectUnusableSchemas) {
 
 TEST(SingerMessages, MergeIsAUnionByNameThatWidensTypes) {
   std::vector<kit::ColumnInfo> cols = {{"id", "BIGINT"}, {"kind", "VARCHAR"}, {"value", "BIGINT"}};
-  ASSERT_TRUE(MergeColumns(cols, {{"id", "BIGINT"}, {"value", "DOUBLE"}, {"at", "DATE"}}).ok());
+  ASSERT_OK(MergeColumns(cols, {{"id", "BIGINT"}, {"value", "DOUBLE"}, {"at", "DATE"}}));
   EXPECT_EQ(cols, (std::vector<kit::ColumnInfo>{
                       {"id", "BIGINT"}, {"kind", "VARCHAR"}, {"value", "DOUBLE"}, {"at", "DATE"}}));
-  ASSERT_TRUE(MergeColumns(cols, {{"at", "BIGINT"}}).ok());
+  ASSERT_OK(MergeColumns(cols, {{"at", "BIGINT"}}));
   EXPECT_EQ(cols.back(), (kit::ColumnInfo{"at", "VARCHAR"}));
   EXPECT_FALSE(MergeColumns(cols, {{"KIND", "VARCHAR"}}).ok());
 }

@@ -50,7 +50,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "tests/emulators/keboola/test_certs.h"
+#include "support/test_tls.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -880,14 +880,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   fs::create_directories(opt.work_dir);
-  da::testing::TestCerts certs;
-  if (!da::testing::MakeTestCerts(opt.work_dir, &certs)) {
-    std::fprintf(stderr, "keboola_emulator: openssl failed to make test certificates\n");
-    return 1;
+  // Certificates already in the work dir are reused, so a CA handed out before a restart stays valid.
+  const fs::path work(opt.work_dir);
+  da::testing::TestTls certs{(work / "ca.pem").string(), (work / "server.pem").string(),
+                             (work / "server-key.pem").string()};
+  if (!fs::exists(certs.cert_file) || !fs::exists(certs.key_file)) {
+    auto made = da::testing::MakeTestTls(work);
+    if (!made.ok()) {
+      std::fprintf(stderr, "keboola_emulator: %s\n", made.status().ToString().c_str());
+      return 1;
+    }
+    certs = *made;
   }
   Emulator emu(opt);
   if (!emu.Load()) return 1;
-  httplib::SSLServer srv(certs.server_pem.c_str(), certs.server_key.c_str());
+  httplib::SSLServer srv(certs.cert_file.c_str(), certs.key_file.c_str());
   if (!srv.is_valid()) {
     std::fprintf(stderr, "keboola_emulator: bad TLS material\n");
     return 1;
@@ -895,7 +902,7 @@ int main(int argc, char** argv) {
   int port = srv.bind_to_any_port("127.0.0.1");
   if (port <= 0) return 1;
   emu.Serve(srv, port);
-  std::printf("%s\n", json{{"port", port}, {"ca_file", certs.ca_pem.string()}, {"token", opt.token}}.dump().c_str());
+  std::printf("%s\n", json{{"port", port}, {"ca_file", certs.ca_file}, {"token", opt.token}}.dump().c_str());
   std::fflush(stdout);
   srv.listen_after_bind();
   return 0;

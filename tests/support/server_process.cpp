@@ -1,45 +1,23 @@
-#include "e2e/harness.h"
+#include "support/server_process.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <chrono>
-#include <fstream>
+#include <cstring>
 #include <regex>
-#include <sstream>
 #include <thread>
 
-#include "common/hash.h"
-#include "db/duckdb.h"
+#include "support/files.h"
 #include "sync/child_process.h"
 
-namespace da::e2e {
+namespace da::testing {
 namespace {
 using Clock = std::chrono::steady_clock;
-
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 }  // namespace
-
-TempDir::TempDir() {
-  path_ = std::filesystem::temp_directory_path() / ("da_e2e_" + RandomHex(6));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
                              std::vector<std::string> extra_env, int port) {
@@ -68,7 +46,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
   auto deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < deadline) {
     std::smatch m;
-    std::string log = Slurp(log_path_);
+    std::string log = ReadBytes(log_path_);
     if (std::regex_search(log, m, listening)) {
       port_ = std::stoi(m[1]);
       break;
@@ -82,10 +60,10 @@ ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (port_ == 0) {
-    ADD_FAILURE() << "da serve did not start:\n" << Slurp(log_path_);
+    ADD_FAILURE() << "da serve did not start:\n" << ReadBytes(log_path_);
     return;
   }
-  token_ = Slurp(data_dir / "state" / "bootstrap-token");
+  token_ = ReadBytes(data_dir / "state" / "bootstrap-token");
   while (!token_.empty() && (token_.back() == '\n')) token_.pop_back();
   client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   client_->set_read_timeout(120, 0);
@@ -111,7 +89,7 @@ int ServerProcess::Stop() {
   return status;
 }
 
-std::string ServerProcess::Output() { return Slurp(log_path_); }
+std::string ServerProcess::Output() { return ReadBytes(log_path_); }
 
 httplib::Headers ServerProcess::Auth(const std::string* token) const {
   const std::string& t = token ? *token : token_;
@@ -194,59 +172,4 @@ CommandResult RunDa(const std::vector<std::string>& args, const std::filesystem:
   return out;
 }
 
-int FreeLocalPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
-}
-
-std::filesystem::path Dataset(const std::string& file) {
-  return std::filesystem::path(DA_DATASETS_DIR) / file;
-}
-
-std::vector<std::string> DuckDbRows(const std::string& sql) {
-  std::vector<std::string> rows;
-  auto db = db::Database::Open(":memory:");
-  if (!db.ok()) {
-    ADD_FAILURE() << db.status().ToString();
-    return rows;
-  }
-  auto conn = db->Connect();
-  auto r = conn->Query(sql);
-  if (!r.ok()) {
-    ADD_FAILURE() << r.status().ToString();
-    return rows;
-  }
-  for (size_t row = 0; row < r->RowCount(); ++row) {
-    std::string line;
-    for (size_t c = 0; c < r->ColumnCount(); ++c) {
-      if (c) line += ",";
-      line += r->GetString(c, row);
-    }
-    rows.push_back(line);
-  }
-  return rows;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
-}  // namespace da::e2e
+}  // namespace da::testing

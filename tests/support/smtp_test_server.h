@@ -1,18 +1,18 @@
 #pragma once
-/// Test support: a real SMTP server (tests/emulators/smtp/server.js, npm smtp-server) started by
+/// A real SMTP server (tests/emulators/smtp/server.js, npm smtp-server) started by
 /// a test, and the mails it received. Used by the mailer tests and the magic-link tests.
 ///
-///   #include "auth/testing/smtp_test_server.h"
-///   // CMake: link the test with da_auth_test_support (adds DA_SOURCE_DIR and the deps).
-///   da::auth::testing::SmtpTestServer::Options options;   // or Start() for no AUTH
+///   #include "support/smtp_test_server.h"
+///   // CMake: link the test with da_test_support_signin (adds DA_SOURCE_DIR and the deps).
+///   da::testing::SmtpTestServer::Options options;   // or Start() for no AUTH
 ///   options.user = "mailer";
 ///   options.password = "pw";
-///   auto smtp = da::auth::testing::SmtpTestServer::Start(options);
-///   ASSERT_TRUE(smtp.ok()) << smtp.status().ToString();
+///   auto smtp = da::testing::SmtpTestServer::Start(options);
+///   ASSERT_OK(smtp);
 ///   da::auth::SmtpConfig config{(*smtp)->Url(), "da <da@example.test>"};   // or set DA_SMTP_URL
 ///   ... code under test sends a mail ...
 ///   auto mail = (*smtp)->WaitForMail(1);          // polls, bounded (default 10 s)
-///   ASSERT_TRUE(mail.ok());
+///   ASSERT_OK(mail);
 ///   EXPECT_EQ(mail->rcpt_to, std::vector<std::string>{"ann@example.test"});
 ///   EXPECT_EQ(mail->Header("Subject"), "Your sign-in link");
 ///   std::string body = mail->Body();               // CRLF line ends, as sent on the wire
@@ -26,14 +26,14 @@
 #include <vector>
 
 #include "auth/https_fetch.h"
-#include "auth/testing/node_emulator.h"
-#include "common/testing/temp_dir.h"
+#include "support/node_emulator.h"
+#include "support/temp_dir.h"
 
 #ifndef DA_SOURCE_DIR
-#error "DA_SOURCE_DIR must be defined (link the test with da_auth_test_support)"
+#error "DA_SOURCE_DIR must be defined (link the test with da_test_support_signin)"
 #endif
 
-namespace da::auth::testing {
+namespace da::testing {
 
 /// One message as the server received it.
 struct ReceivedMail {
@@ -114,7 +114,7 @@ class SmtpTestServer {
   /// percent-encoded. Pass `host` "localhost" when a certificate names localhost.
   std::string Url(const std::string& host = "127.0.0.1") const {
     std::string creds;
-    if (!options_.user.empty()) creds = FormEncode(options_.user) + ":" + FormEncode(options_.password) + "@";
+    if (!options_.user.empty()) creds = auth::FormEncode(options_.user) + ":" + auth::FormEncode(options_.password) + "@";
     return std::string(options_.implicit_tls ? "smtps" : "smtp") + "://" + creds + host + ":" + std::to_string(port_);
   }
 
@@ -167,4 +167,4 @@ class SmtpTestServer {
   int port_ = 0;
 };
 
-}  // namespace da::auth::testing
+}  // namespace da::testing

@@ -1,11 +1,11 @@
 #pragma once
-/// Test support: a throw-away certificate authority and a server certificate it signed for
+/// A throw-away certificate authority and a server certificate it signed for
 /// 127.0.0.1 / localhost, written as PEM files, so emulators can serve https / STARTTLS / smtps
 /// and da's client verifies them for real (trusting the CA through DA_CA_FILE).
 ///
 ///   da::testing::TempDir dir;
-///   auto tls = da::auth::testing::MakeTestTls(dir.path());
-///   ASSERT_TRUE(tls.ok());
+///   auto tls = da::testing::MakeTestTls(dir.path());
+///   ASSERT_OK(tls);
 ///   ::setenv("DA_CA_FILE", tls->ca_file.c_str(), 1);   // server: tls->cert_file + tls->key_file
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,7 +18,7 @@
 
 #include "common/status.h"
 
-namespace da::auth::testing {
+namespace da::testing {
 
 struct TestTls {
   std::string ca_file;    ///< PEM CA certificate (trust anchor)
@@ -92,4 +92,4 @@ inline Result<TestTls> MakeTestTls(const std::filesystem::path& dir) {
   return tls;
 }
 
-}  // namespace da::auth::testing
+}  // namespace da::testing

@@ -1,9 +1,9 @@
 #pragma once
-/// Test support: a Node.js emulator process (tests/emulators/*/server.js) started for a test.
+/// A Node.js emulator process (tests/emulators/*/server.js) started for a test.
 ///
-///   auto emu = da::auth::testing::NodeEmulator::Start(
+///   auto emu = da::testing::NodeEmulator::Start(
 ///       DA_SOURCE_DIR "/tests/emulators/smtp/server.js", {dir}, {"SMTP_USER=u"});
-///   ASSERT_TRUE(emu.ok()) << emu.status().ToString();
+///   ASSERT_OK(emu);
 ///   int port = (*emu)->ready()["port"];
 ///
 /// The script must print one JSON object line on stdout when it is ready. Start waits for it
@@ -30,7 +30,7 @@
 #include "common/process_spawn.h"
 #include "common/status.h"
 
-namespace da::auth::testing {
+namespace da::testing {
 
 /// Absolute path of `program` found on PATH, or "" when absent.
 inline std::string FindOnPath(const std::string& program) {
@@ -152,4 +152,4 @@ class NodeEmulator {
   nlohmann::json ready_;
 };
 
-}  // namespace da::auth::testing
+}  // namespace da::testing

@@ -1,5 +1,6 @@
 #pragma once
 /// The Keboola Storage API emulator (tests/emulators/keboola) as a child process of a test.
+/// The test defines KEBOOLA_EMULATOR (the binary) and depends on the keboola_emulator target.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +15,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-namespace da::e2e {
+namespace da::testing {
 
 /// A running keboola_emulator (its own process group; killed on destruction). `extra` options
 /// follow the defaults (2 polls per job, 200 kB slices) and override them, e.g.
@@ -92,4 +93,4 @@ class KeboolaEmulatorProcess {
   std::string ca_file_, token_;
 };
 
-}  // namespace da::e2e
+}  // namespace da::testing

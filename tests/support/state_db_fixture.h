@@ -1,26 +1,23 @@
 #pragma once
-/// Test helpers for the state layer: a temporary directory holding a fresh system.duckdb.
+/// A GoogleTest fixture for the state layer: `db_` is a migrated StateDb in
+/// `dir_/state/system.duckdb`. Link the test with da_state.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "common/hash.h"
-#include "common/testing/temp_dir.h"
 #include "state/state_db.h"
+#include "support/status_macros.h"
+#include "support/temp_dir.h"
 
-namespace da::state::testing {
+namespace da::testing {
 
-using da::testing::TempDir;
-
-/// Fixture base: `db_` is a migrated StateDb in `dir_/state/system.duckdb`.
 class StateDbFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = StateDb::Open(DbPath());
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
+    ASSERT_OK_AND_ASSIGN(db_, state::StateDb::Open(DbPath()));
   }
   std::filesystem::path DbPath() const { return dir_.path() / "state" / "system.duckdb"; }
 
@@ -28,14 +25,14 @@ class StateDbFixture : public ::testing::Test {
   int64_t Count(const std::string& sql, const std::vector<db::Value>& params = {}) {
     return db_->Read([&](db::Connection& c) -> int64_t {
       auto r = c.Query(sql, params);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_OK(r);
       if (!r.ok()) return -1;
       return r->GetInt64(0, 0);
     });
   }
 
   TempDir dir_;
-  std::unique_ptr<StateDb> db_;
+  std::unique_ptr<state::StateDb> db_;
 };
 
-}  // namespace da::state::testing
+}  // namespace da::testing

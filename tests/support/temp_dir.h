@@ -1,6 +1,8 @@
 #pragma once
-/// Test helper: a fresh directory under the system temp dir, removed with its contents on
-/// destruction. Header-only so every layer's tests can use it.
+/// A fresh directory under the system temp dir, removed with its contents on destruction.
+///
+///   da::testing::TempDir dir;                 // /tmp/da-test-<16 hex>
+///   da::testing::TempDir quoted("da-", "'q"); // a suffix, e.g. to put a quote into the path
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -11,6 +13,7 @@ namespace da::testing {
 
 class TempDir {
  public:
+  /// Creates `<temp dir>/<prefix><16 random hex digits><suffix>`.
   explicit TempDir(const std::string& prefix = "da-test-", const std::string& suffix = "")
       : path_(std::filesystem::temp_directory_path() / (prefix + RandomHex(8) + suffix)) {
     std::filesystem::create_directories(path_);

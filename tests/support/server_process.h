@@ -1,6 +1,7 @@
 #pragma once
-/// End-to-end harness: a temporary data dir + a real `da serve` on a free port, an HTTP client
-/// for it, and a runner for CLI commands with their own config dir and workspace.
+/// The real `da` binary under test: `da serve` on a free port with its own data dir and an HTTP
+/// client for it (ServerProcess), and CLI commands with their own config dir (RunDa).
+/// Link the test with da_test_support_e2e (DA_BINARY) and make it depend on the `da` target.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -10,18 +11,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-namespace da::e2e {
-
-/// A fresh temporary directory removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+namespace da::testing {
 
 struct CommandResult {
   int exit_code = -1;
@@ -79,18 +69,4 @@ class ServerProcess {
 CommandResult RunDa(const std::vector<std::string>& args, const std::filesystem::path& config_dir,
                     const std::vector<std::string>& env = {}, int64_t timeout_ms = 300000);
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (for a server whose URL must be known
-/// before it starts, e.g. an OIDC redirect URI).
-int FreeLocalPort();
-
-/// Path of a vega dataset file (e.g. "flights-3m.parquet").
-std::filesystem::path Dataset(const std::string& file);
-
-/// Runs SQL on a fresh in-memory DuckDB and returns the result as CSV lines without header
-/// (columns joined by ',') — the ground truth the CLI output is compared with.
-std::vector<std::string> DuckDbRows(const std::string& sql);
-
-/// Splits text into non-empty lines.
-std::vector<std::string> Lines(const std::string& text);
-
-}  // namespace da::e2e
+}  // namespace da::testing

@@ -1,18 +1,18 @@
 #pragma once
-/// Test support: a real OpenID Connect provider (tests/emulators/oidc/server.js, npm
+/// A real OpenID Connect provider (tests/emulators/oidc/server.js, npm
 /// oidc-provider) started by a test, and a browser stand-in that signs in through it.
 ///
-///   auto idp = da::auth::testing::OidcTestProvider::Start(
-///       {da::auth::testing::OidcTestClient{"da", "s3cret", "http://127.0.0.1:1/cb"}});
+///   auto idp = da::testing::OidcTestProvider::Start(
+///       {da::testing::OidcTestClient{"da", "s3cret", "http://127.0.0.1:1/cb"}});
 ///   da::auth::OidcClient client({.issuer = (*idp)->issuer(), .client_id = "da", ...});
 ///   auto url = client.BeginLogin("/next");
-///   auto callback = da::auth::testing::BrowserSignIn(*url, "alice", "http://127.0.0.1:1/cb");
+///   auto callback = da::testing::BrowserSignIn(*url, "alice", "http://127.0.0.1:1/cb");
 ///   client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
 ///
 /// Accounts: any login name; claims email "<login>@example.test", email_verified, name
 /// "User <login>", groups ["analysts", "<login>-team"] (scope `groups`). The provider listens on
 /// 127.0.0.1 (OS-chosen port) over plain http (or https with the TLS files); it stops when the
-/// object is destroyed. Link the test with da_auth_test_support.
+/// object is destroyed. Link the test with da_test_support_signin.
 #include <curl/curl.h>
 
 #include <map>
@@ -21,13 +21,13 @@
 #include <vector>
 
 #include "auth/https_fetch.h"
-#include "auth/testing/node_emulator.h"
+#include "support/node_emulator.h"
 
 #ifndef DA_SOURCE_DIR
-#error "DA_SOURCE_DIR must be defined (link the test with da_auth_test_support)"
+#error "DA_SOURCE_DIR must be defined (link the test with da_test_support_signin)"
 #endif
 
-namespace da::auth::testing {
+namespace da::testing {
 
 struct OidcTestClient {
   std::string client_id;
@@ -113,7 +113,7 @@ inline Result<std::string> BrowserSignIn(const std::string& authorization_url, c
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");  // cookie engine on, in memory
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20'000L);
-  DA_RETURN_IF_ERROR(ConfigureTlsTrust(c));
+  DA_RETURN_IF_ERROR(auth::ConfigureTlsTrust(c));
   std::string url = authorization_url, post_body;
   bool post = false;
   for (int step = 0; step < 20; ++step) {
@@ -152,14 +152,14 @@ inline Result<std::string> BrowserSignIn(const std::string& authorization_url, c
     post_body.clear();
     std::regex hidden(R"re(<input type="hidden" name="([^"]+)" value="([^"]*)")re");
     for (auto it = std::sregex_iterator(body.begin(), body.end(), hidden); it != std::sregex_iterator(); ++it) {
-      post_body += (post_body.empty() ? "" : "&") + FormEncode((*it)[1].str()) + "=" + FormEncode((*it)[2].str());
+      post_body += (post_body.empty() ? "" : "&") + auth::FormEncode((*it)[1].str()) + "=" + auth::FormEncode((*it)[2].str());
     }
     if (body.find("name=\"login\"") != std::string::npos) {
-      post_body += "&login=" + FormEncode(login) + "&password=any";
+      post_body += "&login=" + auth::FormEncode(login) + "&password=any";
     }
     post = true;
   }
   return Internal("browser: too many steps without reaching " + redirect_uri);
 }
 
-}  // namespace da::auth::testing
+}  // namespace da::testing

@@ -1,34 +1,16 @@
 #pragma once
-/// Test-only helpers shared by kit_test and connectors_test (and later the connector contract
-/// suite): a self-removing temp dir and readers of a built extract.duckdb. Header-only; never
-/// include from production code.
-#include "common/testing/temp_dir.h"
+/// Readers of a built extract.duckdb (or any DuckDB file), opened read-only as the orchestrator
+/// opens them: `_meta` rows, scalar queries, view counts and names, and leftover temp files.
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "common/hash.h"
 #include "common/identifiers.h"
 #include "common/status.h"
 #include "db/duckdb.h"
 
-namespace da::kit::testing {
-
-/// A fresh directory under the system temp dir, removed (recursively) by the destructor.
-/// `suffix` is appended to the name, e.g. to put a quote into the path.
-class ScopedTempDir : public da::testing::TempDir {
- public:
-  explicit ScopedTempDir(const std::string& suffix = "") : TempDir("da-test-", suffix) {}
-};
-
-/// Writes `text` to `path` (creating parent dirs).
-inline void WriteText(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+namespace da::testing {
 
 /// One `_meta` row as stored.
 struct MetaRow {
@@ -75,6 +57,12 @@ inline Result<int64_t> CountView(const std::filesystem::path& db_path, const std
   return QueryInt(db_path, "SELECT count(*) FROM " + QuoteIdent(view));
 }
 
+/// `SELECT count(*) FROM "<view>"` in a DuckDB file opened read-only; -1 on any error.
+inline int64_t CountRows(const std::filesystem::path& db_path, const std::string& view) {
+  auto n = CountView(db_path, view);
+  return n.ok() ? *n : -1;
+}
+
 /// Names of the views in an extract.duckdb, sorted.
 inline Result<std::vector<std::string>> ListViews(const std::filesystem::path& db_path) {
   DA_ASSIGN_OR_RETURN(auto db, OpenReadOnly(db_path));
@@ -101,4 +89,4 @@ inline std::vector<std::string> Leftovers(const std::filesystem::path& dir) {
   return out;
 }
 
-}  // namespace da::kit::testing
+}  // namespace da::testing

@@ -1,12 +1,12 @@
 #pragma once
-/// Test-only helpers: installing the fixture taps of tests/fixtures/taps as connectors.
-/// Header-only; needs DA_TAPS_DIR defined by the test target. Never include from production code.
+/// Installing the fixture taps of tests/fixtures/taps as connectors.
+/// DA_TAPS_DIR comes with da_test_support.
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-namespace da::connectors::singer::testing {
+namespace da::testing {
 
 /// Absolute path of a fixture tap, e.g. TapPath("tap_two_streams.js").
 inline std::filesystem::path TapPath(const std::string& file) {
@@ -35,4 +35,4 @@ inline std::filesystem::path WriteTapManifest(const std::filesystem::path& conne
   return dir / "connector.yaml";
 }
 
-}  // namespace da::connectors::singer::testing
+}  // namespace da::testing
