@@ -26,7 +26,7 @@ TEST(ExtractState, RoundTripsThroughTheFile) {
   testing::TempDir dir;
   TableState t;
   t.columns = {{"id", "BIGINT"}, {"updated", "TIMESTAMP"}};
-  t.sync_strategy = model::SyncStrategy::kIncremental;
+  t.sync_strategy = "incremental";
   t.incremental_column = "updated";
   t.watermark = "2024-03-01 10:00:00";
   t.last_extracted_at = "2024-03-02T00:00:00Z";

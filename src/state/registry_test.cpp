@@ -94,7 +94,7 @@ TEST_F(RegistryTest, ExplicitQuotedIdAndPartitionedDefaults) {
   auto r = RegisterJson(body, "a");
   ASSERT_OK(r);
   EXPECT_EQ(r->id, "in.c-crm.orders");
-  EXPECT_EQ(r->partition_granularity, "month");
+  EXPECT_EQ(r->partition_granularity, model::PartitionGranularity::kMonth);
   EXPECT_EQ(registry_->Get("in.c-crm.orders")->bucket, "in.c-crm");
 }
 

@@ -404,8 +404,11 @@ class ProfileTablesTest : public ::testing::Test {
   }
 
   void Register(const std::string& name, const std::string& mode = "local") {
-    auto r = registry_->Register(
-        json{{"name", name}, {"source_type", "files"}, {"query_mode", mode}}, "test");
+    model::TableSpec spec;
+    spec.name = name;
+    spec.source_type = "files";
+    spec.query_mode = *model::ParseQueryMode(mode);
+    auto r = registry_->Register(spec, "test");
     ASSERT_OK(r);
   }
 

@@ -65,7 +65,7 @@ class TapFixture {
     ro.table.name = stream;
     ro.table.source_type = "tap";
     ro.table.source_table = stream;
-    ro.table.sync_strategy = strategy;
+    ro.table.sync_strategy = *model::ParseSyncStrategy(strategy);
     ro.config = config;
     ro.temp_dir = dir_.path() / "scratch";
     Status st = connector_->Read(ro, sink);
