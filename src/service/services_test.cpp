@@ -286,6 +286,18 @@ TEST_F(ServicesTest, UsersPasswordsTokensAndSessions) {
   EXPECT_EQ(ToJson(*me)["auth"], "session_cookie");
 }
 
+TEST_F(ServicesTest, ExternalIdentitiesFindOrCreateTheAccount) {
+  auto created = services_->users.ExternalUser({{}, "10.0.0.1"}, {"new@x.io", "New", {}, false});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->email, "new@x.io");
+  auto again = services_->users.ExternalUser({{}, "10.0.0.1"}, {"new@x.io", "New", {}, false});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, created->id);
+  ASSERT_TRUE(services_->users.UpdateUser(admin_, {created->id, std::nullopt, false}).ok());
+  auto inactive = services_->users.ExternalUser({{}, "10.0.0.1"}, {"new@x.io", "New", {}, false});
+  EXPECT_EQ(inactive.status().code(), StatusCode::kPermissionDenied);
+}
+
 TEST_F(ServicesTest, DiscoveryIsAdminOnlyAndGenericOverConnectors) {
   EXPECT_EQ(services_->discovery.DiscoverAndRegister(user_, {"files", true, std::nullopt})
                 .status()

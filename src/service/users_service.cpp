@@ -187,6 +187,35 @@ Result<state::IssuedToken> UsersService::StartSession(const Caller& caller,
   return token;
 }
 
+Result<state::User> UsersService::ExternalUser(const Caller& caller,
+                                               const ExternalIdentity& identity) {
+  DA_ASSIGN_OR_RETURN(auto found, ctx_.users.FindByEmail(identity.email));
+  state::User user;
+  if (found.has_value()) {
+    user = std::move(*found);
+  } else {
+    DA_ASSIGN_OR_RETURN(user, ctx_.users.CreateUser(identity.email, identity.name, false));
+    Caller as_user = caller;
+    as_user.principal.user_id = user.id;
+    AuditCall(ctx_.db, as_user, "user_created", user.id, {{"email", user.email}, {"via", "oidc"}});
+  }
+  if (!user.active) {
+    AuditCall(ctx_.db, caller, "sign_in_failed", user.id,
+              {{"method", "oidc"}, {"reason", "inactive"}}, "refused");
+    return PermissionDenied("inactive");
+  }
+  if (identity.sync_groups) {
+    DA_ASSIGN_OR_RETURN(auto changed, ctx_.groups.SyncMemberships(user.id, identity.groups));
+    if (!changed.first.empty() || !changed.second.empty()) {
+      Caller as_user = caller;
+      as_user.principal.user_id = user.id;
+      AuditCall(ctx_.db, as_user, "group_sync", user.id,
+                {{"joined", changed.first}, {"left", changed.second}});
+    }
+  }
+  return user;
+}
+
 Status UsersService::SignOut(const Caller& caller) {
   if (caller.principal.token_kind != state::kTokenKindSession) return Status::Ok();
   DA_RETURN_IF_ERROR(ctx_.users.RevokeToken(caller.principal.token_id));

@@ -91,6 +91,15 @@ struct Session {
   state::IssuedToken token;
 };
 
+/// A user vouched for by an outside identity provider (OIDC).
+struct ExternalIdentity {
+  std::string email;
+  std::string name;
+  /// Group names the provider lists; applied only when `sync_groups`.
+  std::vector<std::string> groups;
+  bool sync_groups = false;
+};
+
 class UsersService {
  public:
   explicit UsersService(const ServiceContext& ctx) : ctx_(ctx) {}
@@ -124,6 +133,10 @@ class UsersService {
   /// (magic_link, oidc, password).
   Result<state::IssuedToken> StartSession(const Caller& caller, const state::User& user,
                                           const std::string& method);
+  /// The account of an outside identity: found by email or created (audited user_created via
+  /// oidc), memberships following `groups` when `sync_groups` (audited group_sync). Errors:
+  /// permission_denied "inactive" for an inactive account (audited sign_in_failed).
+  Result<state::User> ExternalUser(const Caller& caller, const ExternalIdentity& identity);
   /// Revokes the caller's session token (nothing for other credentials) and audits sign_out.
   Status SignOut(const Caller& caller);
 
