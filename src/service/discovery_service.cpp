@@ -14,30 +14,11 @@ nlohmann::json ToJson(const DiscoverAnswer& a) {
           {"plan", a.plan},       {"registered", a.registered}, {"errors", a.errors}};
 }
 
-Result<std::string> DiscoveryService::ResolveSource(const std::string& requested) const {
-  if (!requested.empty()) return requested;
-  std::vector<std::string> can_discover;
-  for (const auto& [name, settings] : ctx_.config.sources) {
-    auto connector = connectors::BuiltinConnectors().Create(name);
-    if (connector.ok() &&
-        kit::HasCapability((*connector)->capabilities(), kit::Capability::kDiscover)) {
-      can_discover.push_back(name);
-    }
-  }
-  if (can_discover.size() == 1) return can_discover.front();
-  std::string names;
-  for (const auto& n : can_discover) names += (names.empty() ? "" : ", ") + n;
-  return InvalidArgument("source is required (sources that can discover: " +
-                         (names.empty() ? std::string("none configured") : names) + ")");
-}
-
 Result<DiscoverAnswer> DiscoveryService::DiscoverAndRegister(const Caller& caller,
                                                              const DiscoverRequest& request) {
   DA_RETURN_IF_ERROR(RequireAdmin(caller));
-  if (!request.source.empty()) {
-    DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", request.source));
-  }
-  DA_ASSIGN_OR_RETURN(const std::string source, ResolveSource(request.source));
+  const std::string source = request.source.empty() ? kDefaultDiscoverySource : request.source;
+  DA_RETURN_IF_ERROR(ValidateStrictIdentifier("source", source));
   DA_ASSIGN_OR_RETURN(auto connector, connectors::BuiltinConnectors().Create(source));
   if (!kit::HasCapability(connector->capabilities(), kit::Capability::kDiscover)) {
     return FailedPrecondition("connector '" + source + "' cannot discover");

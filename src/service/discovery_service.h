@@ -19,8 +19,7 @@ namespace da::service {
 
 /// POST /api/admin/discover-and-register?source=&dry_run= with an optional {"tables": [ids]}.
 struct DiscoverRequest {
-  /// The source (connector name). Empty: the one source configured under `sources:` whose
-  /// connector can discover (invalid_argument when there is none or more than one).
+  /// The source (connector name). Empty: kDefaultDiscoverySource (docs/api.md).
   std::string source;
   bool dry_run = false;
   /// Register only these of the new tables; nullopt = every new table.
@@ -38,19 +37,21 @@ struct DiscoverAnswer {
 /// {source, dry_run, summary, plan, registered, errors}
 nlohmann::json ToJson(const DiscoverAnswer& a);
 
+/// The source discovered when the request names none, as the API documents it (docs/api.md).
+/// The CLI (`--source`) and the web UI always name one.
+inline constexpr const char* kDefaultDiscoverySource = "keboola";
+
 class DiscoveryService {
  public:
   explicit DiscoveryService(const ServiceContext& ctx) : ctx_(ctx) {}
 
-  /// Errors: permission_denied (not an admin), invalid_argument (source not an identifier or
-  /// not given and not unique), not_found (unknown connector), failed_precondition (the
+  /// Errors: permission_denied (not an admin), invalid_argument (source not an identifier),
+  /// not_found (unknown connector), failed_precondition (the
   /// connector cannot discover), unavailable "source_error: discovery of '<source>' failed:
   /// ..." when the source refuses or cannot be reached (errors.h).
   Result<DiscoverAnswer> DiscoverAndRegister(const Caller& caller, const DiscoverRequest& request);
 
  private:
-  Result<std::string> ResolveSource(const std::string& requested) const;
-
   ServiceContext ctx_;
 };
 

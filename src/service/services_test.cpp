@@ -303,15 +303,18 @@ TEST_F(ServicesTest, DiscoveryIsAdminOnlyAndGenericOverConnectors) {
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
-  auto no_source = services_->discovery.DiscoverAndRegister(admin_, {"", true, std::nullopt});
-  EXPECT_EQ(no_source.status().code(), StatusCode::kInvalidArgument);
+  auto bad_source = services_->discovery.DiscoverAndRegister(admin_, {"a b", true, std::nullopt});
+  EXPECT_EQ(bad_source.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(services_->discovery.DiscoverAndRegister(admin_, {"nope", true, std::nullopt})
+                .status()
+                .code(),
+            StatusCode::kNotFound);
 
   auto base = dir_.path() / "files";
   ASSERT_TRUE(EnsureDir(base).ok());
   std::ofstream(base / "orders.csv") << "id,amount\n1,10\n2,20\n";
   config_.sources["files"]["base_dir"] = base.string();
-  // The one configured source that can discover is the default.
-  auto dry = services_->discovery.DiscoverAndRegister(admin_, {"", true, std::nullopt});
+  auto dry = services_->discovery.DiscoverAndRegister(admin_, {"files", true, std::nullopt});
   ASSERT_TRUE(dry.ok()) << dry.status().ToString();
   EXPECT_EQ(dry->source, "files");
   EXPECT_EQ(dry->plan.size(), 1u);
