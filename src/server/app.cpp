@@ -9,19 +9,9 @@
 #include "common/hash.h"
 #include "connectors/catalog.h"
 #include "common/log.h"
-#include "server/routes/catalog_v2_routes.h"
 #include "sync/child_process.h"
 
 namespace da::server {
-
-std::filesystem::path AppContext::ParquetPath(const model::TableSpec& t) const {
-  return config.ExtractsDir() / t.source_type / "data" / (t.id + ".parquet");
-}
-
-std::filesystem::path AppContext::PartitionDir(const model::TableSpec& t) const {
-  return config.ExtractsDir() / t.source_type / "data" / t.id;
-}
-
 
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& config) {
   std::unique_ptr<ServerApp> app(new ServerApp());
@@ -53,11 +43,14 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
       config.ExtractsDir(), config.AnalyticsDir() / "server.duckdb");
   ctx.sync = std::make_unique<sync::SyncService>(config, *ctx.db, *ctx.registry,
                                                  *ctx.orchestrator, sync::SelfExecutablePath());
+  ctx.services = std::make_unique<service::Services>(service::ServiceContext{
+      ctx.config, *ctx.db, *ctx.registry, *ctx.sync_state, *ctx.users, *ctx.groups,
+      *ctx.orchestrator, *ctx.sync, ctx.access});
   // Runs a killed server left `running` end as interrupted; their temp files are never
   // published (only extract.duckdb and renamed Parquet files are read).
   // Profiles of freshly synced tables are computed on the run's thread before the run ends.
   ctx.sync->on_tables_synced = [&ctx](const std::vector<std::string>& ids) {
-    Status st = ProfileSyncedTables(ctx, ids);
+    Status st = ctx.services->catalog.ProfileSyncedTables(ids);
     if (!st.ok()) spdlog::warn("profiling after sync: {}", st.ToString());
   };
   Status recovered = ctx.sync->RecoverInterruptedRuns();

@@ -14,18 +14,20 @@
 #include "orchestrator/orchestrator.h"
 #include "http/server.h"
 #include "server/router.h"
+#include "service/services.h"
 #include "state/registry.h"
 #include "state/state_db.h"
 #include "state/sync_state.h"
 #include "state/groups.h"
 #include "state/users.h"
-#include "server/data_files.h"
 #include "sync/scheduler.h"
 #include "sync/sync_service.h"
 
 namespace da::server {
 
-/// Everything a route handler may use. Owned by ServerApp; outlives the HTTP server.
+/// The instance's state and the services over it. Owned by ServerApp; outlives the HTTP
+/// server. Route handlers call `services`; the rest is what the services are built on (and
+/// what the HTTP-specific sign-in and operations routes read).
 struct AppContext {
   InstanceConfig config;
   std::unique_ptr<state::StateDb> db;
@@ -42,20 +44,15 @@ struct AppContext {
   /// DA_OIDC_GROUPS_CLAIM is set: memberships follow the claim at each OIDC sign-in.
   bool oidc_sync_groups = false;
   std::unique_ptr<orchestrator::Orchestrator> orchestrator;
+  /// The use cases (src/service). Declared before `sync` and `scheduler`, so destroyed after
+  /// them: a run's profiling hook calls it. Built on the members around it (all outlive it:
+  /// `sync` is only referenced, never used on destruction).
+  std::unique_ptr<service::Services> services;
   std::unique_ptr<sync::SyncService> sync;
   /// Starts due scheduled tables every config.scheduler_tick_sec (declared after `sync`, so it
   /// is destroyed — and its thread stopped — first).
   std::unique_ptr<sync::Scheduler> scheduler;
   auth::AccessPolicy access;
-  /// MD5s of the files of multi-file (partitioned, streamed) tables, for the manifest and
-  /// downloads.
-  FileDigestCache digests;
-
-  /// Where a table's Parquet lives: <data-dir>/extracts/<source_type>/data/<id>.parquet.
-  std::filesystem::path ParquetPath(const model::TableSpec& t) const;
-  /// Where a multi-file (partitioned or streamed) table's Parquet files live:
-  /// <data-dir>/extracts/<source_type>/data/<id>/ (one file per period, kit/storage.h).
-  std::filesystem::path PartitionDir(const model::TableSpec& t) const;
 };
 
 class ServerApp {

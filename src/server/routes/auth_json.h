@@ -1,24 +1,21 @@
 #pragma once
-/// JSON shapes shared by the user/group/grant routes and the sign-in routes.
+/// The audit row of a sign-in step (magic link, OIDC), written for the request's caller.
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "server/router.h"
-#include "state/groups.h"
-#include "state/users.h"
+#include "service/caller.h"
+#include "state/state_db.h"
 
 namespace da::server {
 
-/// {id, email, name, active, is_admin, has_password, created_at}
-nlohmann::json UserJson(const state::User& u);
-/// {id, name, description, is_system, member_count, created_at}
-nlohmann::json GroupJson(const state::Group& g);
-/// {id, group_id, group_name, resource_type, resource_id, created_by, created_at}
-nlohmann::json GrantJson(const state::Grant& g);
-/// Writes an audit_log row for a request: actor = the caller's user id, params gain `ip`.
-void AuditRequest(state::StateDb& db, const RequestContext& rc, const std::string& action,
-                  const std::string& resource, nlohmann::json params = nlohmann::json::object(),
-                  const std::string& result = "ok");
+/// service::AuditCall for the request's principal and client address.
+inline void AuditRequest(state::StateDb& db, const RequestContext& rc, const std::string& action,
+                         const std::string& resource,
+                         nlohmann::json params = nlohmann::json::object(),
+                         const std::string& result = "ok") {
+  service::AuditCall(db, {rc.principal, rc.client_ip}, action, resource, std::move(params), result);
+}
 
 }  // namespace da::server

@@ -5,25 +5,14 @@
 #include <cstdlib>
 #include <string>
 
-#include "auth/password.h"
 #include "common/hash.h"
 #include "common/time_util.h"
 #include "server/app.h"
 #include "server/openapi.h"
-#include "server/routes/auth_json.h"
+#include "server/json_route.h"
 #include "server/routes/auth_support.h"
 
 namespace da::server {
-
-int64_t SessionTtlSeconds() {
-  const char* v = std::getenv("DA_SESSION_TTL_HOURS");
-  if (v != nullptr && *v != '\0') {
-    char* end = nullptr;
-    long hours = std::strtol(v, &end, 10);
-    if (end != nullptr && *end == '\0' && hours > 0 && hours <= 24 * 365) return hours * 3600;
-  }
-  return 12 * 3600;
-}
 
 std::string SameOriginPath(const std::string& next) {
   if (next.empty() || next[0] != '/' || next.size() > 2048) return "/";
@@ -56,7 +45,8 @@ bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response
   int64_t wait = ctx.sign_in_limiter->Hit(rc.client_ip);
   if (wait == 0) return false;
   res.SetHeader("Retry-After", std::to_string(wait));
-  AuditRequest(*ctx.db, rc, "sign_in_rate_limited", "", nlohmann::json::object(), "refused");
+  service::AuditCall(*ctx.db, {rc.principal, rc.client_ip}, "sign_in_rate_limited", "",
+                     nlohmann::json::object(), "refused");
   WriteError(res, ResourceExhausted("too many sign-in attempts; retry in " + std::to_string(wait) + " s"),
              rc.request_id);
   return true;
@@ -64,14 +54,7 @@ bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response
 
 Result<state::IssuedToken> StartSession(AppContext& ctx, const RequestContext& rc,
                                         const state::User& user, const std::string& method) {
-  auto token = ctx.users->CreateToken(user.id, "session (" + method + ")", SessionTtlSeconds(),
-                                      state::kTokenKindSession);
-  if (token.ok()) {
-    RequestContext as_user = rc;
-    as_user.principal.user_id = user.id;
-    AuditRequest(*ctx.db, as_user, "sign_in", user.id, {{"method", method}, {"email", user.email}});
-  }
-  return token;
+  return ctx.services->users.StartSession({rc.principal, rc.client_ip}, user, method);
 }
 
 nlohmann::json SessionUserJson(const state::User& u) {
@@ -88,8 +71,10 @@ nlohmann::json SignInOptionsJson(const AppContext& ctx) {
 namespace {
 
 /// Email + password from a JSON or form-urlencoded body.
-Status ReadCredentials(const http::Request& req, std::string* email, std::string* password,
+Status ReadCredentials(const http::Request& req, service::PasswordSignInRequest* credentials,
                        std::string* next) {
+  std::string* email = &credentials->email;
+  std::string* password = &credentials->password;
   auto form = FormFields(req);
   if (!form.empty()) {
     auto get = [&](const char* k) {
@@ -109,25 +94,7 @@ Status ReadCredentials(const http::Request& req, std::string* email, std::string
     *email = body["email"].get<std::string>();
     *password = body["password"].get<std::string>();
   }
-  if (email->empty() || password->empty()) return InvalidArgument("email and password are required");
   return Status::Ok();
-}
-
-/// Checks email + password. The same unauthenticated answer for an unknown email, a user
-/// without password, an inactive user and a wrong password.
-Result<state::User> CheckPassword(AppContext& ctx, const RequestContext& rc,
-                                  const std::string& email, const std::string& password) {
-  DA_ASSIGN_OR_RETURN(auto found, ctx.users->PasswordHashFor(email));
-  bool ok = false;
-  if (password.size() <= auth::kMaxPasswordBytes) {
-    ok = auth::VerifyPassword(password, found ? found->second : std::string());
-  }
-  if (!ok || !found || !found->first.active) {
-    AuditRequest(*ctx.db, rc, "sign_in_failed", found ? found->first.id : "",
-                 {{"method", "password"}, {"email", email.substr(0, 320)}}, "refused");
-    return Unauthenticated("wrong email or password");
-  }
-  return found->first;
 }
 
 bool ValidCliState(const std::string& s) {
@@ -167,23 +134,18 @@ std::optional<std::pair<state::User, state::IssuedToken>> PasswordSignIn(
     AppContext& ctx, const RequestContext& rc, const http::Request& req, http::Response& res,
     std::string* next) {
   if (SignInRateLimited(ctx, rc, res)) return std::nullopt;
-  std::string email, password;
-  Status st = ReadCredentials(req, &email, &password, next);
+  service::PasswordSignInRequest credentials;
+  Status st = ReadCredentials(req, &credentials, next);
   if (!st.ok()) {
     WriteError(res, st, rc.request_id);
     return std::nullopt;
   }
-  auto user = CheckPassword(ctx, rc, email, password);
-  if (!user.ok()) {
-    WriteError(res, user.status(), rc.request_id);
+  auto session = ctx.services->users.PasswordSignIn({rc.principal, rc.client_ip}, credentials);
+  if (!session.ok()) {
+    WriteError(res, session.status(), rc.request_id);
     return std::nullopt;
   }
-  auto token = StartSession(ctx, rc, *user, "password");
-  if (!token.ok()) {
-    WriteError(res, token.status(), rc.request_id);
-    return std::nullopt;
-  }
-  return std::make_pair(*user, *token);
+  return std::make_pair(session->user, session->token);
 }
 
 void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
@@ -217,10 +179,9 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
            if (rc.authenticated && rc.via_cookie && !CsrfOk(req)) {
              return WriteError(res, 403, "csrf_failed", "missing or wrong CSRF token", rc.request_id);
            }
-           if (rc.authenticated && rc.principal.token_kind == state::kTokenKindSession) {
-             Status st = ctx.users->RevokeToken(rc.principal.token_id);
+           if (rc.authenticated) {
+             Status st = ctx.services->users.SignOut({rc.principal, rc.client_ip});
              if (!st.ok()) return WriteError(res, st, rc.request_id);
-             AuditRequest(*ctx.db, rc, "sign_out", rc.principal.user_id);
            }
            ClearSessionCookies(req, res);
            WriteJson(res, 200, {{"ok", true}});
@@ -232,61 +193,39 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
         });
 }
 
+/// `{name, expires_in_days?}` of POST /auth/tokens.
+Result<service::CreateTokenRequest> DecodeCreateToken(const RouteInput& in) {
+  DA_ASSIGN_OR_RETURN(auto body, in.Body());
+  if (!body.is_object() || !body.value("name", nlohmann::json()).is_string()) {
+    return Malformed("body must be {name, expires_in_days?}");
+  }
+  service::CreateTokenRequest request{body["name"].get<std::string>(), std::nullopt};
+  auto days = body.value("expires_in_days", nlohmann::json());
+  if (!days.is_null()) {
+    if (!days.is_number_integer()) {
+      return InvalidArgument("expires_in_days must be a whole number 1..3650");
+    }
+    request.expires_in_days = days.get<int64_t>();
+  }
+  return request;
+}
+
 void RegisterTokenRoutes(Router& r, AppContext& ctx) {
-  r.Post("/auth/tokens", AccessLevel::kAuthenticated,
-         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-           if (rc.principal.token_kind == state::kTokenKindPat) {
-             return WriteError(res, PermissionDenied("a personal access token cannot create tokens; "
-                                                     "sign in with a password or browser session"),
-                               rc.request_id);
-           }
-           auto body = ParseJsonBody(req);
-           if (!body.ok()) return WriteError(res, body.status(), rc.request_id);
-           if (!body->is_object() || !body->value("name", nlohmann::json()).is_string()) {
-             return WriteError(res, Malformed("body must be {name, expires_in_days?}"), rc.request_id);
-           }
-           std::string name = (*body)["name"].get<std::string>();
-           if (name.empty()) return WriteError(res, InvalidArgument("'name' is required"), rc.request_id);
-           int64_t ttl = 0;
-           auto days = body->value("expires_in_days", nlohmann::json());
-           if (!days.is_null()) {
-             if (!days.is_number_integer() || days.get<int64_t>() < 1 || days.get<int64_t>() > 3650) {
-               return WriteError(res, InvalidArgument("expires_in_days must be a whole number 1..3650"),
-                                 rc.request_id);
-             }
-             ttl = days.get<int64_t>() * 86400;
-           }
-           auto t = ctx.users->CreateToken(rc.principal.user_id, name, ttl, state::kTokenKindPat);
-           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
-           AuditRequest(*ctx.db, rc, "token_created", t->id, {{"name", name}, {"prefix", t->prefix}});
-           WriteJson(res, 201, {{"id", t->id}, {"name", name}, {"prefix", t->prefix},
-                                {"token", t->token},
-                                {"expires_at", t->expires_at.empty() ? nlohmann::json() : nlohmann::json(t->expires_at)}});
-         });
-
-  r.Get("/auth/tokens", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
-          auto tokens = ctx.users->ListTokens(rc.principal.user_id, state::kTokenKindPat);
-          if (!tokens.ok()) return WriteError(res, tokens.status(), rc.request_id);
-          auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
-          nlohmann::json out = nlohmann::json::array();
-          for (const auto& t : *tokens) {
-            out.push_back({{"id", t.id}, {"name", t.name}, {"prefix", t.prefix},
-                           {"created_at", t.created_at}, {"expires_at", opt(t.expires_at)},
-                           {"last_used_at", opt(t.last_used_at)},
-                           {"last_used_from", opt(t.last_used_ip)}, {"revoked", t.revoked}});
-          }
-          WriteJson(res, 200, {{"tokens", out}});
-        });
-
-  r.Delete("/auth/tokens/{id}", AccessLevel::kAuthenticated,
-           [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-             const std::string id = req.PathParam("id");
-             Status st = ctx.users->RevokeOwnToken(rc.principal.user_id, id);
-             if (!st.ok()) return WriteError(res, st, rc.request_id);
-             AuditRequest(*ctx.db, rc, "token_revoked", id);
-             WriteJson(res, 200, {{"revoked", id}});
-           });
+  service::UsersService& users = ctx.services->users;
+  JsonRoutes routes(r);
+  routes.Post("/auth/tokens", AccessLevel::kAuthenticated, [&users](const RouteInput& in)
+      -> Result<service::TokenAnswer> {
+    if (in.caller().principal.token_kind == state::kTokenKindPat) {
+      return users.CreateToken(in.caller(), {});  // refused before the body is read
+    }
+    DA_ASSIGN_OR_RETURN(auto request, DecodeCreateToken(in));
+    return users.CreateToken(in.caller(), request);
+  }, 201);
+  routes.Get("/auth/tokens", AccessLevel::kAuthenticated,
+             [&users](const RouteInput& in) { return users.ListTokens(in.caller()); });
+  routes.Delete("/auth/tokens/{id}", AccessLevel::kAuthenticated, [&users](const RouteInput& in) {
+    return users.RevokeToken(in.caller(), {in.Path("id")});
+  });
 }
 
 /// `da login` without --token: the CLI opens /auth/cli/authorize?port=P&state=S; a signed-in
@@ -350,11 +289,8 @@ void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
              return WriteError(res, InvalidArgument("port and state form fields are required"),
                                rc.request_id);
            }
-           auto t = ctx.users->CreateToken(rc.principal.user_id, "da CLI (" + NowIso().substr(0, 10) + ")",
-                                           0, state::kTokenKindPat);
+           auto t = ctx.services->users.CreateCliToken({rc.principal, rc.client_ip});
            if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
-           AuditRequest(*ctx.db, rc, "token_created", t->id, {{"name", "da CLI"}, {"via", "cli_login"},
-                                                               {"prefix", t->prefix}});
            res.status = 302;
            res.SetHeader("Cache-Control", "no-store");
            res.SetHeader("Location", "http://127.0.0.1:" + std::to_string(port) +

@@ -3,16 +3,18 @@
 #include <cstdint>
 #include <string>
 
+#include "http/message.h"
 #include <nlohmann/json.hpp>
 
 #include "server/app.h"
 #include "server/router.h"
+#include "service/users_service.h"
 #include "state/users.h"
 
 namespace da::server {
 
-/// Browser/API session lifetime: DA_SESSION_TTL_HOURS (1..8760), default 12 h.
-int64_t SessionTtlSeconds();
+/// Browser/API session lifetime (service/users_service.h).
+using service::SessionTtlSeconds;
 /// `next` when it is a same-origin path ("/..." but not "//..." and no control characters or
 /// backslashes), else "/".
 std::string SameOriginPath(const std::string& next);
@@ -25,7 +27,8 @@ void ClearSessionCookies(const http::Request& req, http::Response& res);
 /// Counts a sign-in attempt of the client; when over DA_AUTH_RATE_LIMIT writes 429 with
 /// Retry-After (and audits it) and returns true.
 bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response& res);
-/// Creates a session token for `user` and audits `sign_in` with `method`.
+/// Creates a session token for `user` and audits `sign_in` with `method`
+/// (service::UsersService::StartSession).
 Result<state::IssuedToken> StartSession(AppContext& ctx, const RequestContext& rc,
                                         const state::User& user, const std::string& method);
 /// {id, email, name, is_admin}

@@ -1,6 +1,7 @@
 // Parquet downloads: GET /api/data/{id}/download (a one-file table) and
 // GET /api/data/{id}/files/{name} (one file of a partitioned or streamed table; decisions.md §4).
-// ETag = content MD5 (If-None-Match → 304), byte ranges honoured.
+// Which file (and whether the caller may have it) is service/distribution_service.h's answer;
+// sending it is HTTP: ETag = content MD5 (If-None-Match → 304), byte ranges honoured.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,37 +10,11 @@
 #include <algorithm>
 #include <memory>
 
-#include "common/identifiers.h"
 #include "server/app.h"
+#include "server/json_route.h"
 
 namespace da::server {
 namespace {
-
-/// The registered table `id` if the caller may see it; otherwise writes 404/403 and returns
-/// nullopt.
-std::optional<model::TableSpec> VisibleTable(AppContext& ctx, const RequestContext& rc,
-                                               const std::string& id, http::Response& res) {
-  if (!IsQuotedIdentifier(id)) {
-    WriteError(res, NotFound("table '" + id.substr(0, 80) + "' not found"), rc.request_id);
-    return std::nullopt;
-  }
-  auto t = ctx.registry->Get(id);
-  if (!t.ok()) {
-    WriteError(res, t.status(), rc.request_id);
-    return std::nullopt;
-  }
-  // We follow the reference: 404 when unknown, 403 when not granted.
-  if (!ctx.access.CanSeeTable(rc.principal, *t)) {
-    WriteError(res, PermissionDenied("access denied to table '" + id + "'"), rc.request_id);
-    return std::nullopt;
-  }
-  if (!t->IsStored()) {
-    WriteError(res, NotFound("table '" + id + "' is queried remotely and has no data to download"),
-               rc.request_id);
-    return std::nullopt;
-  }
-  return *t;
-}
 
 /// A whole data file mapped read-only. Mapping the opened file pins its inode, so a later
 /// swap (writers rename a new file over the old one; they never rewrite in place) cannot change
@@ -93,18 +68,21 @@ class MappedFile {
 /// Streams `path` (the engine honours Range). The ETag is the quoted MD5 of exactly the
 /// bytes being sent (the opened file's version, hashed once per version by `digests`), so a swap
 /// between the manifest and the download shows up as a different ETag, never as wrong bytes.
-void ServeFile(const RequestContext& rc, const http::Request& req, http::Response& res,
-               FileDigestCache& digests, const std::filesystem::path& path,
-               const std::string& filename) {
+void ServeFile(const RouteInput& in, http::Response& res, service::FileDigestCache& digests,
+               const Result<service::DownloadTarget>& target) {
+  if (!target.ok()) return WriteServiceError(res, target.status(), in.context().request_id);
+  const std::filesystem::path& path = target->path;
+  const std::string& filename = target->filename;
   auto file = MappedFile::Open(path);
   if (!file) {
-    return WriteError(res, NotFound("data file '" + filename + "' is missing"), rc.request_id);
+    return WriteError(res, NotFound("data file '" + filename + "' is missing"),
+                      in.context().request_id);
   }
   const std::string etag = "\"" + digests.Md5Of(path, static_cast<int64_t>(file->size()),
                                                  file->mtime_ns(), file->bytes()) + "\"";
   res.SetHeader("ETag", etag);
   res.SetHeader("Accept-Ranges", "bytes");
-  if (req.Header("If-None-Match") == etag) {
+  if (in.Header("If-None-Match") == etag) {
     res.status = 304;
     return;
   }
@@ -117,40 +95,18 @@ void ServeFile(const RequestContext& rc, const http::Request& req, http::Respons
 }  // namespace
 
 void RegisterDataRoutes(Router& r, AppContext& ctx) {
-  r.Get("/api/data/{id}/download", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-          auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
-          if (!t) return;
-          auto st = ctx.sync_state->Get(t->id);
-          if (!st.ok()) return WriteError(res, st.status(), rc.request_id);
-          if (!st->has_value() || (*st)->md5.empty()) {
-            std::string why = ListDataFiles(ctx.PartitionDir(*t), ctx.digests).empty()
-                                  ? "has no data to download"
-                                  : "is stored as several files: download the `files` the "
-                                    "manifest lists";
-            return WriteError(res, NotFound("table '" + t->id + "' " + why), rc.request_id);
-          }
-          ServeFile(rc, req, res, ctx.digests, ctx.ParquetPath(*t), t->id + ".parquet");
-        });
-
-  r.Get("/api/data/{id}/files/{name}", AccessLevel::kAuthenticated,
-        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-          auto t = VisibleTable(ctx, rc, req.PathParam("id"), res);
-          if (!t) return;
-          std::string name = req.PathParam("name");
-          if (!IsDataFileName(name)) {
-            return WriteError(res, NotFound("table '" + t->id + "' has no file '" +
-                                            name.substr(0, 80) + "'"),
-                              rc.request_id);
-          }
-          const auto path = ctx.PartitionDir(*t) / name;
-          std::error_code ec;
-          if (!std::filesystem::is_regular_file(path, ec)) {
-            return WriteError(res, NotFound("table '" + t->id + "' has no file '" + name + "'"),
-                              rc.request_id);
-          }
-          ServeFile(rc, req, res, ctx.digests, path, name);
-        });
+  service::DistributionService& distribution = ctx.services->distribution;
+  JsonRoutes routes(r);
+  routes.Raw("GET", "/api/data/{id}/download", AccessLevel::kAuthenticated,
+             [&distribution](const RouteInput& in, http::Response& res) {
+               ServeFile(in, res, distribution.digests(),
+                         distribution.Download(in.caller(), {in.Path("id")}));
+             });
+  routes.Raw("GET", "/api/data/{id}/files/{name}", AccessLevel::kAuthenticated,
+             [&distribution](const RouteInput& in, http::Response& res) {
+               ServeFile(in, res, distribution.digests(),
+                         distribution.File(in.caller(), {in.Path("id"), in.Path("name")}));
+             });
 }
 
 }  // namespace da::server

@@ -187,35 +187,13 @@ void RegisterOidcRoutes(Router& r, AppContext& ctx) {
                          "refused");
             return RedirectToLogin(res, "oidc_no_email");
           }
-          auto found = ctx.users->FindByEmail(id.email);
-          if (!found.ok()) return WriteError(res, found.status(), rc.request_id);
-          state::User user;
-          if (found->has_value()) {
-            user = **found;
-          } else {
-            auto created = ctx.users->CreateUser(id.email, id.name, false);
-            if (!created.ok()) return WriteError(res, created.status(), rc.request_id);
-            user = *created;
-            RequestContext as_user = rc;
-            as_user.principal.user_id = user.id;
-            AuditRequest(*ctx.db, as_user, "user_created", user.id, {{"email", user.email}, {"via", "oidc"}});
-          }
-          if (!user.active) {
-            AuditRequest(*ctx.db, rc, "sign_in_failed", user.id, {{"method", "oidc"}, {"reason", "inactive"}},
-                         "refused");
+          auto user = ctx.services->users.ExternalUser(
+              {rc.principal, rc.client_ip}, {id.email, id.name, id.groups, ctx.oidc_sync_groups});
+          if (!user.ok() && user.status().code() == StatusCode::kPermissionDenied) {
             return RedirectToLogin(res, "account_inactive");
           }
-          if (ctx.oidc_sync_groups) {
-            auto changed = ctx.groups->SyncMemberships(user.id, id.groups);
-            if (!changed.ok()) return WriteError(res, changed.status(), rc.request_id);
-            if (!changed->first.empty() || !changed->second.empty()) {
-              RequestContext as_user = rc;
-              as_user.principal.user_id = user.id;
-              AuditRequest(*ctx.db, as_user, "group_sync", user.id,
-                           {{"joined", changed->first}, {"left", changed->second}});
-            }
-          }
-          FinishBrowserSignIn(ctx, rc, req, res, user, "oidc", login->next);
+          if (!user.ok()) return WriteError(res, user.status(), rc.request_id);
+          FinishBrowserSignIn(ctx, rc, req, res, *user, "oidc", login->next);
         });
 }
 

@@ -104,7 +104,7 @@ std::pair<int, nlohmann::json> HealthDetail(AppContext& ctx, const state::Princi
     for (const auto& t : *records) by_id[t.id] = &t;
     auto visible = [&](const std::string& id) {
       auto it = by_id.find(id);
-      return it != by_id.end() && ctx.access.CanSeeTable(who, *it->second);
+      return it != by_id.end() && ctx.services->table_access.CanSee(who, *it->second);
     };
     bool warn = false;
     for (const Freshness& f : *fresh) {

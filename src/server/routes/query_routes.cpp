@@ -1,11 +1,9 @@
-// POST /api/query — sandboxed read-only SQL over the published views (src/query).
-#include <algorithm>
-#include <chrono>
+// POST /api/query — sandboxed read-only SQL over the published views (service/query_service.h).
+// HTTP-specific: the answer is JSON or CSV (Accept) with X-Row-Count / X-Truncated headers.
 #include <cstdint>
-#include <memory>
 
-#include "query/query_service.h"
 #include "server/app.h"
+#include "server/json_route.h"
 
 namespace da::server {
 namespace {
@@ -16,11 +14,12 @@ void WriteQueryError(http::Response& res, const Status& st, const std::string& r
   if (st.code() == StatusCode::kInvalidArgument) {
     return WriteError(res, 400, "invalid_argument", st.message(), request_id);
   }
-  WriteError(res, st, request_id);
+  WriteServiceError(res, st, request_id);
 }
 
 /// `{sql: string, limit?: integer}` → QueryRequest; malformed on wrong shapes.
-Result<query::QueryRequest> ParseQueryRequest(const nlohmann::json& body) {
+Result<query::QueryRequest> DecodeQuery(const RouteInput& in) {
+  DA_ASSIGN_OR_RETURN(const nlohmann::json body, in.Body());
   if (!body.is_object()) return Malformed("body must be a JSON object {\"sql\": ..., \"limit\": ...}");
   auto sql = body.find("sql");
   if (sql == body.end() || !sql->is_string()) return Malformed("`sql` must be a string");
@@ -40,31 +39,22 @@ Result<query::QueryRequest> ParseQueryRequest(const nlohmann::json& body) {
 }  // namespace
 
 void RegisterQueryRoutes(Router& r, AppContext& ctx) {
-  query::QueryServiceOptions options;
-  options.timeout = std::chrono::seconds(std::max<int64_t>(0, ctx.config.query_timeout_sec));
-  options.analytics_path = ctx.config.AnalyticsDir() / "server.duckdb";
-  auto service = std::make_shared<query::QueryService>(*ctx.orchestrator, *ctx.registry,
-                                                       ctx.access, options);
-  r.Post("/api/query", AccessLevel::kAuthenticated, Execution::kWorker,
-         [service](const RequestContext& rc, const http::Request& req, http::Response& res) {
-           auto body = ParseJsonBody(req);
-           if (!body.ok()) return WriteQueryError(res, body.status(), rc.request_id);
-           auto request = ParseQueryRequest(*body);
-           if (!request.ok()) return WriteQueryError(res, request.status(), rc.request_id);
-           auto out = service->Run(rc.principal, *request);
-           if (!out.ok()) return WriteQueryError(res, out.status(), rc.request_id);
-           res.SetHeader("X-Row-Count", std::to_string(out->row_count()));
-           res.SetHeader("X-Truncated", out->truncated() ? "true" : "false");
-           if (req.Header("Accept").find("text/csv") != std::string::npos) {
-             res.status = 200;
-             res.SetContent(out->ToCsv(), "text/csv; charset=utf-8");
-             return;
-           }
-           res.status = 200;
-           res.SetContent(
-               out->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-               "application/json");
-         });
+  service::QueryService& queries = ctx.services->query;
+  JsonRoutes(r).Raw("POST", "/api/query", AccessLevel::kAuthenticated, Execution::kWorker,
+                    [&queries](const RouteInput& in, http::Response& res) {
+    auto request = DecodeQuery(in);
+    if (!request.ok()) return WriteQueryError(res, request.status(), in.context().request_id);
+    auto out = queries.Run(in.caller(), *request);
+    if (!out.ok()) return WriteQueryError(res, out.status(), in.context().request_id);
+    res.SetHeader("X-Row-Count", std::to_string(out->row_count()));
+    res.SetHeader("X-Truncated", out->truncated() ? "true" : "false");
+    res.status = 200;
+    if (in.Header("Accept").find("text/csv") != std::string::npos) {
+      return res.SetContent(out->ToCsv(), "text/csv; charset=utf-8");
+    }
+    res.SetContent(out->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+  });
 }
 
 }  // namespace da::server

@@ -16,10 +16,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/config.h"
 #include "common/identifiers.h"
 #include "common/status.h"
+#include "model/table_spec.h"
 
-namespace da::server {
+namespace da::service {
 
 /// One Parquet file of a multi-file table.
 struct DataFile {
@@ -54,8 +56,14 @@ class FileDigestCache {
 /// the directory is missing. Files that vanish while listing are skipped.
 std::vector<DataFile> ListDataFiles(const std::filesystem::path& dir, FileDigestCache& cache);
 
+/// Where a one-file table's Parquet lives: <data-dir>/extracts/<source_type>/data/<id>.parquet.
+std::filesystem::path ParquetPath(const InstanceConfig& config, const model::TableSpec& t);
+/// Where a multi-file (partitioned or streamed) table's Parquet files live:
+/// <data-dir>/extracts/<source_type>/data/<id>/ (one file per period, kit/storage.h).
+std::filesystem::path PartitionDir(const InstanceConfig& config, const model::TableSpec& t);
+
 /// The MD5 of a file list as one value: MD5 of "<name> <md5>\n" per file. It changes when any
 /// file is added, removed or changed; the manifest's `md5` of a multi-file table.
 std::string CombinedMd5(const std::vector<DataFile>& files);
 
-}  // namespace da::server
+}  // namespace da::service

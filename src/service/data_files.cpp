@@ -1,4 +1,4 @@
-#include "server/data_files.h"
+#include "service/data_files.h"
 
 #include <sys/stat.h>
 
@@ -6,7 +6,7 @@
 
 #include "common/hash.h"
 
-namespace da::server {
+namespace da::service {
 
 Result<DataFile> FileDigestCache::Describe(const std::filesystem::path& path) {
   struct stat sb {};
@@ -59,10 +59,18 @@ std::vector<DataFile> ListDataFiles(const std::filesystem::path& dir, FileDigest
   return files;
 }
 
+std::filesystem::path ParquetPath(const InstanceConfig& config, const model::TableSpec& t) {
+  return config.ExtractsDir() / t.source_type / "data" / (t.id + ".parquet");
+}
+
+std::filesystem::path PartitionDir(const InstanceConfig& config, const model::TableSpec& t) {
+  return config.ExtractsDir() / t.source_type / "data" / t.id;
+}
+
 std::string CombinedMd5(const std::vector<DataFile>& files) {
   std::string lines;
   for (const auto& f : files) lines += f.name + " " + f.md5 + "\n";
   return Md5Hex(lines);
 }
 
-}  // namespace da::server
+}  // namespace da::service
