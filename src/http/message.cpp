@@ -10,6 +10,22 @@ unsigned char Lower(char c) {
   return static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
 }
 const std::string kEmpty;
+
+/// The first value of `key` in a multimap keyed by name (headers, query); "" when absent.
+template <class Map>
+std::string FirstValue(const Map& map, std::string_view key) {
+  auto it = map.find(key);
+  return it == map.end() ? std::string() : it->second;
+}
+
+/// Every value of `key`, in insertion order.
+template <class Map>
+std::vector<std::string> AllValues(const Map& map, std::string_view key) {
+  std::vector<std::string> out;
+  auto [b, e] = map.equal_range(key);
+  for (auto it = b; it != e; ++it) out.push_back(it->second);
+  return out;
+}
 }  // namespace
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
@@ -17,32 +33,20 @@ bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) con
                                       [](char x, char y) { return Lower(x) < Lower(y); });
 }
 
-std::string Request::Header(std::string_view name) const {
-  auto it = headers.find(name);
-  return it == headers.end() ? std::string() : it->second;
-}
+std::string Request::Header(std::string_view name) const { return FirstValue(headers, name); }
 
 bool Request::HasHeader(std::string_view name) const { return headers.find(name) != headers.end(); }
 
 std::vector<std::string> Request::HeaderValues(std::string_view name) const {
-  std::vector<std::string> out;
-  auto [b, e] = headers.equal_range(name);
-  for (auto it = b; it != e; ++it) out.push_back(it->second);
-  return out;
+  return AllValues(headers, name);
 }
 
-std::string Request::Query(std::string_view name) const {
-  auto it = query.find(name);
-  return it == query.end() ? std::string() : it->second;
-}
+std::string Request::Query(std::string_view name) const { return FirstValue(query, name); }
 
 bool Request::HasQuery(std::string_view name) const { return query.find(name) != query.end(); }
 
 std::vector<std::string> Request::QueryValues(std::string_view name) const {
-  std::vector<std::string> out;
-  auto [b, e] = query.equal_range(name);
-  for (auto it = b; it != e; ++it) out.push_back(it->second);
-  return out;
+  return AllValues(query, name);
 }
 
 const std::string& Request::PathParam(std::string_view name) const {
@@ -61,10 +65,7 @@ void Response::AddHeader(std::string_view name, std::string value) {
   headers.emplace(std::string(name), std::move(value));
 }
 
-std::string Response::Header(std::string_view name) const {
-  auto it = headers.find(name);
-  return it == headers.end() ? std::string() : it->second;
-}
+std::string Response::Header(std::string_view name) const { return FirstValue(headers, name); }
 
 bool Response::HasHeader(std::string_view name) const { return headers.find(name) != headers.end(); }
 

@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "http/testing/serving.h"
 #include "http/testing/test_client.h"
 
 namespace da::http {
@@ -72,18 +74,12 @@ class HttpServerTest : public ::testing::Test {
                      "application/json");
     });
     server_.SetPayloadMaxLength(1024);
-    port_ = server_.BindToAnyPort("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.ListenAfterBind(); });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_.IsRunning() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::yield();
-    }
-    ASSERT_TRUE(server_.IsRunning());
+    serving_.emplace(server_);
+    ASSERT_TRUE(serving_->ok());
+    port_ = serving_->port();
   }
   void TearDown() override {
-    server_.Stop();
-    if (thread_.joinable()) thread_.join();
+    serving_.reset();
     EXPECT_FALSE(server_.IsRunning());
   }
   TestClient Client() { return TestClient(port_); }
@@ -91,7 +87,7 @@ class HttpServerTest : public ::testing::Test {
   Server server_;
   std::shared_ptr<std::string> data_;
   int port_ = -1;
-  std::thread thread_;
+  std::optional<testing::Serving> serving_;
 };
 
 TEST_F(HttpServerTest, RoutesWithTemplateParamsFirstMatchWins) {

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "http/testing/serving.h"
 #include "http/testing/test_client.h"
 #include "server/router.h"
 
@@ -37,18 +39,12 @@ class RouterMetricsTest : public ::testing::Test {
                   [](const RequestContext&, const http::Request&, http::Response&) {
                     throw std::runtime_error("kaboom");
                   });
-    port_ = server_.BindToAnyPort("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.ListenAfterBind(); });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_.IsRunning() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::yield();
-    }
-    ASSERT_TRUE(server_.IsRunning());
+    serving_.emplace(server_);
+    ASSERT_TRUE(serving_->ok());
+    port_ = serving_->port();
   }
   void TearDown() override {
-    server_.Stop();
-    if (thread_.joinable()) thread_.join();
+    serving_.reset();
   }
 
   uint64_t Requests(const std::string& route, const std::string& method, const std::string& status) {
@@ -76,7 +72,7 @@ class RouterMetricsTest : public ::testing::Test {
 
   http::Server server_;
   std::unique_ptr<Router> router_;
-  std::thread thread_;
+  std::optional<http::testing::Serving> serving_;
   int port_ = 0;
 };
 
