@@ -274,7 +274,16 @@ TEST_F(ServicesTest, UsersPasswordsTokensAndSessions) {
             StatusCode::kPermissionDenied);
   auto other = services_->users.SetPassword(user_, {admin_.principal.user_id, "a-long-passphrase-1"});
   EXPECT_EQ(other.status().code(), StatusCode::kPermissionDenied);
-  ASSERT_TRUE(services_->users.SetPassword(user_, {user_.principal.user_id, "a-long-passphrase-1"}).ok());
+  // Your own password: never with a PAT; from a session, the first one needs no current one.
+  EXPECT_EQ(services_->users.SetPassword(user_, {user_.principal.user_id, "a-long-passphrase-1"})
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  Caller in_session = user_;
+  in_session.principal.token_kind = state::kTokenKindSession;
+  ASSERT_TRUE(
+      services_->users.SetPassword(in_session, {user_.principal.user_id, "a-long-passphrase-1"})
+          .ok());
 
   auto wrong = services_->users.PasswordSignIn({{}, "10.0.0.1"}, {"user@x.io", "nope-nope-nope"});
   EXPECT_EQ(wrong.status().code(), StatusCode::kUnauthenticated);

@@ -87,15 +87,42 @@ Result<state::User> UsersService::UpdateUser(const Caller& caller,
 Result<OkAnswer> UsersService::SetPassword(const Caller& caller,
                                            const SetPasswordRequest& request) {
   const std::string& id = request.user_id;
-  if (!caller.principal.is_admin && id != caller.principal.user_id) {
+  const bool own = id == caller.principal.user_id;
+  if (!own && !caller.principal.is_admin) {
     return PermissionDenied("only an admin may set another user's password");
+  }
+  if (own && caller.principal.token_kind == state::kTokenKindPat) {
+    return PermissionDenied(
+        "changing your own password needs a password or browser session, not a personal "
+        "access token");
   }
   DA_RETURN_IF_ERROR(auth::CheckPasswordPolicy(request.password));
   DA_ASSIGN_OR_RETURN(auto user, ctx_.users.FindById(id));
   if (!user) return NotFound("user '" + id + "' not found");
+  if (own) {
+    DA_ASSIGN_OR_RETURN(auto stored, ctx_.users.PasswordHashFor(user->email));
+    const std::string current_hash = stored ? stored->second : std::string();
+    if (!current_hash.empty()) {
+      const std::string given = request.current_password.value_or("");
+      if (given.empty()) {
+        return InvalidArgument("'current_password' is required to change your own password");
+      }
+      if (given.size() > auth::kMaxPasswordBytes || !auth::VerifyPassword(given, current_hash)) {
+        AuditCall(ctx_.db, caller, "password_change_failed", id, {{"reason", "wrong current password"}},
+                  "refused");
+        return PermissionDenied("current_password is wrong");
+      }
+    }
+  }
   DA_ASSIGN_OR_RETURN(std::string hash, auth::HashPassword(request.password));
   DA_RETURN_IF_ERROR(ctx_.users.SetPasswordHash(id, hash));
-  AuditCall(ctx_.db, caller, "password_set", id);
+  // Your own change ends your other sessions; an admin's reset ends every session and PAT.
+  std::vector<std::string> kinds = {state::kTokenKindSession};
+  if (!own) kinds.push_back(state::kTokenKindPat);
+  DA_ASSIGN_OR_RETURN(int64_t revoked,
+                      ctx_.users.RevokeTokensOf(id, kinds, own ? caller.principal.token_id : ""));
+  AuditCall(ctx_.db, caller, "password_set", id,
+            {{"by", own ? "self" : "admin"}, {"tokens_revoked", revoked}});
   return OkAnswer{};
 }
 

@@ -42,6 +42,8 @@ struct UpdateUserRequest {
 struct SetPasswordRequest {
   std::string user_id;
   std::string password;
+  /// The user's present password: required when users change their own password and have one.
+  std::optional<std::string> current_password;
 };
 struct OkAnswer {};
 /// {ok: true}
@@ -110,8 +112,15 @@ class UsersService {
   Result<state::User> CreateUser(const Caller& caller, const CreateUserRequest& request);
   /// Admin: not_found; failed_precondition when it would leave no active admin.
   Result<state::User> UpdateUser(const Caller& caller, const UpdateUserRequest& request);
-  /// An admin sets anyone's password, a user their own (else permission_denied). Errors:
-  /// invalid_argument (password policy), not_found "user '<id>' not found".
+  /// Sets a password (docs/security.md, "Passwords").
+  /// - Your own: never with a personal access token (a stolen PAT must not become a password);
+  ///   when you already have a password, `current_password` must match. Your other sessions
+  ///   are revoked; your PATs stay (listed on /tokens, revoked one by one).
+  /// - Someone else's: admins only (account recovery). Every session and PAT of that user is
+  ///   revoked.
+  /// Errors: permission_denied (not an admin; a PAT; a wrong current password, audited as
+  /// password_change_failed), invalid_argument (password policy; current_password missing),
+  /// not_found "user '<id>' not found".
   Result<OkAnswer> SetPassword(const Caller& caller, const SetPasswordRequest& request);
   /// The caller's account and groups; unauthenticated "unknown user" when it vanished.
   Result<MeAnswer> Me(const Caller& caller, const MeRequest& request);

@@ -278,6 +278,25 @@ Status UserRepo::RevokeToken(const std::string& token_id) {
   });
 }
 
+Result<int64_t> UserRepo::RevokeTokensOf(const std::string& user_id,
+                                         const std::vector<std::string>& kinds,
+                                         const std::string& keep_token_id) {
+  return db_.Write([&](db::Connection& c) -> Result<int64_t> {
+    int64_t revoked = 0;
+    for (const std::string& kind : kinds) {
+      DA_ASSIGN_OR_RETURN(
+          db::QueryResult r,
+          c.Query("UPDATE access_tokens SET revoked_at = make_timestamp($1) "
+                  "WHERE user_id = $2 AND coalesce(kind, 'pat') = $3 AND id <> $4 "
+                  "AND revoked_at IS NULL RETURNING id",
+                  {NowMicros(), user_id, kind, keep_token_id}));
+      revoked += static_cast<int64_t>(r.RowCount());
+    }
+    ForgetCachedTokens();  // under the DB mutex: no Authenticate can re-cache the old state
+    return revoked;
+  });
+}
+
 Result<std::vector<TokenInfo>> UserRepo::ListTokens(const std::string& user_id,
                                                     const std::string& kind) {
   return db_.Read([&](db::Connection& c) -> Result<std::vector<TokenInfo>> {

@@ -117,6 +117,10 @@ class UserRepo {
 
   /// Marks a token revoked (idempotent: revoking twice is ok). not_found for an unknown id.
   Status RevokeToken(const std::string& token_id);
+  /// Revokes every active token of `user_id` whose kind is in `kinds` (kTokenKind*), except
+  /// `keep_token_id` ("" keeps none). Returns how many were revoked.
+  Result<int64_t> RevokeTokensOf(const std::string& user_id, const std::vector<std::string>& kinds,
+                                 const std::string& keep_token_id);
   /// Looks a user up by id; nullopt when unknown.
   Result<std::optional<User>> FindById(const std::string& user_id);
   /// Activates or deactivates a user (inactive users cannot authenticate). not_found when unknown.

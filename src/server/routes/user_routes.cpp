@@ -59,12 +59,13 @@ void RegisterUserRoutes(JsonRoutes& routes, service::Services& s) {
     DA_ASSIGN_OR_RETURN(auto request, DecodeUpdateUser(in));
     return users.UpdateUser(in.caller(), request);
   });
-  // An admin sets anyone's password; a user may set their own.
+  // An admin sets anyone's password; a user may change their own (UsersService::SetPassword).
   routes.Post("/api/users/{id}/set-password", AccessLevel::kAuthenticated, Execution::kWorker,
               [&users](const RouteInput& in) -> Result<service::OkAnswer> {
     DA_ASSIGN_OR_RETURN(auto body, in.Body());
     DA_ASSIGN_OR_RETURN(auto password, OptString(body, "password"));
-    return users.SetPassword(in.caller(), {in.Path("id"), password.value_or("")});
+    DA_ASSIGN_OR_RETURN(auto current, OptString(body, "current_password"));
+    return users.SetPassword(in.caller(), {in.Path("id"), password.value_or(""), current});
   });
   routes.Get("/api/me", AccessLevel::kAuthenticated, [&users](const RouteInput& in) {
     return users.Me(in.caller(), {in.context().via_cookie});
