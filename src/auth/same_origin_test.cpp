@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace da::auth {
 namespace {
 
@@ -12,8 +15,8 @@ TEST(SameOriginPathTest, OpenRedirectShapesFallBackToRoot) {
   EXPECT_EQ(SameOriginPath("/a/b?c=d#e"), "/a/b?c=d#e");
   EXPECT_EQ(SameOriginPath("/catalog/x%2Fy"), "/catalog/x%2Fy");
   EXPECT_EQ(SameOriginPath("/%2F%2Fevil.example"), "/%2F%2Fevil.example");  // stays a path here
-  for (const std::string bad :
-       {"//evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example", "/\n/evil.example",
+  for (const std::string& bad : std::vector<std::string>{
+       "//evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example", "/\n/evil.example",
         "/\r/evil.example", "\t//evil.example", "/a\\b", "https://evil.example", "http:evil.example",
         "javascript:alert(1)", " /x", "evil.example", "", "/a\r\nSet-Cookie: x", "/\x7f/evil",
         std::string("/\0/evil", 7)}) {
