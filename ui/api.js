@@ -1,6 +1,6 @@
 // The one fetch wrapper every page uses. Two ways to be signed in:
-//  - a browser session (cookies da_session + da_csrf from POST /auth/login): state-changing calls
-//    send X-CSRF-Token equal to the da_csrf cookie;
+//  - a browser session (cookies da_session + da_csrf from POST /auth/login; on https the CSRF
+//    cookie is __Host-da_csrf): state-changing calls send X-CSRF-Token equal to it;
 //  - a bearer token kept in sessionStorage (the "sign in with a token" fallback): every call sends
 //    Authorization: Bearer <token>.
 // A 401 sends the browser to /login?next=<this page>.
@@ -46,7 +46,7 @@ export async function api(method, path, body, {redirectOn401 = true} = {}) {
   const t = token.get();
   if (t) headers.Authorization = `Bearer ${t}`;
   else if (!['GET', 'HEAD'].includes(method)) {
-    const csrf = cookie('da_csrf');
+    const csrf = cookie('__Host-da_csrf') || cookie('da_csrf');
     if (csrf) headers['X-CSRF-Token'] = csrf;
   }
   const init = {method, headers, credentials: 'same-origin'};
@@ -104,9 +104,14 @@ export async function currentUser() {
   return me;
 }
 
-/** GET /auth/config, or password-less defaults when the server has no auth endpoints. */
-export async function authConfig() {
-  return getOr('/auth/config', {password: false, magic_link: false, oidc: false, oidc_name: ''});
+/**
+ * GET /auth/config, or password-less defaults when the server has no auth endpoints. With `next`,
+ * the answer's `next` is where the server allows sign-in to continue (its one same-origin rule;
+ * "/" when the server cannot say).
+ */
+export async function authConfig(next) {
+  const path = next === undefined ? '/auth/config' : `/auth/config?next=${encodeURIComponent(next)}`;
+  return getOr(path, {password: false, magic_link: false, oidc: false, oidc_name: '', next: '/'});
 }
 
 export async function signOut() {

@@ -55,8 +55,10 @@ std::string OAuthErrorCode(const std::string& body) {
   return code.empty() ? "no error code" : code.substr(0, 64);
 }
 
-OidcIdentity IdentityFrom(const json& claims, const std::string& groups_claim) {
+OidcIdentity IdentityFrom(const json& claims, const std::string& issuer, const std::string& groups_claim) {
   OidcIdentity id;
+  id.issuer = issuer;
+  id.hosted_domain = StringField(claims, "hd");
   id.subject = StringField(claims, "sub");
   id.email = StringField(claims, "email");
   id.name = StringField(claims, "name");
@@ -77,6 +79,44 @@ OidcIdentity IdentityFrom(const json& claims, const std::string& groups_claim) {
   return id;
 }
 
+/// DA_OIDC_SIGNUP and DA_OIDC_ALLOWED_DOMAINS (see OidcConfigFromEnv).
+Result<OidcSignUpPolicy> SignUpPolicyFromEnv() {
+  OidcSignUpPolicy policy;
+  std::string mode = Env("DA_OIDC_SIGNUP");
+  std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (mode.empty() || mode == "invite") {
+    policy.mode = OidcSignUpPolicy::Mode::kInvite;
+  } else if (mode == "domains") {
+    policy.mode = OidcSignUpPolicy::Mode::kDomains;
+  } else if (mode == "open") {
+    policy.mode = OidcSignUpPolicy::Mode::kOpen;
+  } else {
+    return InvalidArgument("DA_OIDC_SIGNUP must be invite, domains or open: '" + mode.substr(0, 40) + "'");
+  }
+  const std::string list = Env("DA_OIDC_ALLOWED_DOMAINS");
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t end = list.find(',', pos);
+    if (end == std::string::npos) end = list.size();
+    std::string d = list.substr(pos, end - pos);
+    d.erase(std::remove_if(d.begin(), d.end(), [](unsigned char ch) { return std::isspace(ch); }), d.end());
+    if (!d.empty() && d[0] == '@') d.erase(0, 1);
+    std::transform(d.begin(), d.end(), d.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (!d.empty()) {
+      if (d.find_first_of("@/:") != std::string::npos || d.find('.') == std::string::npos) {
+        return InvalidArgument("DA_OIDC_ALLOWED_DOMAINS lists '" + d.substr(0, 100) +
+                               "', which is not an email domain (e.g. example.com)");
+      }
+      policy.allowed_domains.push_back(d);
+    }
+    pos = end + 1;
+  }
+  if (policy.mode == OidcSignUpPolicy::Mode::kDomains && policy.allowed_domains.empty()) {
+    return InvalidArgument("DA_OIDC_SIGNUP=domains needs DA_OIDC_ALLOWED_DOMAINS (comma-separated email domains)");
+  }
+  return policy;
+}
+
 }  // namespace
 
 struct OidcClient::Discovery {
@@ -86,12 +126,13 @@ struct OidcClient::Discovery {
   std::shared_ptr<JwksCache> jwks;
 };
 
-std::string SameOriginPathOr(const std::string& next) {
-  if (next.empty() || next[0] != '/' || (next.size() > 1 && (next[1] == '/' || next[1] == '\\'))) return "/";
-  for (unsigned char c : next) {
-    if (c < 0x20 || c == 0x7f) return "/";
+const char* SignUpModeName(OidcSignUpPolicy::Mode mode) {
+  switch (mode) {
+    case OidcSignUpPolicy::Mode::kInvite: return "invite";
+    case OidcSignUpPolicy::Mode::kDomains: return "domains";
+    case OidcSignUpPolicy::Mode::kOpen: return "open";
   }
-  return next;
+  return "invite";
 }
 
 Result<std::optional<OidcConfig>> OidcConfigFromEnv() {
@@ -114,6 +155,7 @@ Result<std::optional<OidcConfig>> OidcConfigFromEnv() {
   if (c.scopes.find("openid") == std::string::npos) return InvalidArgument("DA_OIDC_SCOPES must include 'openid'");
   c.groups_claim = Env("DA_OIDC_GROUPS_CLAIM");
   if (auto name = Env("DA_OIDC_NAME"); !name.empty()) c.display_name = name;
+  DA_ASSIGN_OR_RETURN(c.signup, SignUpPolicyFromEnv());
   return std::optional<OidcConfig>(std::move(c));
 }
 
@@ -177,7 +219,7 @@ size_t OidcClient::pending_count() {
 Result<std::string> OidcClient::BeginLogin(const std::string& next) {
   DA_ASSIGN_OR_RETURN(auto d, Discover());
   std::string state = RandomToken();
-  Pending p{RandomToken(), RandomToken(), SameOriginPathOr(next), clock_()};
+  Pending p{RandomToken(), RandomToken(), SameOriginPath(next), clock_()};
   std::string url = d->authorization_endpoint;
   url += url.find('?') == std::string::npos ? '?' : '&';
   url += "response_type=code&client_id=" + FormEncode(config_.client_id) +
@@ -248,7 +290,7 @@ Result<OidcLoginResult> OidcClient::CompleteLogin(const std::string& code, const
       if (!claims->contains(name)) (*claims)[name] = value;
     }
   }
-  return OidcLoginResult{IdentityFrom(*claims, config_.groups_claim), p.next};
+  return OidcLoginResult{IdentityFrom(*claims, TrimSlash(d->issuer), config_.groups_claim), p.next};
 }
 
 }  // namespace da::auth

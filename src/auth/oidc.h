@@ -18,11 +18,28 @@
 #include <string>
 #include <vector>
 
+#include "auth/same_origin.h"
 #include "common/status.h"
 
 namespace da::auth {
 
 class JwksCache;
+
+/// Who may sign in through OIDC (DA_OIDC_SIGNUP, DA_OIDC_ALLOWED_DOMAINS). The decision is
+/// taken by service::UsersService::ExternalUser.
+struct OidcSignUpPolicy {
+  enum class Mode {
+    kInvite,   ///< only existing users (an admin created them); the default
+    kDomains,  ///< also new users whose email domain is in `allowed_domains`
+    kOpen,     ///< anyone the provider vouches for becomes a user
+  };
+  Mode mode = Mode::kInvite;
+  /// Lower-case email domains; when non-empty every OIDC sign-in (any mode) needs an email in
+  /// one of them, and the `hd` claim (Google Workspace), when present, must be one of them too.
+  std::vector<std::string> allowed_domains;
+};
+/// "invite", "domains" or "open".
+const char* SignUpModeName(OidcSignUpPolicy::Mode mode);
 
 /// Configuration, normally from the environment (OidcConfigFromEnv).
 struct OidcConfig {            // from env: DA_OIDC_ISSUER, DA_OIDC_CLIENT_ID, DA_OIDC_CLIENT_SECRET,
@@ -33,19 +50,23 @@ struct OidcConfig {            // from env: DA_OIDC_ISSUER, DA_OIDC_CLIENT_ID, D
   std::string scopes = "openid email profile";
   std::string groups_claim;    // empty = no group sync
   std::string display_name = "Single sign-on";
+  OidcSignUpPolicy signup;     // DA_OIDC_SIGNUP (invite|domains|open, default invite), DA_OIDC_ALLOWED_DOMAINS
 };
 
 /// nullopt when DA_OIDC_ISSUER is unset; invalid_argument naming the missing variable when
 /// partially set (DA_OIDC_CLIENT_ID, DA_OIDC_CLIENT_SECRET and DA_OIDC_REDIRECT_URI are required
 /// with an issuer), when the issuer URL is not https (loopback http excepted) or the redirect URI
-/// is not an absolute http(s) URL.
+/// is not an absolute http(s) URL, when DA_OIDC_SIGNUP is not invite|domains|open, or is
+/// `domains` without DA_OIDC_ALLOWED_DOMAINS (comma-separated domains; a leading "@" is dropped).
 Result<std::optional<OidcConfig>> OidcConfigFromEnv();
 
-/// Who signed in, from the verified ID token: `sub`, `email`, `name` (may be empty),
-/// `email_verified`, and the string values of the groups claim (a string is one group; missing
-/// or another type = no groups).
+/// Who signed in, from the verified ID token: the issuer (as discovered, equal to the configured
+/// one), `sub`, `email`, `name` (may be empty), `email_verified` (true only for JSON true or
+/// "true"), Google's `hd` (hosted domain, "" when absent) and the string values of the groups
+/// claim (a string is one group; missing or another type = no groups).
 struct OidcIdentity {
-  std::string subject, email, name;
+  std::string issuer, subject, email, name;
+  std::string hosted_domain;
   bool email_verified = false;
   std::vector<std::string> groups;
 };
@@ -100,9 +121,5 @@ class OidcClient {
   std::mutex mu_;
   std::map<std::string, Pending> pending_;  // by state
 };
-
-/// `next` when it is a same-origin path ("/..." but not "//..." or "/\..."; no control
-/// characters), else "/".
-std::string SameOriginPathOr(const std::string& next);
 
 }  // namespace da::auth

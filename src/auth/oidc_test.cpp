@@ -233,13 +233,38 @@ TEST(OidcConfigTest, FromEnvironment) {
   }
 }
 
-TEST(SameOriginPathTest, OnlyLocalPathsPass) {
-  EXPECT_EQ(SameOriginPathOr("/a/b?c=d"), "/a/b?c=d");
-  EXPECT_EQ(SameOriginPathOr("//evil.test"), "/");
-  EXPECT_EQ(SameOriginPathOr("/\\evil.test"), "/");
-  EXPECT_EQ(SameOriginPathOr("https://evil.test"), "/");
-  EXPECT_EQ(SameOriginPathOr("/a\r\nSet-Cookie: x"), "/");
-  EXPECT_EQ(SameOriginPathOr(""), "/");
+// Issue 13, sign-in item 2: who may sign in is configured, and a new install is invite-only.
+TEST(OidcConfigTest, SignUpPolicyDefaultsToInviteOnly) {
+  ::setenv("DA_OIDC_ISSUER", "https://accounts.google.com", 1);
+  ::setenv("DA_OIDC_CLIENT_ID", "id", 1);
+  ::setenv("DA_OIDC_CLIENT_SECRET", "s", 1);
+  ::setenv("DA_OIDC_REDIRECT_URI", "https://da.example.test/auth/oidc/callback", 1);
+  ::unsetenv("DA_OIDC_SIGNUP");
+  ::unsetenv("DA_OIDC_ALLOWED_DOMAINS");
+  auto defaults = OidcConfigFromEnv();
+  ASSERT_TRUE(defaults.ok() && defaults->has_value());
+  EXPECT_EQ((*defaults)->signup.mode, OidcSignUpPolicy::Mode::kInvite);
+  EXPECT_TRUE((*defaults)->signup.allowed_domains.empty());
+  ::setenv("DA_OIDC_SIGNUP", "domains", 1);
+  EXPECT_EQ(OidcConfigFromEnv().status().code(), StatusCode::kInvalidArgument);  // no domains listed
+  ::setenv("DA_OIDC_ALLOWED_DOMAINS", " Example.COM, @corp.example.test ,", 1);
+  auto domains = OidcConfigFromEnv();
+  ASSERT_TRUE(domains.ok() && domains->has_value()) << domains.status().ToString();
+  EXPECT_EQ((*domains)->signup.mode, OidcSignUpPolicy::Mode::kDomains);
+  EXPECT_EQ((*domains)->signup.allowed_domains, (std::vector<std::string>{"example.com", "corp.example.test"}));
+  ::setenv("DA_OIDC_ALLOWED_DOMAINS", "https://example.com", 1);
+  EXPECT_EQ(OidcConfigFromEnv().status().code(), StatusCode::kInvalidArgument);
+  ::setenv("DA_OIDC_SIGNUP", "everyone", 1);
+  EXPECT_EQ(OidcConfigFromEnv().status().code(), StatusCode::kInvalidArgument);
+  ::setenv("DA_OIDC_SIGNUP", "open", 1);
+  ::unsetenv("DA_OIDC_ALLOWED_DOMAINS");
+  auto open = OidcConfigFromEnv();
+  ASSERT_TRUE(open.ok() && open->has_value());
+  EXPECT_EQ((*open)->signup.mode, OidcSignUpPolicy::Mode::kOpen);
+  for (const char* v : {"DA_OIDC_ISSUER", "DA_OIDC_CLIENT_ID", "DA_OIDC_CLIENT_SECRET", "DA_OIDC_REDIRECT_URI",
+                        "DA_OIDC_SIGNUP"}) {
+    ::unsetenv(v);
+  }
 }
 
 }  // namespace

@@ -34,6 +34,11 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
   DA_ASSIGN_OR_RETURN(auth::RateLimitConfig limit, auth::RateLimitFromEnv());
   ctx.sign_in_limiter = std::make_unique<auth::RateLimiter>(limit);
   DA_ASSIGN_OR_RETURN(ctx.smtp, auth::SmtpConfigFromEnv());
+  DA_ASSIGN_OR_RETURN(ctx.public_url, auth::PublicUrlFromEnv());
+  if (ctx.smtp && !ctx.public_url) {
+    spdlog::warn("magic links are off: DA_SMTP_URL is set but DA_PUBLIC_URL is not (links are only "
+                 "ever built from DA_PUBLIC_URL, never from a request's Host header)");
+  }
   DA_ASSIGN_OR_RETURN(std::optional<auth::OidcConfig> oidc, auth::OidcConfigFromEnv());
   if (oidc) {
     ctx.oidc_sync_groups = !oidc->groups_claim.empty();
@@ -94,6 +99,8 @@ void ServerApp::RegisterRoutes() {
   router_ = std::make_unique<Router>(http_, [this](const std::string& token, const std::string& ip) {
     return ctx_.users->Authenticate(token, ip);
   });
+  const bool public_https = ctx_.public_url && ctx_.public_url->is_https;
+  router_->SetPublicUrlIsHttps(public_https);
   RegisterHealthRoutes(*router_, ctx_);
   RegisterRegistryRoutes(*router_, ctx_);
   RegisterDiscoverRoutes(*router_, ctx_);
@@ -107,7 +114,7 @@ void ServerApp::RegisterRoutes() {
   RegisterAuthRoutes(*router_, ctx_);
   RegisterExternalSignInRoutes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
-  RegisterUiRoutes(http_);  // web pages and assets: not API routes, so not on the router
+  RegisterUiRoutes(http_, public_https);  // web pages and assets: not API routes, so not on the router
   http_.SetErrorHandler([](const http::Request& req, http::Response& res) {
     if (!res.BodyEmpty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);

@@ -9,6 +9,7 @@
 #include "auth/mailer.h"
 #include "auth/oidc.h"
 #include "auth/rate_limit.h"
+#include "auth/same_origin.h"
 #include "common/config.h"
 #include "common/status.h"
 #include "orchestrator/orchestrator.h"
@@ -37,8 +38,12 @@ struct AppContext {
   std::unique_ptr<state::GroupRepo> groups;
   /// Per-IP limit on sign-in endpoints (DA_AUTH_RATE_LIMIT).
   std::unique_ptr<auth::RateLimiter> sign_in_limiter;
-  /// Email magic links (DA_SMTP_URL); nullopt = not configured.
+  /// Email magic links (DA_SMTP_URL); nullopt = not configured. Links are sent only with
+  /// `public_url`.
   std::optional<auth::SmtpConfig> smtp;
+  /// DA_PUBLIC_URL: the only base of links in mails and the origin sign-in posts must come
+  /// from; nullopt = not set (magic links off).
+  std::optional<auth::PublicUrl> public_url;
   /// OpenID Connect sign-in (DA_OIDC_*); null = not configured.
   std::unique_ptr<auth::OidcClient> oidc;
   /// DA_OIDC_GROUPS_CLAIM is set: memberships follow the claim at each OIDC sign-in.
@@ -95,7 +100,8 @@ void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.
 void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
 void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)
 /// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
-/// http::Server directly (public, not API routes). Register after every API route.
-void RegisterUiRoutes(http::Server& server);
+/// http::Server directly (public, not API routes). Register after every API route. Pages carry
+/// HSTS when `public_url_is_https` (or the proxy says https).
+void RegisterUiRoutes(http::Server& server, bool public_url_is_https);
 
 }  // namespace da::server

@@ -131,8 +131,13 @@ std::multimap<std::string, std::string> FormFields(const http::Request& req) {
   return out;
 }
 
+std::string CsrfCookieValue(const http::Request& req) {
+  std::string value = CookieValue(req, kCsrfCookieHttps);
+  return value.empty() ? CookieValue(req, kCsrfCookie) : value;
+}
+
 bool CsrfOk(const http::Request& req) {
-  std::string cookie = CookieValue(req, kCsrfCookie);
+  std::string cookie = CsrfCookieValue(req);
   if (cookie.empty()) return false;
   std::string sent = req.Header("X-CSRF-Token");
   if (sent.empty()) {
@@ -180,6 +185,7 @@ http::Handler Router::Wrap(const std::string& method, const std::string& pattern
     RequestContext ctx;
     ctx.request_id = RequestIdFor(req);
     res.SetHeader("X-Request-ID", ctx.request_id);
+    if (public_url_is_https_ || RequestIsHttps(req)) res.SetHeader("Strict-Transport-Security", kHstsValue);
     try {
       ctx.client_ip = req.peer_address;
       std::string token = BearerToken(req);

@@ -52,14 +52,19 @@ struct RequestContext {
   std::string client_ip;    ///< the peer address (the socket's, proxies are not trusted)
 };
 
-/// Browser session cookie (an opaque session token) and the CSRF double-submit cookie.
+/// Browser session cookie (an opaque session token) and the CSRF double-submit cookie, which is
+/// named `__Host-da_csrf` on https (the browser then refuses it from a sibling subdomain or
+/// plain http) and `da_csrf` otherwise.
 inline constexpr const char* kSessionCookie = "da_session";
 inline constexpr const char* kCsrfCookie = "da_csrf";
+inline constexpr const char* kCsrfCookieHttps = "__Host-da_csrf";
 
 /// The value of cookie `name` in the request's Cookie header(s); "" when absent.
 std::string CookieValue(const http::Request& req, const std::string& name);
+/// The CSRF cookie: `__Host-da_csrf` when sent, else `da_csrf`; "" when neither is.
+std::string CsrfCookieValue(const http::Request& req);
 /// True when the `X-CSRF-Token` header (or the form field `csrf_token` of a
-/// form-urlencoded body) equals the non-empty `da_csrf` cookie.
+/// form-urlencoded body) equals the non-empty CSRF cookie (CsrfCookieValue).
 bool CsrfOk(const http::Request& req);
 /// True when the request came over TLS as far as we can tell (`X-Forwarded-Proto: https`).
 bool RequestIsHttps(const http::Request& req);
@@ -116,6 +121,9 @@ class Router {
   void Patch(const std::string& pattern, AccessLevel access, Handler handler) {
     Patch(pattern, access, Execution::kInline, std::move(handler));
   }
+  /// DA_PUBLIC_URL is https: every routed answer carries Strict-Transport-Security (as do
+  /// answers to requests a proxy marks `X-Forwarded-Proto: https`). Call before serving.
+  void SetPublicUrlIsHttps(bool is_https) { public_url_is_https_ = is_https; }
   /// Routes in registration order. Complete once the server starts; not changed afterwards.
   const std::vector<RouteInfo>& routes() const { return routes_; }
   /// The registry holding the HTTP request metrics; /metrics renders it (thread-safe).
@@ -147,12 +155,17 @@ class Router {
                      Execution execution, Handler handler);
   http::Server& server_;
   Authenticator authenticator_;
+  bool public_url_is_https_ = false;
   std::vector<RouteInfo> routes_;
   MetricsRegistry metrics_;
   CounterFamily& requests_total_;
   HistogramFamily& request_duration_;
   std::deque<RouteMetrics> route_metrics_;  ///< deque: element addresses stay stable
 };
+
+/// The HSTS value sent on https answers: one year, subdomains not included (they may be other
+/// services).
+inline constexpr const char* kHstsValue = "max-age=31536000";
 
 /// Writes `body` as application/json with `status`.
 void WriteJson(http::Response& res, int status, const nlohmann::json& body);

@@ -307,14 +307,32 @@ TEST_F(ServicesTest, UsersPasswordsTokensAndSessions) {
 }
 
 TEST_F(ServicesTest, ExternalIdentitiesFindOrCreateTheAccount) {
-  auto created = services_->users.ExternalUser({{}, "10.0.0.1"}, {"new@x.io", "New", {}, false});
+  ExternalIdentity id;
+  id.issuer = "https://idp.example.test";
+  id.subject = "sub-1";
+  id.email = "new@x.io";
+  id.email_verified = true;
+  id.name = "New";
+  // Invite-only (the default): nobody is created.
+  auto refused = services_->users.ExternalUser({{}, "10.0.0.1"}, id);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(), "not_invited");
+  id.policy.mode = auth::OidcSignUpPolicy::Mode::kOpen;
+  auto created = services_->users.ExternalUser({{}, "10.0.0.1"}, id);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(created->email, "new@x.io");
-  auto again = services_->users.ExternalUser({{}, "10.0.0.1"}, {"new@x.io", "New", {}, false});
+  auto again = services_->users.ExternalUser({{}, "10.0.0.1"}, id);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->id, created->id);
+  // Issue 13: another subject with the same email is refused; an unverified email too.
+  ExternalIdentity other = id;
+  other.subject = "sub-2";
+  EXPECT_EQ(services_->users.ExternalUser({{}, "10.0.0.1"}, other).status().message(), "identity_mismatch");
+  ExternalIdentity unverified = id;
+  unverified.email_verified = false;
+  EXPECT_EQ(services_->users.ExternalUser({{}, "10.0.0.1"}, unverified).status().message(), "email_unverified");
   ASSERT_TRUE(services_->users.UpdateUser(admin_, {created->id, std::nullopt, false}).ok());
-  auto inactive = services_->users.ExternalUser({{}, "10.0.0.1"}, {"new@x.io", "New", {}, false});
+  auto inactive = services_->users.ExternalUser({{}, "10.0.0.1"}, id);
   EXPECT_EQ(inactive.status().code(), StatusCode::kPermissionDenied);
 }
 

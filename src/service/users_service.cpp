@@ -1,8 +1,11 @@
 #include "service/users_service.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "auth/password.h"
+#include "state/oidc_identities.h"
 #include "common/time_util.h"
 
 namespace da::service {
@@ -214,28 +217,82 @@ Result<state::IssuedToken> UsersService::StartSession(const Caller& caller,
   return token;
 }
 
+namespace {
+
+std::string LowerAscii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// The reason an identity may not sign in whatever account it maps to ("" = it may).
+std::string IdentityRefusal(const ExternalIdentity& identity) {
+  if (!identity.email_verified) return "email_unverified";
+  const auto& allowed = identity.policy.allowed_domains;
+  if (allowed.empty()) return "";
+  auto listed = [&](const std::string& domain) {
+    return std::find(allowed.begin(), allowed.end(), LowerAscii(domain)) != allowed.end();
+  };
+  const size_t at = identity.email.rfind('@');
+  if (at == std::string::npos || !listed(identity.email.substr(at + 1))) return "domain_not_allowed";
+  if (!identity.hosted_domain.empty() && !listed(identity.hosted_domain)) return "domain_not_allowed";
+  return "";
+}
+
+}  // namespace
+
 Result<state::User> UsersService::ExternalUser(const Caller& caller,
                                                const ExternalIdentity& identity) {
-  DA_ASSIGN_OR_RETURN(auto found, ctx_.users.FindByEmail(identity.email));
-  state::User user;
-  if (found.has_value()) {
-    user = std::move(*found);
-  } else {
-    DA_ASSIGN_OR_RETURN(user, ctx_.users.CreateUser(identity.email, identity.name, false));
-    Caller as_user = caller;
-    as_user.principal.user_id = user.id;
-    AuditCall(ctx_.db, as_user, "user_created", user.id, {{"email", user.email}, {"via", "oidc"}});
+  if (identity.issuer.empty() || identity.subject.empty() || identity.email.empty()) {
+    return InvalidArgument("an outside identity needs an issuer, a subject and an email");
   }
-  if (!user.active) {
-    AuditCall(ctx_.db, caller, "sign_in_failed", user.id,
-              {{"method", "oidc"}, {"reason", "inactive"}}, "refused");
-    return PermissionDenied("inactive");
+  auto refuse = [&](const std::string& reason, const std::string& user_id) -> Status {
+    AuditCall(ctx_.db, caller, "sign_in_failed", user_id,
+              {{"method", "oidc"}, {"reason", reason}, {"email", identity.email.substr(0, 320)}},
+              "refused");
+    return PermissionDenied(reason);
+  };
+  if (std::string reason = IdentityRefusal(identity); !reason.empty()) return refuse(reason, "");
+
+  std::optional<state::User> found;
+  DA_ASSIGN_OR_RETURN(auto bound_id, state::UserOfOidcIdentity(ctx_.db, identity.issuer, identity.subject));
+  if (bound_id) {
+    DA_ASSIGN_OR_RETURN(found, ctx_.users.FindById(*bound_id));
+    if (!found) return refuse("not_invited", *bound_id);  // the bound user was deleted
+  } else {
+    DA_ASSIGN_OR_RETURN(found, ctx_.users.FindByEmail(identity.email));
+    if (found) {
+      DA_ASSIGN_OR_RETURN(auto subject, state::OidcSubjectOf(ctx_.db, found->id, identity.issuer));
+      if (subject) return refuse("identity_mismatch", found->id);  // bound to another `sub`
+    }
+  }
+  Caller as_user = caller;
+  state::User user;
+  if (found) {
+    user = std::move(*found);
+    as_user.principal.user_id = user.id;
+  } else {
+    if (identity.policy.mode == auth::OidcSignUpPolicy::Mode::kInvite) return refuse("not_invited", "");
+    if (identity.policy.mode == auth::OidcSignUpPolicy::Mode::kDomains &&
+        identity.policy.allowed_domains.empty()) {
+      return refuse("not_invited", "");
+    }
+    DA_ASSIGN_OR_RETURN(user, ctx_.users.CreateUser(identity.email, identity.name, false));
+    as_user.principal.user_id = user.id;
+    AuditCall(ctx_.db, as_user, "user_created", user.id,
+              {{"email", user.email}, {"via", "oidc"},
+               {"signup", auth::SignUpModeName(identity.policy.mode)}});
+  }
+  if (!user.active) return refuse("inactive", user.id);
+  if (!bound_id) {
+    Status bound = state::BindOidcIdentity(ctx_.db, user.id, identity.issuer, identity.subject);
+    if (bound.code() == StatusCode::kAlreadyExists) return refuse("identity_mismatch", user.id);
+    DA_RETURN_IF_ERROR(bound);
+    AuditCall(ctx_.db, as_user, "oidc_identity_bound", user.id,
+              {{"issuer", identity.issuer}, {"subject", identity.subject.substr(0, 255)}});
   }
   if (identity.sync_groups) {
     DA_ASSIGN_OR_RETURN(auto changed, ctx_.groups.SyncMemberships(user.id, identity.groups));
     if (!changed.first.empty() || !changed.second.empty()) {
-      Caller as_user = caller;
-      as_user.principal.user_id = user.id;
       AuditCall(ctx_.db, as_user, "group_sync", user.id,
                 {{"joined", changed.first}, {"left", changed.second}});
     }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/oidc.h"
 #include "common/status.h"
 #include "service/access_service.h"
 #include "service/caller.h"
@@ -93,13 +94,19 @@ struct Session {
   state::IssuedToken token;
 };
 
-/// A user vouched for by an outside identity provider (OIDC).
+/// A user vouched for by an outside identity provider (OIDC), and who may sign in through it.
 struct ExternalIdentity {
+  std::string issuer;   ///< the provider (OIDC `iss`)
+  std::string subject;  ///< the provider's stable id of the person (OIDC `sub`)
   std::string email;
+  bool email_verified = false;
+  std::string hosted_domain;  ///< Google's `hd` claim; "" when absent
   std::string name;
   /// Group names the provider lists; applied only when `sync_groups`.
   std::vector<std::string> groups;
   bool sync_groups = false;
+  /// Who may sign in (DA_OIDC_SIGNUP, DA_OIDC_ALLOWED_DOMAINS).
+  auth::OidcSignUpPolicy policy;
 };
 
 class UsersService {
@@ -142,9 +149,19 @@ class UsersService {
   /// (magic_link, oidc, password).
   Result<state::IssuedToken> StartSession(const Caller& caller, const state::User& user,
                                           const std::string& method);
-  /// The account of an outside identity: found by email or created (audited user_created via
-  /// oidc), memberships following `groups` when `sync_groups` (audited group_sync). Errors:
-  /// permission_denied "inactive" for an inactive account (audited sign_in_failed).
+  /// The account of an outside identity, or why it may not sign in. In order:
+  /// - `email_verified` must be true, and with `policy.allowed_domains` the email's domain (and
+  ///   `hosted_domain` when given) must be listed;
+  /// - the user bound to (issuer, subject) is the account;
+  /// - else the user with that email, when it has no identity at this issuer yet: it is bound
+  ///   now (first OIDC sign-in, audited oidc_identity_bound); a user bound to another subject is
+  ///   refused, never merged;
+  /// - else a new user (audited user_created via oidc) and its binding, unless the policy is
+  ///   invite-only (or `domains` without a listed domain).
+  /// Memberships then follow `groups` when `sync_groups` (audited group_sync).
+  /// Refusals are permission_denied whose message is one fixed reason code, audited as
+  /// sign_in_failed with it: "email_unverified", "domain_not_allowed", "identity_mismatch",
+  /// "not_invited", "inactive". invalid_argument when issuer, subject or email is empty.
   Result<state::User> ExternalUser(const Caller& caller, const ExternalIdentity& identity);
   /// Revokes the caller's session token (nothing for other credentials) and audits sign_out.
   Status SignOut(const Caller& caller);

@@ -168,6 +168,16 @@ const std::vector<Migration>& Migrations() {
            "  expires_at TIMESTAMP NOT NULL,"
            "  used_at TIMESTAMP)",
        }},
+      {6,
+       "OIDC identities: a user is bound to (issuer, sub) at the first OIDC sign-in",
+       {
+           "CREATE TABLE oidc_identities ("
+           "  issuer VARCHAR NOT NULL,"
+           "  subject VARCHAR NOT NULL,"
+           "  user_id VARCHAR NOT NULL,"
+           "  created_at TIMESTAMP,"
+           "  PRIMARY KEY (issuer, subject))",
+       }},
   };
   return kMigrations;
 }

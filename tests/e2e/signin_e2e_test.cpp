@@ -62,13 +62,29 @@ std::string LinkPath(const std::string& body) {
   return m[1];
 }
 
+/// Opens a magic link as a browser does: the GET shows a page, whose form POSTs the token back
+/// (with the page's Origin). Returns the POST's answer.
+httplib::Result OpenMagicLink(ServerProcess& server, const std::string& link) {
+  std::string none;
+  auto page = server.Get(link, &none);
+  EXPECT_EQ(page->status, 200) << page->body;
+  const std::string token = link.substr(link.find("token=") + 6);
+  return server.Send("POST", "/auth/email/verify", "token=" + token, {{"Origin", server.url()}},
+                     "application/x-www-form-urlencoded");
+}
+
 TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
   auto smtp = testing::SmtpTestServer::Start();
   ASSERT_OK(smtp);
   TempDir tmp;
+  // Links are built only from DA_PUBLIC_URL (issue 13), so the port is chosen before the start.
+  const int port = FreeLocalPort();
+  ASSERT_GT(port, 0);
   ServerProcess server(tmp.path() / "data",
                        {"DA_SMTP_URL=" + (*smtp)->Url(), "DA_SMTP_FROM=da <da@example.test>",
-                        "DA_MAGIC_LINK_TTL_SEC=2", "DA_AUTH_RATE_LIMIT=off"});
+                        "DA_MAGIC_LINK_TTL_SEC=2", "DA_AUTH_RATE_LIMIT=off",
+                        "DA_PUBLIC_URL=http://127.0.0.1:" + std::to_string(port)},
+                       port);
   EXPECT_EQ(Body(server.Get("/auth/config"))["magic_link"], true);
   ASSERT_EQ(server.Post("/api/users", json{{"email", "ann@example.test"}, {"name", "Ann"}}.dump())->status, 201);
   std::string none;
@@ -84,7 +100,7 @@ TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
   std::string link = LinkPath(mail->Body());
   ASSERT_FALSE(link.empty()) << mail->Body();
 
-  auto first = server.Get(link, &none);
+  auto first = OpenMagicLink(server, link);
   ASSERT_EQ(first->status, 302) << first->body;
   EXPECT_EQ(first->get_header_value("Location"), "/catalog");
   std::string cookies = SessionCookies(*first);
@@ -93,7 +109,7 @@ TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
   ASSERT_EQ(me->status, 200);
   EXPECT_EQ(Body(me)["email"], "ann@example.test");
 
-  auto reused = server.Get(link, &none);
+  auto reused = OpenMagicLink(server, link);
   ASSERT_EQ(reused->status, 302);
   EXPECT_EQ(reused->get_header_value("Location").rfind("/login?error=", 0), 0u);
   EXPECT_TRUE(SessionCookies(*reused).empty());
@@ -105,7 +121,7 @@ TEST(SignInE2E, MagicLinkIsOneTimeAndExpires) {
   ASSERT_FALSE(late.empty());
   EXPECT_NE(late, link);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // DA_MAGIC_LINK_TTL_SEC=2
-  auto expired = server.Get(late, &none);
+  auto expired = OpenMagicLink(server, late);
   ASSERT_EQ(expired->status, 302);
   EXPECT_EQ(expired->get_header_value("Location").rfind("/login?error=", 0), 0u);
   EXPECT_TRUE(SessionCookies(*expired).empty());
@@ -126,7 +142,8 @@ TEST(SignInE2E, OidcFindsOrCreatesTheUserAndSyncsGroups) {
                        {"DA_OIDC_ISSUER=" + (*idp)->issuer(), "DA_OIDC_CLIENT_ID=da",
                         "DA_OIDC_CLIENT_SECRET=s3cret", "DA_OIDC_REDIRECT_URI=" + redirect,
                         "DA_OIDC_SCOPES=openid email profile groups", "DA_OIDC_GROUPS_CLAIM=groups",
-                        "DA_OIDC_NAME=Test IdP", "DA_AUTH_RATE_LIMIT=off"},
+                        "DA_OIDC_NAME=Test IdP", "DA_AUTH_RATE_LIMIT=off",
+                        "DA_OIDC_SIGNUP=open"},  // creates users (issue 13: the default is invite-only)
                        port);
   ASSERT_EQ(server.port(), port);
   json config = Body(server.Get("/auth/config"));

@@ -9,8 +9,9 @@
 ///   auto callback = da::testing::BrowserSignIn(*url, "alice", "http://127.0.0.1:1/cb");
 ///   client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
 ///
-/// Accounts: any login name; claims email "<login>@example.test", email_verified, name
-/// "User <login>", groups ["analysts", "<login>-team"] (scope `groups`). The provider listens on
+/// Accounts: any login name (= `sub`); claims email "<login>@example.test", email_verified, name
+/// "User <login>", groups ["analysts", "<login>-team"] (scope `groups`), replaced per login by
+/// Options::accounts (e.g. email_verified false, another's email, an `hd` claim). The provider listens on
 /// 127.0.0.1 (OS-chosen port) over plain http (or https with the TLS files); it stops when the
 /// object is destroyed. Link the test with da_test_support_signin.
 #include <curl/curl.h>
@@ -44,6 +45,9 @@ class OidcTestProvider {
     std::string tls_cert_file;             ///< with the key (PEM): serve https; trust the CA via DA_CA_FILE
     std::string tls_key_file;
     bool claims_in_userinfo_only = false;  ///< email/profile/groups only at the userinfo endpoint
+    /// Login name -> claims replacing the defaults for that login (null = claim left out), e.g.
+    /// {{"mallory", {{"email", "alice@example.test"}, {"email_verified", false}}}}, {"gw", {{"hd", "corp.test"}}}.
+    std::map<std::string, nlohmann::json> accounts;
   };
   /// `tls_cert_file`/`tls_key_file` (PEM): serve https; trust the CA through DA_CA_FILE.
   static Result<std::unique_ptr<OidcTestProvider>> Start(const std::vector<OidcTestClient>& clients,
@@ -70,6 +74,11 @@ class OidcTestProvider {
       env.push_back("OIDC_TLS_KEY=" + options.tls_key_file);
     }
     if (options.claims_in_userinfo_only) env.push_back("OIDC_CLAIMS_IN_USERINFO=1");
+    if (!options.accounts.empty()) {
+      nlohmann::json accounts = nlohmann::json::object();
+      for (const auto& [login, claims] : options.accounts) accounts[login] = claims;
+      env.push_back("OIDC_ACCOUNTS=" + accounts.dump());
+    }
     std::unique_ptr<OidcTestProvider> p(new OidcTestProvider());
     DA_ASSIGN_OR_RETURN(p->emulator_, NodeEmulator::Start(DA_SOURCE_DIR "/tests/emulators/oidc/server.js", {}, env));
     p->issuer_ = p->emulator_->ready().value("issuer", "");

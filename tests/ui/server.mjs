@@ -2,15 +2,31 @@
 // its own process group, waits (bounded) for the "listening on" line, reads the bootstrap token.
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-/** @returns {Promise<{url, port, token, dir, output(): string, stop(): Promise<void>}>} */
-export async function startServer(binary, extraEnv = {}) {
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a server whose URL must be known first). */
+export async function freeLocalPort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const {port} = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `listenPort` 0 = any free port (reported by the server).
+ * @returns {Promise<{url, port, token, dir, output(): string, stop(): Promise<void>}>}
+ */
+export async function startServer(binary, extraEnv = {}, listenPort = 0) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'da-ui-'));
   const dataDir = path.join(dir, 'data');
   let output = '';
-  const child = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
+  const child = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', String(listenPort), '--data-dir', dataDir], {
     detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...extraEnv},
   });
   child.stdout.on('data', d => { output += d; });

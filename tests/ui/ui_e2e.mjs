@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startKeboolaEmulator, startServer} from './server.mjs';
+import {freeLocalPort, startKeboolaEmulator, startServer} from './server.mjs';
 
 const SKIP = 77;
 const binary = process.env.DA_BINARY;
@@ -38,7 +38,10 @@ assert.ok(process.env.KEBOOLA_EMULATOR && fs.existsSync(process.env.KEBOOLA_EMUL
 const keboola = await startKeboolaEmulator(process.env.KEBOOLA_EMULATOR, datasets);
 let server;
 try {
-  server = await startServer(binary, {DA_SMTP_URL: 'smtp://127.0.0.1:9', DA_SMTP_FROM: 'da@localhost', ...keboola.env});
+  // Magic links need DA_PUBLIC_URL (links are built from it only), so the port is chosen first.
+  const port = await freeLocalPort();
+  server = await startServer(binary, {DA_SMTP_URL: 'smtp://127.0.0.1:9', DA_SMTP_FROM: 'da@localhost',
+    DA_PUBLIC_URL: `http://127.0.0.1:${port}`, ...keboola.env}, port);
 } catch (e) {
   await keboola.stop();
   throw e;

@@ -14,31 +14,35 @@
 
 namespace da::server {
 
-std::string SameOriginPath(const std::string& next) {
-  if (next.empty() || next[0] != '/' || next.size() > 2048) return "/";
-  if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return "/";
-  for (char c : next) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == '\\') return "/";
-  }
-  return next;
+bool BrowserUsesHttps(const AppContext& ctx, const http::Request& req) {
+  return (ctx.public_url && ctx.public_url->is_https) || RequestIsHttps(req);
 }
 
-std::string SetSessionCookies(const http::Request& req, http::Response& res,
+bool FromOwnPages(const AppContext& ctx, const http::Request& req, bool allow_json_without_headers) {
+  const bool json_body = req.Header("Content-Type").rfind("application/json", 0) == 0;
+  return auth::FromOwnOrigin(req.Header("Origin"), req.Header("Referer"),
+                             ctx.public_url ? ctx.public_url->origin : "", req.Header("Host"),
+                             allow_json_without_headers && json_body);
+}
+
+std::string SetSessionCookies(const AppContext& ctx, const http::Request& req, http::Response& res,
                               const std::string& session_token, int64_t ttl_seconds) {
+  const bool https = BrowserUsesHttps(ctx, req);
   std::string csrf = RandomHex(16);
   std::string attrs = "; SameSite=Lax; Path=/; Max-Age=" + std::to_string(ttl_seconds);
-  if (RequestIsHttps(req)) attrs += "; Secure";
+  if (https) attrs += "; Secure";
   res.AddHeader("Set-Cookie", std::string(kSessionCookie) + "=" + session_token + "; HttpOnly" + attrs);
-  res.AddHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf + attrs);
+  res.AddHeader("Set-Cookie", std::string(https ? kCsrfCookieHttps : kCsrfCookie) + "=" + csrf + attrs);
   return csrf;
 }
 
-void ClearSessionCookies(const http::Request& req, http::Response& res) {
+void ClearSessionCookies(const AppContext& ctx, const http::Request& req, http::Response& res) {
+  const bool https = BrowserUsesHttps(ctx, req);
   std::string attrs = "=; SameSite=Lax; Path=/; Max-Age=0";
-  if (RequestIsHttps(req)) attrs += "; Secure";
+  if (https) attrs += "; Secure";
   res.AddHeader("Set-Cookie", std::string(kSessionCookie) + attrs + "; HttpOnly");
   res.AddHeader("Set-Cookie", std::string(kCsrfCookie) + attrs);
+  if (https) res.AddHeader("Set-Cookie", std::string(kCsrfCookieHttps) + attrs);
 }
 
 bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response& res) {
@@ -63,7 +67,7 @@ nlohmann::json SessionUserJson(const state::User& u) {
 
 nlohmann::json SignInOptionsJson(const AppContext& ctx) {
   return {{"password", true},
-          {"magic_link", ctx.smtp.has_value()},
+          {"magic_link", ctx.smtp.has_value() && ctx.public_url.has_value()},
           {"oidc", ctx.oidc != nullptr},
           {"oidc_name", ctx.oidc ? ctx.oidc->config().display_name : ""}};
 }
@@ -161,11 +165,18 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
 
   r.Post("/auth/login", AccessLevel::kPublic, Execution::kWorker,
          [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+           // Login CSRF: another site must not sign a victim's browser into an account it chose.
+           if (!FromOwnPages(ctx, req, /*allow_json_without_headers=*/true)) {
+             return WriteError(res, 403, "csrf_failed",
+                               "sign-in refused: the request does not come from this server's pages "
+                               "(Origin/Referer is not the public URL)",
+                               rc.request_id);
+           }
            std::string next;
            auto signed_in = PasswordSignIn(ctx, rc, req, res, &next);
            if (!signed_in) return;
            const state::User* user = &signed_in->first;
-           SetSessionCookies(req, res, signed_in->second.token, SessionTtlSeconds());
+           SetSessionCookies(ctx, req, res, signed_in->second.token, SessionTtlSeconds());
            if (!next.empty()) {  // a plain HTML form post: continue where the user was going
              res.status = 302;
              res.SetHeader("Location", SameOriginPath(next));
@@ -183,13 +194,17 @@ void RegisterPasswordRoutes(Router& r, AppContext& ctx) {
              Status st = ctx.services->users.SignOut({rc.principal, rc.client_ip});
              if (!st.ok()) return WriteError(res, st, rc.request_id);
            }
-           ClearSessionCookies(req, res);
+           ClearSessionCookies(ctx, req, res);
            WriteJson(res, 200, {{"ok", true}});
          });
 
   r.Get("/auth/config", AccessLevel::kPublic,
-        [&ctx](const RequestContext&, const http::Request&, http::Response& res) {
-          WriteJson(res, 200, SignInOptionsJson(ctx));
+        [&ctx](const RequestContext&, const http::Request& req, http::Response& res) {
+          nlohmann::json options = SignInOptionsJson(ctx);
+          // The web UI's sign-in page asks where `next` may send the browser: the same rule
+          // as every server-side redirect.
+          if (req.HasQuery("next")) options["next"] = SameOriginPath(req.Query("next"));
+          WriteJson(res, 200, options);
         });
 }
 
@@ -232,7 +247,7 @@ void RegisterTokenRoutes(Router& r, AppContext& ctx) {
 /// browser approves, the server creates a PAT and redirects to the CLI's loopback listener.
 void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
   r.Get("/auth/cli/authorize", AccessLevel::kPublic,
-        [](const RequestContext& rc, const http::Request& req, http::Response& res) {
+        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
           const std::string state = req.Query("state");
           const int port = ValidPort(req.Query("port"));
           if (port == 0 || !ValidCliState(state)) {
@@ -245,12 +260,12 @@ void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
             res.SetHeader("Location", "/login?next=" + UrlEncode(self));
             return;
           }
-          std::string csrf = CookieValue(req, kCsrfCookie);
+          std::string csrf = CsrfCookieValue(req);
           if (csrf.empty()) {  // a session without the CSRF cookie (cleared by hand): issue one
             csrf = RandomHex(16);
-            res.AddHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf +
-                                             "; SameSite=Lax; Path=/" +
-                                             (RequestIsHttps(req) ? "; Secure" : ""));
+            const bool https = BrowserUsesHttps(ctx, req);
+            res.AddHeader("Set-Cookie", std::string(https ? kCsrfCookieHttps : kCsrfCookie) + "=" + csrf +
+                                             "; SameSite=Lax; Path=/" + (https ? "; Secure" : ""));
           }
           std::string html =
               "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "auth/same_origin.h"
 #include "http/message.h"
 #include <nlohmann/json.hpp>
 
@@ -15,15 +16,23 @@ namespace da::server {
 
 /// Browser/API session lifetime (service/users_service.h).
 using service::SessionTtlSeconds;
-/// `next` when it is a same-origin path ("/..." but not "//..." and no control characters or
-/// backslashes), else "/".
-std::string SameOriginPath(const std::string& next);
-/// Sets `da_session` (HttpOnly) and a fresh `da_csrf` cookie (SameSite=Lax, Path=/, Secure
-/// behind TLS); returns the CSRF value.
-std::string SetSessionCookies(const http::Request& req, http::Response& res,
+/// `next` when it is a same-origin path, else "/": the one rule (auth/same_origin.h) that every
+/// redirect after sign-in and the web UI (GET /auth/config?next=) use.
+using auth::SameOriginPath;
+/// True when the browser talks https to us: DA_PUBLIC_URL is https, or a proxy says
+/// `X-Forwarded-Proto: https`. Cookies are then `Secure` and the CSRF cookie is `__Host-da_csrf`.
+bool BrowserUsesHttps(const AppContext& ctx, const http::Request& req);
+/// True when a sign-in POST comes from our own pages (auth::FromOwnOrigin against DA_PUBLIC_URL,
+/// else the Host header). `allow_json_without_headers`: a request with neither Origin nor Referer
+/// passes when its body is application/json (a CLI or script; a cross-site HTML form cannot send
+/// one, and a cross-site fetch of JSON needs a CORS preflight this server never grants).
+bool FromOwnPages(const AppContext& ctx, const http::Request& req, bool allow_json_without_headers);
+/// Sets `da_session` (HttpOnly) and a fresh CSRF cookie (`da_csrf`, or `__Host-da_csrf` on
+/// https; SameSite=Lax, Path=/, Secure on https); returns the CSRF value.
+std::string SetSessionCookies(const AppContext& ctx, const http::Request& req, http::Response& res,
                               const std::string& session_token, int64_t ttl_seconds);
-/// Expires both cookies.
-void ClearSessionCookies(const http::Request& req, http::Response& res);
+/// Expires the session cookie and both CSRF cookie names.
+void ClearSessionCookies(const AppContext& ctx, const http::Request& req, http::Response& res);
 /// Counts a sign-in attempt of the client; when over DA_AUTH_RATE_LIMIT writes 429 with
 /// Retry-After (and audits it) and returns true.
 bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response& res);

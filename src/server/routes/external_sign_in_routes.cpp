@@ -47,25 +47,26 @@ int64_t MagicLinkTtlSeconds() {
   return 900;
 }
 
-/// The public base URL for links in mails: DA_PUBLIC_URL, else the request's Host (https
-/// when X-Forwarded-Proto says so).
-std::string PublicBaseUrl(const http::Request& req) {
-  const char* env = std::getenv("DA_PUBLIC_URL");
-  std::string base;
-  if (env != nullptr && *env != '\0') {
-    base = env;
-  } else {
-    std::string host = req.Header("Host");
-    for (char c : host) {
-      if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']')) {
-        host = "localhost";
-        break;
-      }
-    }
-    base = std::string(RequestIsHttps(req) ? "https" : "http") + "://" + host;
+/// Whether `token` has the shape of a magic link token (CreateMagicLink: "ml_" + 40 hex), so
+/// it can go into a page unescaped.
+bool MagicLinkTokenShape(const std::string& token) {
+  if (token.size() != 43 || token.rfind("ml_", 0) != 0) return false;
+  for (size_t i = 3; i < token.size(); ++i) {
+    if (!isxdigit(static_cast<unsigned char>(token[i]))) return false;
   }
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base;
+  return true;
+}
+
+/// The page a magic link opens: one button that POSTs the token back. Opening the link (a
+/// mail scanner's GET, a link preview) never signs in or uses the link up.
+std::string MagicLinkPage(const std::string& token) {
+  return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<title>Sign in to da</title></head><body style=\"font-family:sans-serif;max-width:36em;"
+         "margin:3em auto\"><h1>Sign in to da</h1><p>Continue to sign in with the link from your mail. "
+         "The link works once.</p><form method=\"post\" action=\"/auth/email/verify\">"
+         "<input type=\"hidden\" name=\"token\" value=\"" + token + "\">"
+         "<button type=\"submit\">Sign in</button></form></body></html>";
 }
 
 /// A browser-facing failure: back to the sign-in page with an error code.
@@ -80,7 +81,7 @@ void FinishBrowserSignIn(AppContext& ctx, const RequestContext& rc, const http::
                          const std::string& next) {
   auto token = StartSession(ctx, rc, user, method);
   if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
-  SetSessionCookies(req, res, token->token, SessionTtlSeconds());
+  SetSessionCookies(ctx, req, res, token->token, SessionTtlSeconds());
   res.status = 302;
   res.SetHeader("Cache-Control", "no-store");
   res.SetHeader("Location", SameOriginPath(next));
@@ -91,6 +92,12 @@ void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
          [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
            if (!ctx.smtp) {
              return WriteError(res, NotFound("email sign-in is not configured (DA_SMTP_URL)"), rc.request_id);
+           }
+           if (!ctx.public_url) {
+             return WriteError(res,
+                               FailedPrecondition("email sign-in links are off: set DA_PUBLIC_URL (the "
+                                                  "address users open da at) to turn them on"),
+                               rc.request_id);
            }
            if (SignInRateLimited(ctx, rc, res)) return;
            auto body = ParseJsonBody(req);
@@ -108,7 +115,7 @@ void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
            if (known) {
              auto token = state::CreateMagicLink(*ctx.db, (*user)->id, next, MagicLinkTtlSeconds());
              if (!token.ok()) return WriteError(res, token.status(), rc.request_id);
-             std::string link = PublicBaseUrl(req) + "/auth/email/verify?token=" + *token;
+             std::string link = ctx.public_url->base + "/auth/email/verify?token=" + *token;
              std::string text =
                  "Hello,\r\n\r\nopen this link to sign in to da (valid for " +
                  std::to_string(MagicLinkTtlSeconds() / 60) + " minutes, once):\r\n\r\n" + link +
@@ -125,22 +132,51 @@ void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
                                 {"message", "If the address belongs to an account, a sign-in link is on its way."}});
          });
 
+  // Opening the link shows a page; only its POST (below) uses the link up.
   r.Get("/auth/email/verify", AccessLevel::kPublic,
-        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-          if (SignInRateLimited(ctx, rc, res)) return;
-          auto grant = state::ConsumeMagicLink(*ctx.db, req.Query("token"));
-          std::optional<state::User> user;
-          if (grant.ok()) {
-            auto found = ctx.users->FindById(grant->user_id);
-            if (found.ok() && found->has_value() && (*found)->active) user = **found;
-          }
-          if (!user) {
-            AuditRequest(*ctx.db, rc, "sign_in_failed", grant.ok() ? grant->user_id : "",
-                         {{"method", "magic_link"}}, "refused");
-            return RedirectToLogin(res, "link_invalid_or_expired");
-          }
-          FinishBrowserSignIn(ctx, rc, req, res, *user, "magic_link", grant->next);
+        [](const RequestContext&, const http::Request& req, http::Response& res) {
+          const std::string token = req.Query("token");
+          if (!MagicLinkTokenShape(token)) return RedirectToLogin(res, "link_invalid_or_expired");
+          res.status = 200;
+          res.SetHeader("Cache-Control", "no-store");
+          res.SetHeader("X-Frame-Options", "DENY");
+          // The POST keeps its Origin; no Referer carrying the token leaves for other sites.
+          res.SetHeader("Referrer-Policy", "same-origin");
+          res.SetHeader("Content-Security-Policy",
+                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                        "frame-ancestors 'none'; base-uri 'none'");
+          res.SetContent(MagicLinkPage(token), "text/html; charset=utf-8");
         });
+
+  r.Post("/auth/email/verify", AccessLevel::kPublic,
+         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
+           // Only the page above may use a link up: a form posted from another site would sign
+           // the victim's browser into the attacker's account (login CSRF).
+           if (!FromOwnPages(ctx, req, /*allow_json_without_headers=*/false)) {
+             AuditRequest(*ctx.db, rc, "sign_in_failed", "",
+                          {{"method", "magic_link"}, {"reason", "not posted from this server's page"}},
+                          "refused");
+             return WriteError(res, 403, "csrf_failed",
+                               "sign-in refused: the request does not come from this server's pages "
+                               "(Origin/Referer is not the public URL)",
+                               rc.request_id);
+           }
+           if (SignInRateLimited(ctx, rc, res)) return;
+           auto form = FormFields(req);
+           auto field = form.find("token");
+           auto grant = state::ConsumeMagicLink(*ctx.db, field == form.end() ? "" : field->second);
+           std::optional<state::User> user;
+           if (grant.ok()) {
+             auto found = ctx.users->FindById(grant->user_id);
+             if (found.ok() && found->has_value() && (*found)->active) user = **found;
+           }
+           if (!user) {
+             AuditRequest(*ctx.db, rc, "sign_in_failed", grant.ok() ? grant->user_id : "",
+                          {{"method", "magic_link"}}, "refused");
+             return RedirectToLogin(res, "link_invalid_or_expired");
+           }
+           FinishBrowserSignIn(ctx, rc, req, res, *user, "magic_link", grant->next);
+         });
 }
 
 void RegisterOidcRoutes(Router& r, AppContext& ctx) {
@@ -158,7 +194,7 @@ void RegisterOidcRoutes(Router& r, AppContext& ctx) {
           // in this cookie, so nobody can make a victim's browser finish their login (login CSRF).
           res.AddHeader("Set-Cookie", std::string(kOidcStateCookie) + "=" + QueryParam(*url, "state") +
                                            "; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=600" +
-                                           (RequestIsHttps(req) ? "; Secure" : ""));
+                                           (BrowserUsesHttps(ctx, req) ? "; Secure" : ""));
         });
 
   r.Get("/auth/oidc/callback", AccessLevel::kPublic, Execution::kWorker,
@@ -187,10 +223,21 @@ void RegisterOidcRoutes(Router& r, AppContext& ctx) {
                          "refused");
             return RedirectToLogin(res, "oidc_no_email");
           }
-          auto user = ctx.services->users.ExternalUser(
-              {rc.principal, rc.client_ip}, {id.email, id.name, id.groups, ctx.oidc_sync_groups});
+          service::ExternalIdentity identity;
+          identity.issuer = id.issuer;
+          identity.subject = id.subject;
+          identity.email = id.email;
+          identity.email_verified = id.email_verified;
+          identity.hosted_domain = id.hosted_domain;
+          identity.name = id.name;
+          identity.groups = id.groups;
+          identity.sync_groups = ctx.oidc_sync_groups;
+          identity.policy = ctx.oidc->config().signup;
+          auto user = ctx.services->users.ExternalUser({rc.principal, rc.client_ip}, identity);
           if (!user.ok() && user.status().code() == StatusCode::kPermissionDenied) {
-            return RedirectToLogin(res, "account_inactive");
+            // The service's refusals are fixed reason codes (UsersService::ExternalUser).
+            const std::string& reason = user.status().message();
+            return RedirectToLogin(res, reason == "inactive" ? "account_inactive" : "oidc_" + reason);
           }
           if (!user.ok()) return WriteError(res, user.status(), rc.request_id);
           FinishBrowserSignIn(ctx, rc, req, res, *user, "oidc", login->next);

@@ -66,7 +66,7 @@ void ServeAsset(const UiAsset& asset, const http::Request& req, http::Response& 
 
 }  // namespace
 
-void RegisterUiRoutes(http::Server& server) {
+void RegisterUiRoutes(http::Server& server, bool public_url_is_https) {
   server.Get("/ui/{*path}", [](const http::Request& req, http::Response& res) {
     const std::string path = req.PathParam("path");
     auto it = AssetIndex().find(path);
@@ -78,7 +78,8 @@ void RegisterUiRoutes(http::Server& server) {
     ServeAsset(*it->second, req, res);
   });
   for (const char* pattern : kPagePatterns) {
-    server.Get(pattern, [](const http::Request& req, http::Response& res) {
+    server.Get(pattern, [public_url_is_https](const http::Request& req, http::Response& res) {
+      if (public_url_is_https || RequestIsHttps(req)) res.SetHeader("Strict-Transport-Security", kHstsValue);
       auto it = AssetIndex().find("index.html");
       if (it == AssetIndex().end()) {
         res.status = 500;

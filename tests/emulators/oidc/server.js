@@ -5,17 +5,22 @@
 //                  token_endpoint_auth_method?, id_token_signed_response_alg? ("RS256"|"ES256")}]
 //   OIDC_TLS_CERT, OIDC_TLS_KEY  PEM files: serve https (else plain http on 127.0.0.1)
 //   OIDC_CLAIMS_IN_USERINFO=1    email/profile/groups claims only at userinfo, not in the ID token
+//   OIDC_ACCOUNTS  JSON object: login name -> claims that replace the defaults below for that
+//                  login, e.g. {"mallory": {"email": "alice@example.test", "email_verified": false},
+//                  "gw": {"hd": "corp.example.test"}}; a claim set to null is left out
 // Listens on 127.0.0.1 with an OS-chosen port and prints one line when ready:
 //   {"issuer":"http(s)://127.0.0.1:<port>","port":<port>}
 // Sign-in uses oidc-provider's development interactions: any login name with any password;
 // the account's claims are email "<login>@example.test", email_verified true, name "User <login>",
-// groups ["analysts", "<login>-team"]. Scopes: openid email profile groups.
+// groups ["analysts", "<login>-team"], unless OIDC_ACCOUNTS says otherwise; `sub` is the login.
+// Scopes: openid email profile groups (the email scope also carries Google's `hd`).
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 
+const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '{}');
 const clients = JSON.parse(process.env.OIDC_CLIENTS || '[]').map((c) => ({
   grant_types: ['authorization_code'],
   response_types: ['code'],
@@ -43,7 +48,7 @@ server.listen(0, '127.0.0.1', () => {
     clients,
     jwks,
     scopes: ['openid', 'email', 'profile', 'groups'],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified', 'hd'], profile: ['name'], groups: ['groups'] },
     // By default the scope claims go into the ID token, as Google does; OIDC_CLAIMS_IN_USERINFO=1
     // keeps them at the userinfo endpoint only (Keycloak/Entra-like, the spec's default).
     conformIdTokenClaims: process.env.OIDC_CLAIMS_IN_USERINFO === '1',
@@ -55,7 +60,13 @@ server.listen(0, '127.0.0.1', () => {
       return {
         accountId: id,
         async claims() {
-          return { sub: id, email: `${id}@example.test`, email_verified: true, name: `User ${id}`, groups: ['analysts', `${id}-team`] };
+          const claims = {
+            email: `${id}@example.test`, email_verified: true, name: `User ${id}`, groups: ['analysts', `${id}-team`],
+            ...(accounts[id] || {}),
+            sub: id,
+          };
+          for (const k of Object.keys(claims)) if (claims[k] === null) delete claims[k];
+          return claims;
         },
       };
     },
