@@ -171,10 +171,11 @@ TEST_F(AnalyzerTest, DescribeAndSummarizeAreCheckedLikeTheirSelect) {
   ExpectAccepted("SELECT column_name FROM (DESCRIBE flights)", {"flights"});
   for (const std::string& target :
        {std::string("secret"), std::string("'/etc/passwd'"), std::string("files.airports"),
-        std::string("information_schema.tables"), std::string("duckdb_settings()")}) {
+        std::string("information_schema.tables"), std::string("duckdb_tables")}) {
     auto select = Analyze("SELECT * FROM " + target);
     ASSERT_FALSE(select.ok()) << target;
-    for (const std::string& verb : {"DESCRIBE ", "SUMMARIZE ", "DESCRIBE SELECT * FROM "}) {
+    for (const std::string& verb : {"DESCRIBE ", "SUMMARIZE ", "DESCRIBE SELECT * FROM ",
+                                    "SUMMARIZE SELECT * FROM "}) {
       auto shown = Analyze(verb + target);
       ASSERT_FALSE(shown.ok()) << verb << target;
       EXPECT_EQ(shown.status().code(), select.status().code()) << verb << target;
@@ -182,7 +183,8 @@ TEST_F(AnalyzerTest, DescribeAndSummarizeAreCheckedLikeTheirSelect) {
     }
   }
   ExpectRefused("SUMMARIZE SELECT current_setting('threads')", kDenied, "current_setting");
-  ExpectRefused("SUMMARIZE read_csv('/etc/passwd')", kDenied, "read_csv");
+  ExpectRefused("SUMMARIZE SELECT * FROM read_csv('/etc/passwd')", kDenied, "read_csv");
+  ExpectRefused("DESCRIBE SELECT * FROM duckdb_settings()", kDenied, "duckdb_settings");
 }
 
 TEST(SplitExplain, CutsOffExplainAndAnalyzeOnly) {
