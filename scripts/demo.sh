@@ -12,6 +12,8 @@ DATASETS=$ROOT/.deps/vega-datasets/package/data
 SERVER=http://127.0.0.1:$PORT
 mkdir -p "$DATA_DIR"
 LOG=$DATA_DIR/server.log
+# Files tables may read only inside DA_FILES_ROOTS: the demo's sample data and its own files dir.
+export DA_FILES_ROOTS=${DA_FILES_ROOTS:-$DATASETS:$DATA_DIR/files}
 
 if curl -fsS "$SERVER/api/health" >/dev/null 2>&1; then
   echo "demo: something already answers on $SERVER; stop it or run: make demo PORT=<other>" >&2

@@ -125,6 +125,14 @@ Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   std::error_code ec;
   auto abs = std::filesystem::absolute(cfg.data_dir, ec);
   if (!ec) cfg.data_dir = abs.lexically_normal();
+  // The files connector reads only inside its roots (docs/security.md): the environment wins
+  // over instance.yaml, and the default is <data_dir>/files.
+  auto& files = cfg.sources["files"];
+  if (auto v = Env("DA_FILES_ROOTS")) {
+    files["roots"] = *v;
+  } else if (files.find("roots") == files.end() || files["roots"].empty()) {
+    files["roots"] = (cfg.data_dir / "files").string();
+  }
   return cfg;
 }
 

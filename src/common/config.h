@@ -58,7 +58,9 @@ struct ConfigOverrides {
 /// Environment: DA_HOST, DA_PORT, DA_DATA_DIR, DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC,
 /// DA_QUERY_TIMEOUT_SEC, DA_SCHEDULER_TICK_SEC (negative → invalid_argument),
 /// DA_STALE_AFTER_HOURS (a number >= 0), DA_EXTRACT_MEMORY_LIMIT (a size, see
-/// ParseMemorySize; a bad size → invalid_argument naming its origin).
+/// ParseMemorySize; a bad size → invalid_argument naming its origin), DA_FILES_ROOTS (the
+/// directories files tables may read, colon-separated; stored as `sources.files.roots`, which
+/// instance.yaml may also set; default `<data_dir>/files`).
 Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides);
 
 }  // namespace da

@@ -1,5 +1,8 @@
 #include "common/process_spawn.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -43,7 +46,48 @@ struct PipePair {
 
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+/// The name of a "KEY=VALUE" entry.
+std::string_view EnvName(std::string_view entry) {
+  return entry.substr(0, std::min(entry.find('='), entry.size()));
+}
+
+bool NameAllowed(std::string_view name, const std::vector<std::string>& allowed) {
+  for (const auto& a : allowed) {
+    if (!a.empty() && a.back() == '*') {
+      if (name.starts_with(std::string_view(a).substr(0, a.size() - 1))) return true;
+    } else if (name == a) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+const std::vector<std::string>& BaseChildEnvironment() {
+  static const std::vector<std::string> kBase = {
+      "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR",
+      "TEMP", "TMP", "TERM", "SSL_CERT_FILE", "SSL_CERT_DIR",
+      // sanitizer settings of test and debug builds
+      "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"};
+  return kBase;
+}
+
+std::vector<std::string> ChildEnvironment(const SpawnRequest& request) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = EnvName(entry);
+    if (request.inherit_only && !NameAllowed(name, *request.inherit_only)) continue;
+    bool overridden = false;
+    for (const auto& x : request.extra_env) {
+      if (EnvName(x) == name) overridden = true;
+    }
+    if (!overridden) out.emplace_back(entry);
+  }
+  for (const auto& e : request.extra_env) out.push_back(e);
+  return out;
+}
 
 Result<SpawnedProcess> SpawnProcessGroup(const SpawnRequest& request) {
   if (request.argv.empty()) return InvalidArgument("empty argv");
@@ -58,9 +102,7 @@ Result<SpawnedProcess> SpawnProcessGroup(const SpawnRequest& request) {
   std::vector<char*> argv;
   for (const auto& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-  for (const auto& e : request.extra_env) env_storage.push_back(e);
+  std::vector<std::string> env_storage = ChildEnvironment(request);
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,13 @@ class UniqueFd {
 
 struct SpawnRequest {
   std::vector<std::string> argv;         ///< argv[0] is the program path (execve: no PATH, no shell)
-  std::vector<std::string> extra_env;    ///< "KEY=VALUE" added to the inherited environment
+  /// "KEY=VALUE" added to the inherited environment; wins over an inherited variable of the
+  /// same name.
+  std::vector<std::string> extra_env;
+  /// When set, the child inherits only the parent's variables named here (exact names; a name
+  /// ending in `*` is a prefix, e.g. `LC_*`) instead of the whole environment, so the server's
+  /// secrets (tokens, client secrets, mail passwords) never reach a connector program.
+  std::optional<std::vector<std::string>> inherit_only;
   std::filesystem::path working_dir;     ///< "" = the parent's
   bool with_stdin = false;               ///< a stdin pipe; otherwise stdin is /dev/null
   /// SIGKILL the child when the thread that spawned it dies (Linux PR_SET_PDEATHSIG).
@@ -47,6 +54,15 @@ struct SpawnedProcess {
   UniqueFd stdout_r;
   UniqueFd stderr_r;
 };
+
+/// Variables any child program may inherit: PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE,
+/// LC_*, TZ, TMPDIR, TEMP, TMP, TERM, SSL_CERT_FILE, SSL_CERT_DIR and the sanitizer options.
+/// Never a credential; callers add the names a particular child needs.
+const std::vector<std::string>& BaseChildEnvironment();
+
+/// The environment `request` gives its child ("KEY=VALUE" entries): the parent's, filtered by
+/// `inherit_only` when set, with `extra_env` added over it.
+std::vector<std::string> ChildEnvironment(const SpawnRequest& request);
 
 /// Forks and execs `request.argv` as the leader of a new process group. Returns once the exec
 /// succeeded. Errors: invalid_argument for an empty argv; unavailable "cannot start '<program>':

@@ -159,7 +159,10 @@ TEST_F(CatalogTest, HealthCheckCommandsAndPlaceholders) {
   const fs::path script = dir_.path() / "check.sh";
   std::ofstream(script) << "#!/bin/sh\n[ -n \"$DA_HC_OK\" ] && exit 0\necho 'no API key' >&2\nexit 1\n";
   fs::permissions(script, fs::perms::owner_all);
+  // The check sees DA_HC_OK because the manifest declares it (an undeclared one stays away:
+  // see the second manifest below).
   WriteTapManifest(Installed(), "crm", "tap_two_streams.js", "[discover, read]",
+                   "auth:\n  type: token\n  env_vars: [{name: DA_HC_OK}]\n"
                    "health_check:\n  command: [\"" + script.string() + "\"]\n  timeout_seconds: 5\n");
   auto m = FindConnector(config_, "crm");
   ASSERT_OK(m);
@@ -169,6 +172,11 @@ TEST_F(CatalogTest, HealthCheckCommandsAndPlaceholders) {
   EXPECT_NE(st.message().find("no API key"), std::string::npos) << st.message();
   ::setenv("DA_HC_OK", "1", 1);
   EXPECT_OK(RunHealthCheck(m->manifest, {}));
+  WriteTapManifest(Installed(), "crm_undeclared", "tap_two_streams.js", "[discover, read]",
+                   "health_check:\n  command: [\"" + script.string() + "\"]\n  timeout_seconds: 5\n");
+  auto undeclared = FindConnector(config_, "crm_undeclared");
+  ASSERT_OK(undeclared);
+  EXPECT_EQ(RunHealthCheck(undeclared->manifest, {}).code(), StatusCode::kUnavailable);
   ::unsetenv("DA_HC_OK");
 
   ::setenv("DA_HC_HOST", "example.org", 1);
@@ -176,6 +184,10 @@ TEST_F(CatalogTest, HealthCheckCommandsAndPlaceholders) {
   ASSERT_OK(url);
   EXPECT_EQ(*url, "https://example.org/v2/in.c-main");
   EXPECT_EQ(ExpandPlaceholders("${DA_HC_NOPE_UNSET}", {}).status().code(), StatusCode::kInvalidArgument);
+  // A variable the manifest does not declare is not read: no server secret in a health check.
+  const std::vector<std::string> declared = {"DA_HC_DECLARED"};
+  EXPECT_EQ(ExpandPlaceholders("https://${DA_HC_HOST}/", {}, &declared).status().code(),
+            StatusCode::kInvalidArgument);
   ::unsetenv("DA_HC_HOST");
 }
 

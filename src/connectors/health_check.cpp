@@ -18,6 +18,7 @@ Status RunCommandCheck(const kit::Manifest& m, const kit::HealthCheck& hc) {
   kit::LineProcessOptions o;
   o.argv = hc.command;
   o.working_dir = m.dir();
+  o.inherit_only = kit::ConnectorProgramEnvironment(m);
   o.timeout_ms = hc.timeout_seconds * 1000;
   o.on_stdout_line = [&](std::string_view line) {
     if (!line.empty()) last = PrintableForMessage(line, 300);
@@ -39,7 +40,9 @@ Status RunCommandCheck(const kit::Manifest& m, const kit::HealthCheck& hc) {
 }
 
 Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const kit::ConnectorConfig& config) {
-  DA_ASSIGN_OR_RETURN(std::string url, ExpandPlaceholders(hc.endpoint, config));
+  // Only the variables the manifest declares: an endpoint must not carry the server's secrets.
+  const std::vector<std::string> declared = kit::DeclaredEnvVars(m);
+  DA_ASSIGN_OR_RETURN(std::string url, ExpandPlaceholders(hc.endpoint, config, &declared));
   // A base URL configured with a trailing slash must not produce "//" in the path.
   if (size_t scheme = url.find("://"); scheme != std::string::npos) {
     const size_t query = url.find('?');
@@ -53,7 +56,7 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
   request.url = std::move(url);
   std::vector<std::string> secrets;  // expanded header values (tokens): redacted from messages
   for (const auto& [name, tmpl] : hc.headers) {
-    DA_ASSIGN_OR_RETURN(std::string value, ExpandPlaceholders(tmpl, config));
+    DA_ASSIGN_OR_RETURN(std::string value, ExpandPlaceholders(tmpl, config, &declared));
     secrets.push_back(value);
     // "Bearer <token>": the token alone may be echoed too.
     if (size_t sp = value.rfind(' '); sp != std::string::npos && value.size() - sp > 8) {
@@ -89,7 +92,8 @@ Status RunHttpCheck(const kit::Manifest& m, const kit::HealthCheck& hc, const ki
 
 }  // namespace
 
-Result<std::string> ExpandPlaceholders(const std::string& text, const kit::ConnectorConfig& config) {
+Result<std::string> ExpandPlaceholders(const std::string& text, const kit::ConnectorConfig& config,
+                                       const std::vector<std::string>* env_names) {
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -106,7 +110,10 @@ Result<std::string> ExpandPlaceholders(const std::string& text, const kit::Conne
     const std::string name = text.substr(open + 2, close - open - 2);
     if (auto it = config.find(name); it != config.end()) {
       out += it->second;
-    } else if (const char* v = std::getenv(name.c_str()); v != nullptr) {
+    } else if (const char* v = std::getenv(name.c_str());
+               v != nullptr && (env_names == nullptr ||
+                                std::find(env_names->begin(), env_names->end(), name) !=
+                                    env_names->end())) {
       out += v;
     } else {
       return InvalidArgument("${" + PrintableForMessage(name) +

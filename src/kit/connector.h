@@ -56,6 +56,17 @@ class Connector {
     (void)source_query;
     return Status::Ok();
   }
+
+  /// Checks a table's `source_table` against the source's config when the table is registered
+  /// or changed, so a locator the connector will never read (e.g. a file outside the files
+  /// roots) is refused then (HTTP 422). The default accepts anything. Errors: invalid_argument
+  /// naming the locator.
+  virtual Status ValidateSourceTable(const std::string& source_table,
+                                     const ConnectorConfig& config) const {
+    (void)source_table;
+    (void)config;
+    return Status::Ok();
+  }
 };
 
 /// Makes a fresh connector instance.

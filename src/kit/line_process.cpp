@@ -69,6 +69,7 @@ Result<LineProcessResult> RunLineProcess(const LineProcessOptions& options) {
   SpawnRequest request;
   request.argv = options.argv;
   request.extra_env = options.extra_env;
+  request.inherit_only = options.inherit_only;
   request.working_dir = options.working_dir;
   DA_ASSIGN_OR_RETURN(SpawnedProcess child, SpawnProcessGroup(request));
   const pid_t pid = child.pid;

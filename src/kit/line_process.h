@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,8 @@ struct LineProcessOptions {
   std::vector<std::string> argv;      ///< argv[0] is the program path (executed directly)
   std::filesystem::path working_dir;  ///< "" = inherit the caller's
   std::vector<std::string> extra_env; ///< "KEY=VALUE" added to the inherited environment
+  /// When set, only the parent's variables named here are inherited (SpawnRequest::inherit_only).
+  std::optional<std::vector<std::string>> inherit_only;
   int64_t timeout_ms = 0;             ///< 0 = no limit
   int64_t grace_ms = 2000;            ///< SIGTERM → SIGKILL delay
   /// Called with each stdout line (without the '\n'; a final unterminated line too). A non-ok

@@ -139,6 +139,40 @@ TEST(LineProcess, RunsInTheWorkingDirWithExtraEnv) {
   EXPECT_EQ(out[1], "hello");
 }
 
+// A connector program inherits only the variables it is allowed (inherit_only, with `*` as a
+// prefix wildcard) plus extra_env, which wins over an inherited variable of the same name.
+TEST(LineProcess, InheritOnlyFiltersTheEnvironment) {
+  ::setenv("DA_LP_SECRET", "server-secret", 1);
+  ::setenv("DA_LP_KEPT", "kept", 1);
+  ::setenv("DA_LP_PREFIX_ONE", "one", 1);
+  ::setenv("DA_LP_OVERRIDDEN", "inherited", 1);
+  std::vector<std::string> out;
+  LineProcessOptions o;
+  o.argv = {"/bin/sh", "-c",
+            "echo \"${DA_LP_SECRET:-unset}|$DA_LP_KEPT|$DA_LP_PREFIX_ONE|$DA_LP_OVERRIDDEN|"
+            "${PATH:+path}\""};
+  o.inherit_only = std::vector<std::string>{"PATH", "DA_LP_KEPT", "DA_LP_PREFIX_*",
+                                            "DA_LP_OVERRIDDEN"};
+  o.extra_env = {"DA_LP_OVERRIDDEN=extra"};
+  o.on_stdout_line = [&](std::string_view l) {
+    out.emplace_back(l);
+    return Status::Ok();
+  };
+  auto r = RunLineProcess(o);
+  ASSERT_OK(r);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], "unset|kept|one|extra|path");
+  // Without inherit_only everything is inherited, and extra_env still wins.
+  out.clear();
+  o.inherit_only.reset();
+  ASSERT_OK(RunLineProcess(o));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], "server-secret|kept|one|extra|path");
+  for (const char* n : {"DA_LP_SECRET", "DA_LP_KEPT", "DA_LP_PREFIX_ONE", "DA_LP_OVERRIDDEN"}) {
+    ::unsetenv(n);
+  }
+}
+
 TEST(LineProcess, RefusesAnOverlongLine) {
   LineProcessOptions o;
   o.argv = {"/bin/sh", "-c", "echo ok; head -c 100000 /dev/zero | tr '\\0' x; echo"};

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/fs_util.h"
+#include "common/process_spawn.h"
 #include "common/identifiers.h"
 
 namespace da::kit {
@@ -551,6 +552,23 @@ std::vector<std::string> MissingAuthEnvVars(const Manifest& manifest) {
     const char* v = std::getenv(e.name.c_str());
     if (v == nullptr || *v == '\0') out.push_back(e.name);
   }
+  return out;
+}
+
+std::vector<std::string> DeclaredEnvVars(const Manifest& manifest) {
+  std::set<std::string> names;
+  for (const auto& e : manifest.env_vars) {
+    if (!e.name.empty()) names.insert(e.name);
+  }
+  for (const auto& f : manifest.config) {
+    if (!f.env.empty()) names.insert(f.env);
+  }
+  return {names.begin(), names.end()};
+}
+
+std::vector<std::string> ConnectorProgramEnvironment(const Manifest& manifest) {
+  std::vector<std::string> out = BaseChildEnvironment();
+  for (auto& name : DeclaredEnvVars(manifest)) out.push_back(std::move(name));
   return out;
 }
 

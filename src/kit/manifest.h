@@ -131,4 +131,13 @@ Result<ConnectorConfig> ResolveConfig(const Manifest& manifest, const ConnectorC
 /// Names of required auth env vars that are unset or empty (never their values).
 std::vector<std::string> MissingAuthEnvVars(const Manifest& manifest);
 
+/// Every environment variable the manifest declares (auth.env_vars and the config fields'
+/// `env`), sorted and unique: what a connector program is given on top of
+/// BaseChildEnvironment() (common/process_spawn.h); nothing else of the server's environment.
+std::vector<std::string> DeclaredEnvVars(const Manifest& manifest);
+
+/// BaseChildEnvironment() plus DeclaredEnvVars(manifest): the inherit_only list for a
+/// connector program of this manifest.
+std::vector<std::string> ConnectorProgramEnvironment(const Manifest& manifest);
+
 }  // namespace da::kit

@@ -102,7 +102,7 @@ TEST(Manifest, TheShippedFilesManifestIsValid) {
   EXPECT_EQ(m->entrypoint, "files");
   EXPECT_FALSE(m->is_external());
   EXPECT_EQ(m->capabilities, Capability::kDiscover | Capability::kRead);
-  EXPECT_EQ(m->config.size(), 2u);
+  EXPECT_EQ(m->config.size(), 3u);  // roots, base_dir, paths
   EXPECT_FALSE(m->source_table_description.empty());
 }
 

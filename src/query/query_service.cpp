@@ -463,24 +463,40 @@ Result<QueryOutput> QueryService::Run(const state::Principal& who, const QueryRe
     DA_RETURN_IF_ERROR(CheckAccess(who, prepared.plan));
   } else {
     json statement;
-    DA_ASSIGN_OR_RETURN(prepared.plan, AnalyzeSql(conn, sql, catalog, &statement));
+    // EXPLAIN [ANALYZE] <SELECT>: the SELECT is analyzed and checked like any query, then the
+    // statement runs as written (its answer is the plan: a row or two) under the same limits.
+    const std::optional<ExplainSplit> explain = SplitExplain(sql);
+    const std::string_view analyzed = explain ? explain->inner : std::string_view(sql);
+    DA_ASSIGN_OR_RETURN(prepared.plan, AnalyzeSql(conn, analyzed, catalog, &statement));
     DA_RETURN_IF_ERROR(CheckAccess(who, prepared.plan));
 
-    // Second opinion from DuckDB's binder: exactly one statement that prepares as a SELECT.
+    // Second opinion from DuckDB's binder: exactly one statement that prepares as a SELECT
+    // (for EXPLAIN: one EXPLAIN, of one SELECT).
     auto types = conn.StatementTypes(sql);
     if (!types.ok()) return InvalidArgument(types.status().message());
-    if (types->size() != 1 || types->front() != "SELECT") {
+    if (types->size() != 1 || types->front() != (explain ? "EXPLAIN" : "SELECT")) {
       return InvalidArgument("only a single SELECT statement is allowed");
     }
-
-    DA_ASSIGN_OR_RETURN(prepared.execution,
-                        PlanExecution(conn, sql, statement, request.limit + 1));
-    // The wrapper adds no table or function of its own; prove it with the same walk.
-    auto wrapped = SerializeSql(conn, prepared.execution.sql);
-    if (!wrapped.ok() || wrapped->size() != 1) return Internal("row-limit wrapper does not parse");
-    auto again = AnalyzeStatement((*wrapped)[0], catalog);
-    if (!again.ok()) return Internal("row-limit wrapper refused: " + again.status().message());
-    if (again->views != prepared.plan.views) return Internal("row-limit wrapper reads other views");
+    if (explain) {
+      auto inner = conn.StatementTypes(analyzed);
+      if (!inner.ok() || inner->size() != 1 || inner->front() != "SELECT") {
+        return InvalidArgument("EXPLAIN is allowed over a single SELECT only");
+      }
+      prepared.execution = ExecutionPlan{sql, {}, {}, {}};  // columns come from its result
+    } else {
+      DA_ASSIGN_OR_RETURN(prepared.execution,
+                          PlanExecution(conn, sql, statement, request.limit + 1));
+      // The wrapper adds no table or function of its own; prove it with the same walk.
+      auto wrapped = SerializeSql(conn, prepared.execution.sql);
+      if (!wrapped.ok() || wrapped->size() != 1) {
+        return Internal("row-limit wrapper does not parse");
+      }
+      auto again = AnalyzeStatement((*wrapped)[0], catalog);
+      if (!again.ok()) return Internal("row-limit wrapper refused: " + again.status().message());
+      if (again->views != prepared.plan.views) {
+        return Internal("row-limit wrapper reads other views");
+      }
+    }
     lease->RememberPlan(sql, request.limit, prepared);
   }
   QueryPlan plan = std::move(prepared.plan);
@@ -505,6 +521,14 @@ Result<QueryOutput> QueryService::Run(const state::Principal& who, const QueryRe
                               buf + " (query_timeout_sec)");
     }
     return InvalidArgument(result.status().message());
+  }
+  if (execution.columns.empty()) {
+    // EXPLAIN ran unwrapped: its own columns (explain_key, explain_value), all VARCHAR.
+    for (size_t c = 0; c < result->ColumnCount(); ++c) {
+      execution.columns.push_back(result->ColumnName(c));
+      execution.types.push_back(result->ColumnTypeName(c));
+      execution.text_columns.push_back(c);
+    }
   }
   spdlog::info("query by {}: {} rows in {} ms", who.email, result->RowCount(), elapsed_ms);
   return QueryOutput(std::move(lease), std::move(result).value(), std::move(execution.columns),

@@ -9,7 +9,9 @@
 /// changes, since opening and closing a DuckDB costs ~150 ms); analyze the SQL with DuckDB's parser (sql_analyzer.h), check
 /// the caller may see every view it reads (CheckAccess), confirm with DuckDB's StatementTypes
 /// that it prepares as exactly one SELECT, and run it under a time limit (Connection::Interrupt
-/// from a watchdog thread) fetching at most limit+1 rows.
+/// from a watchdog thread) fetching at most limit+1 rows. DESCRIBE/SUMMARIZE <view> are SELECTs
+/// to DuckDB and run the same way; `EXPLAIN [ANALYZE] <SELECT>` has its SELECT analyzed and
+/// checked, then runs unwrapped (its answer is the plan) under the same time limit.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -114,7 +116,8 @@ class QueryService {
   /// Runs `request.sql` for `who`.
   /// Errors (HTTP status as POST /api/query answers them):
   /// - invalid_argument (400): empty SQL, SQL over kMaxSqlBytes, limit outside 1..kMaxRowLimit,
-  ///   a syntax error, more than one statement, a statement that is not a SELECT, and any
+  ///   a syntax error, more than one statement, a statement that is not a SELECT (or DESCRIBE,
+  ///   SUMMARIZE, EXPLAIN [ANALYZE] of one), and any
   ///   error DuckDB raises while running it (its own message);
   /// - permission_denied (403): a table, table function or function the sandbox refuses, or a
   ///   view `who` may not see (the message names it);

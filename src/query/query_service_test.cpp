@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -304,6 +305,78 @@ TEST_F(QueryServiceTest, TimeLimitInterruptsASlowQuery) {
   EXPECT_LT(elapsed, std::chrono::seconds(10));
   // A fast query under the same limit runs.
   EXPECT_OK(quick.Run(admin_, {"SELECT count(*) FROM airports", 10}));
+}
+
+// What agents and analysts ask first: DESCRIBE, SUMMARIZE and EXPLAIN over a view they may see
+// answer in a SELECT's JSON shape; over a view they may not see they get a SELECT's refusal.
+TEST_F(QueryServiceTest, DescribeSummarizeAndExplainRunOverVisibleViewsOnly) {
+  auto described = Run("DESCRIBE airports");
+  ASSERT_OK(described);
+  auto d = described->ToJson();
+  EXPECT_EQ(d["columns"][0], "column_name");
+  EXPECT_EQ(d["columns"][1], "column_type");
+  EXPECT_EQ(d["row_count"], 7);
+  EXPECT_EQ(d["rows"][0][0], "iata");
+  EXPECT_EQ(described->plan().views, std::vector<std::string>{"airports"});
+
+  auto summary = Run("SUMMARIZE airports");
+  ASSERT_OK(summary);
+  auto sj = summary->ToJson();
+  EXPECT_EQ(sj["row_count"], 7);
+  EXPECT_NE(std::find(sj["columns"].begin(), sj["columns"].end(), "approx_unique"),
+            sj["columns"].end());
+
+  for (const char* sql : {"EXPLAIN SELECT count(*) FROM flights",
+                          "explain analyze SELECT origin, count(*) FROM flights GROUP BY 1"}) {
+    auto explained = Run(sql);
+    ASSERT_OK(explained) << sql;
+    auto e = explained->ToJson();
+    EXPECT_EQ(e["columns"], nlohmann::json({"explain_key", "explain_value"})) << sql;
+    EXPECT_EQ(e["types"], nlohmann::json({"VARCHAR", "VARCHAR"})) << sql;
+    EXPECT_EQ(e["row_count"], 1) << sql;
+    EXPECT_EQ(explained->plan().views, std::vector<std::string>{"flights"});
+    // Served again from the plan cache, same answer shape.
+    auto again = Run(sql);
+    ASSERT_OK(again);
+    EXPECT_EQ(again->ToJson()["columns"], e["columns"]);
+  }
+
+  // The analyst may see nothing: each form gets the refusal the SELECT gets, word for word.
+  for (const char* sql : {"DESCRIBE flights", "SUMMARIZE flights", "EXPLAIN SELECT * FROM flights",
+                          "EXPLAIN ANALYZE SELECT * FROM flights",
+                          "DESCRIBE SELECT * FROM flights", "SELECT * FROM flights"}) {
+    auto r = Run(sql, 10, &analyst_);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql;
+    EXPECT_EQ(r.status().message(), "table 'flights' is not a published view you may query")
+        << sql;
+  }
+  for (const char* sql : {"DESCRIBE nosuch", "EXPLAIN SELECT * FROM nosuch"}) {
+    EXPECT_EQ(Run(sql, 10, &analyst_).status().message(),
+              "table 'nosuch' is not a published view you may query")
+        << sql;
+  }
+  // Anything else behind EXPLAIN stays refused.
+  for (const char* sql : {"EXPLAIN COPY flights TO '/tmp/x.csv'", "EXPLAIN (FORMAT json) SELECT 1",
+                          "EXPLAIN SELECT 1; DROP TABLE flights", "EXPLAIN SELECT * FROM read_csv('/etc/passwd')",
+                          "EXPLAIN ANALYZE SELECT current_setting('threads')", "SHOW TABLES"}) {
+    auto r = Run(sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_TRUE(r.status().code() == StatusCode::kInvalidArgument ||
+                r.status().code() == StatusCode::kPermissionDenied)
+        << sql << ": " << r.status().ToString();
+  }
+}
+
+// EXPLAIN ANALYZE runs its query, so the query's time limit applies to it.
+TEST_F(QueryServiceTest, ExplainAnalyzeIsBoundByTheTimeLimit) {
+  QueryServiceOptions options;
+  options.timeout = std::chrono::milliseconds(300);
+  QueryService quick(*orchestrator_, *registry_, access_, options);
+  auto out = quick.Run(admin_, {"EXPLAIN ANALYZE SELECT count(*) FROM flights a, flights b WHERE "
+                                "a.delay + b.delay = 7 AND a.distance <> b.distance", 10});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kDeadlineExceeded) << out.status().ToString();
 }
 
 TEST_F(QueryServiceTest, DuckDbErrorsAreInvalidArgumentWithDuckDbsMessage) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <utility>
 
 #include "common/identifiers.h"
@@ -106,9 +107,7 @@ class Walker {
       return PermissionDenied("table function '" + PrintableForMessage(fn) +
                               "' is not allowed; only published views can be queried");
     }
-    if (type == "SHOW_REF") {
-      return PermissionDenied("DESCRIBE, SUMMARIZE and SHOW are not allowed in queries");
-    }
+    if (type == "SHOW_REF") return VisitShowRef(o, scope);
     if (type == "BASE_TABLE") return CheckBaseTable(o, scope);
     if (o.contains("table_name")) {
       return PermissionDenied("unsupported table reference of kind '" + PrintableForMessage(type) +
@@ -121,6 +120,24 @@ class Walker {
                               "'");
     }
     PushChildren(o, scope);
+    return Status::Ok();
+  }
+
+  /// DESCRIBE / SUMMARIZE of a view or a SELECT: DuckDB serializes them as a SHOW_REF over
+  /// `SELECT * FROM <view>` or the SELECT itself, which is walked like any query, so a view the
+  /// caller may not see is refused with a SELECT's message. SHOW TABLES, DESCRIBE without an
+  /// argument and SHOW <setting> name a system listing in `table_name` and are refused.
+  Status VisitShowRef(const json& o, int scope) {
+    const std::string show = Str(o, "show_type");
+    auto query = o.find("query");
+    if (!Str(o, "table_name").empty() || query == o.end() || !query->is_object() ||
+        (show != "DESCRIBE" && show != "SUMMARY")) {
+      return PermissionDenied(
+          "SHOW and DESCRIBE without a view are not allowed in queries (GET /api/catalog lists "
+          "the tables you may see); DESCRIBE <view>, SUMMARIZE <view> and DESCRIBE SELECT ... "
+          "are");
+    }
+    stack_.push_back({&*query, scope});
     return Status::Ok();
   }
 
@@ -301,6 +318,66 @@ Result<nlohmann::json> SerializeSql(db::Connection& conn, std::string_view sql,
   return std::move(*it);
 }
 
+namespace {
+
+bool IsWordChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+/// Position after the whitespace and comments (`-- ...`, nested `/* ... */`) at `pos`.
+size_t SkipSpaceAndComments(std::string_view sql, size_t pos) {
+  while (pos < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[pos])) != 0) {
+      ++pos;
+    } else if (sql.compare(pos, 2, "--") == 0) {
+      size_t eol = sql.find('\n', pos);
+      pos = eol == std::string_view::npos ? sql.size() : eol + 1;
+    } else if (sql.compare(pos, 2, "/*") == 0) {
+      int depth = 0;
+      while (pos < sql.size()) {
+        if (sql.compare(pos, 2, "/*") == 0) {
+          ++depth;
+          pos += 2;
+        } else if (sql.compare(pos, 2, "*/") == 0) {
+          pos += 2;
+          if (--depth == 0) break;
+        } else {
+          ++pos;
+        }
+      }
+    } else {
+      break;
+    }
+  }
+  return pos;
+}
+
+/// The word at `pos` (letters, digits, `_`), lower-cased, and the position after it.
+std::pair<std::string, size_t> WordAt(std::string_view sql, size_t pos) {
+  size_t end = pos;
+  while (end < sql.size() && IsWordChar(sql[end])) ++end;
+  return {AsciiLower(std::string(sql.substr(pos, end - pos))), end};
+}
+
+}  // namespace
+
+std::optional<ExplainSplit> SplitExplain(std::string_view sql) {
+  size_t pos = SkipSpaceAndComments(sql, 0);
+  auto [first, after_first] = WordAt(sql, pos);
+  if (first != "explain") return std::nullopt;
+  ExplainSplit out;
+  size_t next = SkipSpaceAndComments(sql, after_first);
+  auto [second, after_second] = WordAt(sql, next);
+  if (second == "analyze" || second == "analyse") {
+    out.analyze = true;
+    out.inner = sql.substr(after_second);
+  } else {
+    out.inner = sql.substr(after_first);
+  }
+  return out;
+}
+
 Result<QueryPlan> AnalyzeSql(db::Connection& conn, std::string_view sql,
                              const AnalyzerCatalog& catalog, nlohmann::json* ast) {
   bool not_select = false;
@@ -311,7 +388,8 @@ Result<QueryPlan> AnalyzeSql(db::Connection& conn, std::string_view sql,
     // (DuckDB 1.4 creates the target directory while preparing EXPORT DATABASE).
     return InvalidArgument(
         "only a single SELECT statement is allowed; this SQL holds another kind of statement "
-        "(COPY, EXPORT, ATTACH, SET, PRAGMA, CALL, DDL, DML, EXPLAIN, ...)");
+        "(COPY, EXPORT, ATTACH, SET, PRAGMA, CALL, DDL, DML, ...); EXPLAIN is allowed over a "
+        "SELECT only");
   }
   if (statements->empty()) return InvalidArgument("empty SQL: no statement");
   if (statements->size() > 1) {

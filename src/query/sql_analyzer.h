@@ -11,14 +11,19 @@
 ///     — replacement scans on paths/URLs (`FROM '/etc/passwd'`), `information_schema.*`,
 ///     `pg_catalog.*`, DuckDB's `duckdb_*` views, other attached catalogs (`files.airports`);
 ///   - every table function (`read_csv(...)`, `glob(...)`, `duckdb_settings()`, `query_table`,
-///     table macros — all of them), DESCRIBE/SUMMARIZE/SHOW, any unknown table-reference kind,
-///     time travel (`AT (...)`);
+///     table macros — all of them), SHOW TABLES / DESCRIBE without a view / SHOW <name>, any
+///     unknown table-reference kind, time travel (`AT (...)`);
 ///   - functions on the denylist (settings, variables, sequences, catalog macros that read
 ///     system tables: `current_setting`, `getvariable`, `pg_get_viewdef`, ...) and functions
 ///     qualified with a catalog or a system/attached schema name.
+/// DESCRIBE <view>, SUMMARIZE <view> and DESCRIBE/SUMMARIZE SELECT ... are SELECTs over a
+/// SHOW_REF whose query is walked like any other (a view the caller may not see is refused as in
+/// a SELECT). EXPLAIN [ANALYZE] is not serializable: SplitExplain cuts the words off and the
+/// SELECT after them is analyzed.
 /// Refusals are permission_denied (HTTP 403) naming the table or function; problems with the
 /// statement itself (syntax, not a SELECT, several statements, empty) are invalid_argument.
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -69,6 +74,19 @@ Result<std::set<std::string>> LoadFunctionDenylist(db::Connection& conn);
 /// what it reads, or the first refusal (permission_denied naming the table or function).
 /// Iterative: no recursion on the AST, so deep nesting cannot overflow the stack.
 Result<QueryPlan> AnalyzeStatement(const nlohmann::json& statement, const AnalyzerCatalog& catalog);
+
+/// `EXPLAIN [ANALYZE] <statement>` taken apart: whether ANALYZE (or ANALYSE) was given and the
+/// text after those words.
+struct ExplainSplit {
+  bool analyze = false;
+  std::string_view inner;  ///< a view into the SQL passed to SplitExplain
+};
+
+/// When `sql` starts, after whitespace and comments, with the word EXPLAIN (any case), its
+/// parts; else nullopt. Only the words EXPLAIN and ANALYZE are cut off: anything else DuckDB
+/// accepts after EXPLAIN (VERBOSE, `(FORMAT ...)`) stays in `inner` and fails its analysis as a
+/// SELECT, so what is analyzed is exactly what DuckDB explains.
+std::optional<ExplainSplit> SplitExplain(std::string_view sql);
 
 /// Parses `sql` with DuckDB on `conn` (`SELECT json_serialize_sql($1)`) and analyzes it.
 /// Errors: invalid_argument for syntax errors (DuckDB's message), an empty statement, more than

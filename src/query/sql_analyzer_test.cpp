@@ -151,10 +151,62 @@ TEST_F(AnalyzerTest, RefusesSystemCatalogsAndOtherCatalogs) {
   ExpectRefused("SELECT * FROM temp.main.t", kDenied, "outside");
   ExpectRefused("SELECT * FROM server.other.flights", kDenied, "outside");
   ExpectRefused("SELECT * FROM secret", kDenied, "not a published view");
-  ExpectRefused("DESCRIBE flights", kDenied, "DESCRIBE");
-  ExpectRefused("SUMMARIZE flights", kDenied, "DESCRIBE");
-  ExpectRefused("SHOW TABLES", kDenied, "DESCRIBE");
-  ExpectRefused("SHOW ALL TABLES", kDenied, "DESCRIBE");
+  ExpectRefused("SHOW TABLES", kDenied, "SHOW and DESCRIBE without a view");
+  ExpectRefused("SHOW ALL TABLES", kDenied, "SHOW and DESCRIBE without a view");
+  ExpectRefused("DESCRIBE", kDenied, "SHOW and DESCRIBE without a view");
+  ExpectRefused("SHOW databases", kDenied, "SHOW and DESCRIBE without a view");
+}
+
+// An analyst's first questions: DESCRIBE and SUMMARIZE a view they may see. Over anything else
+// they meet exactly the refusal a SELECT meets (the message tells no more).
+TEST_F(AnalyzerTest, DescribeAndSummarizeAreCheckedLikeTheirSelect) {
+  ExpectAccepted("DESCRIBE flights", {"flights"});
+  ExpectAccepted("describe FLIGHTS", {"flights"});
+  ExpectAccepted("SUMMARIZE flights", {"flights"});
+  ExpectAccepted("SUMMARIZE TABLE flights", {"flights"});
+  ExpectAccepted("SHOW flights", {"flights"});
+  ExpectAccepted("DESCRIBE SELECT f.x, a.y FROM flights f JOIN airports a ON true",
+                 {"airports", "flights"});
+  ExpectAccepted("SUMMARIZE SELECT * FROM flights", {"flights"});
+  ExpectAccepted("SELECT column_name FROM (DESCRIBE flights)", {"flights"});
+  for (const std::string& target :
+       {std::string("secret"), std::string("'/etc/passwd'"), std::string("files.airports"),
+        std::string("information_schema.tables"), std::string("duckdb_tables")}) {
+    auto select = Analyze("SELECT * FROM " + target);
+    ASSERT_FALSE(select.ok()) << target;
+    for (const std::string& verb : {"DESCRIBE ", "SUMMARIZE ", "DESCRIBE SELECT * FROM ",
+                                    "SUMMARIZE SELECT * FROM "}) {
+      auto shown = Analyze(verb + target);
+      ASSERT_FALSE(shown.ok()) << verb << target;
+      EXPECT_EQ(shown.status().code(), select.status().code()) << verb << target;
+      EXPECT_EQ(shown.status().message(), select.status().message()) << verb << target;
+    }
+  }
+  ExpectRefused("SUMMARIZE SELECT current_setting('threads')", kDenied, "current_setting");
+  ExpectRefused("SUMMARIZE SELECT * FROM read_csv('/etc/passwd')", kDenied, "read_csv");
+  ExpectRefused("DESCRIBE SELECT * FROM duckdb_settings()", kDenied, "duckdb_settings");
+}
+
+TEST(SplitExplain, CutsOffExplainAndAnalyzeOnly) {
+  auto plain = SplitExplain("  EXPLAIN SELECT 1");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->analyze);
+  EXPECT_EQ(plain->inner, " SELECT 1");
+  auto analyze = SplitExplain("-- why slow?\n/* a /* nested */ note */ explain Analyze\nSELECT 2");
+  ASSERT_TRUE(analyze.has_value());
+  EXPECT_TRUE(analyze->analyze);
+  EXPECT_EQ(analyze->inner, "\nSELECT 2");
+  auto analyse = SplitExplain("EXPLAIN ANALYSE(SELECT 3)");
+  ASSERT_TRUE(analyse.has_value());
+  EXPECT_TRUE(analyse->analyze);
+  EXPECT_EQ(analyse->inner, "(SELECT 3)");
+  // VERBOSE and options stay in the statement, which then is not a SELECT.
+  EXPECT_EQ(SplitExplain("EXPLAIN (FORMAT json) SELECT 1")->inner, " (FORMAT json) SELECT 1");
+  EXPECT_EQ(SplitExplain("EXPLAIN VERBOSE SELECT 1")->inner, " VERBOSE SELECT 1");
+  EXPECT_EQ(SplitExplain("EXPLAIN analyze_me")->inner, " analyze_me");
+  EXPECT_FALSE(SplitExplain("SELECT 'EXPLAIN'").has_value());
+  EXPECT_FALSE(SplitExplain("EXPLAINED").has_value());
+  EXPECT_FALSE(SplitExplain("").has_value());
 }
 
 TEST_F(AnalyzerTest, RefusesDeniedFunctions) {

@@ -58,6 +58,11 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
     Status st = ctx.services->catalog.ProfileSyncedTables(ids);
     if (!st.ok()) spdlog::warn("profiling after sync: {}", st.ToString());
   };
+  // An extraction child gets its own connector's declared variables (credentials) only.
+  ctx.sync->source_environment = [cfg = &ctx.config](const std::string& source) {
+    auto entry = connectors::FindConnector(*cfg, source);
+    return entry.ok() ? kit::DeclaredEnvVars(entry->manifest) : std::vector<std::string>{};
+  };
   Status recovered = ctx.sync->RecoverInterruptedRuns();
   if (!recovered.ok()) spdlog::error("sync run recovery failed: {}", recovered.ToString());
   ctx.scheduler = std::make_unique<sync::Scheduler>(*ctx.sync, *ctx.registry, *ctx.db,

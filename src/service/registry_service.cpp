@@ -23,6 +23,19 @@ Status CheckSourceQuery(const std::string& source_type, const std::string& sourc
   return Status::Ok();
 }
 
+// Lets the table's connector check its source_table against the source's config, e.g. that a
+// files table stays inside the files roots (DA_FILES_ROOTS).
+Status CheckSourceTable(const InstanceConfig& config, const model::TableSpec& table) {
+  auto connector = connectors::BuiltinConnectors().Create(table.source_type);
+  if (!connector.ok()) return Status::Ok();
+  auto it = config.sources.find(table.source_type);
+  const kit::ConnectorConfig source_config =
+      it == config.sources.end() ? kit::ConnectorConfig{} : it->second;
+  Status st = (*connector)->ValidateSourceTable(table.source_table, source_config);
+  if (!st.ok()) return InvalidArgument("source_table: " + st.message());
+  return Status::Ok();
+}
+
 }  // namespace
 
 nlohmann::json ToJson(const RegistryEntry& e) {
@@ -58,6 +71,7 @@ Result<RegistryEntry> RegistryService::Register(const Caller& caller,
                                                 const RegisterTableRequest& request) {
   DA_RETURN_IF_ERROR(RequireAdmin(caller));
   DA_RETURN_IF_ERROR(CheckSourceQuery(request.spec.source_type, request.spec.source_query));
+  DA_RETURN_IF_ERROR(CheckSourceTable(ctx_.config, request.spec));
   DA_ASSIGN_OR_RETURN(model::TableSpec t,
                       ctx_.registry.Register(request.spec, caller.principal.email));
   AuditCall(ctx_.db, caller, "registry_table_registered", t.id,
@@ -96,10 +110,11 @@ Result<RegistryEntry> RegistryService::Update(const Caller& caller,
   DA_RETURN_IF_ERROR(RequireAdmin(caller));
   const model::TableSpecPatch& patch = request.patch;
   DA_ASSIGN_OR_RETURN(model::TableSpec before, ctx_.registry.Get(request.id));
-  if (patch.Has("source_query") || patch.Has("source_type")) {
+  if (patch.Has("source_query") || patch.Has("source_type") || patch.Has("source_table")) {
     model::TableSpec after = before;
     model::ApplyPatch(patch, &after);
     DA_RETURN_IF_ERROR(CheckSourceQuery(after.source_type, after.source_query));
+    DA_RETURN_IF_ERROR(CheckSourceTable(ctx_.config, after));
   }
   DA_ASSIGN_OR_RETURN(model::TableSpec t,
                       ctx_.registry.Update(request.id, patch, caller.principal.email));

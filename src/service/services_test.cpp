@@ -20,6 +20,9 @@ class ServicesTest : public da::testing::StateDbFixture {
   void SetUp() override {
     StateDbFixture::SetUp();
     config_.data_dir = dir_.path() / "data";
+    // As LoadConfig sets them: files tables read inside <data_dir>/files only.
+    config_.sources["files"] = {{"base_dir", (config_.data_dir / "files").string()},
+                                {"roots", (config_.data_dir / "files").string()}};
     ASSERT_TRUE(EnsureDir(config_.ExtractsDir()).ok());
     ASSERT_TRUE(EnsureDir(config_.AnalyticsDir()).ok());
     registry_ = std::make_unique<state::Registry>(
@@ -107,6 +110,22 @@ TEST_F(ServicesTest, TableAccessAnswersNotFoundThenPermissionDenied) {
   EXPECT_TRUE(access.Visible(admin_.principal, "orders").ok());
   GrantToUser("orders");
   EXPECT_TRUE(access.Visible(user_.principal, "orders").ok());
+}
+
+// Attack: a files table registered over a file outside the files roots (another user's
+// ~/.config/da/config.json) would publish it to every grantee; registration refuses it.
+TEST_F(ServicesTest, RegistryRefusesAFilesTableOutsideTheRoots) {
+  model::TableSpec t = Spec("stolen");
+  t.source_table = (dir_.path() / "home" / ".config" / "da" / "config.json").string();
+  auto refused = services_->registry.Register(admin_, {t});
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message().rfind("source_table: files: '", 0), 0u)
+      << refused.status().message();
+  EXPECT_EQ(services_->registry.Get(admin_, {"stolen"}).status().code(), StatusCode::kNotFound);
+  Register("orders");
+  auto moved = services_->registry.Update(
+      admin_, {"orders", model::DecodePatch({{"source_table", "/etc/passwd.csv"}}).value()});
+  EXPECT_EQ(moved.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ServicesTest, RegistryIsAdminOnlyAndRegisters) {
@@ -352,6 +371,7 @@ TEST_F(ServicesTest, DiscoveryIsAdminOnlyAndGenericOverConnectors) {
   ASSERT_TRUE(EnsureDir(base).ok());
   std::ofstream(base / "orders.csv") << "id,amount\n1,10\n2,20\n";
   config_.sources["files"]["base_dir"] = base.string();
+  config_.sources["files"]["roots"] = base.string();
   auto dry = services_->discovery.DiscoverAndRegister(admin_, {"files", true, std::nullopt});
   ASSERT_TRUE(dry.ok()) << dry.status().ToString();
   EXPECT_EQ(dry->source, "files");

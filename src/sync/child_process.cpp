@@ -34,6 +34,7 @@ Result<ChildResult> RunChild(const ChildOptions& options) {
   SpawnRequest request;
   request.argv = options.argv;
   request.extra_env = options.extra_env;
+  request.inherit_only = options.inherit_only;
   request.with_stdin = true;
   request.kill_with_parent = options.kill_with_parent;
   auto spawned = SpawnProcessGroup(request);

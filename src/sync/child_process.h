@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct ChildOptions {
   const std::atomic<bool>* cancel = nullptr;   ///< set to true to kill the group early
   std::function<void(const std::string&)> on_stderr_line;
   std::vector<std::string> extra_env;          ///< "KEY=VALUE" added to the inherited environment
+  /// When set, only the parent's variables named here are inherited (SpawnRequest::inherit_only).
+  std::optional<std::vector<std::string>> inherit_only;
   /// When true the child gets SIGKILL if the thread that started it dies (Linux
   /// PR_SET_PDEATHSIG), so a server killed mid-run leaves no extraction behind.
   bool kill_with_parent = false;

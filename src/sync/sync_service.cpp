@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/process_spawn.h"
 #include "common/time_util.h"
 #include "state/users.h"
 #include "sync/child_process.h"
@@ -341,6 +342,18 @@ void SyncService::RunInBackground(const std::string& run_id,
   idle_cv_.notify_all();
 }
 
+std::vector<std::string> ExtractChildEnvironment(const std::vector<std::string>& source_variables) {
+  std::vector<std::string> out = BaseChildEnvironment();
+  for (const char* name :
+       {"DA_CONFIG", "DA_DATA_DIR", "DA_LOG_LEVEL", "DA_EXTRACT_TIMEOUT_SEC",
+        "DA_EXTRACT_MEMORY_LIMIT", "DA_FILES_ROOTS", "DA_CONNECTORS_DIR", "DA_CA_FILE",
+        "DA_TEMP_DIR", "DA_GCS_ENDPOINT"}) {
+    out.emplace_back(name);
+  }
+  out.insert(out.end(), source_variables.begin(), source_variables.end());
+  return out;
+}
+
 std::vector<TableOutcome> SyncService::ExtractSource(
     const std::string& run_id, const std::string& source,
     const std::vector<model::TableSpec>& selected,
@@ -370,6 +383,9 @@ std::vector<TableOutcome> SyncService::ExtractSource(
   opts.timeout_ms = config_.extract_timeout_sec * 1000;
   opts.cancel = &cancel_;
   opts.kill_with_parent = true;
+  // The child gets its own source's credentials, never the server's other secrets.
+  opts.inherit_only = ExtractChildEnvironment(
+      source_environment ? source_environment(source) : std::vector<std::string>{});
   opts.on_stderr_line = [source](const std::string& line) {
     spdlog::info("[extract {}] {}", source, line);
   };

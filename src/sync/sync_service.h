@@ -78,6 +78,19 @@ struct RunSummary {
 /// the run is marked finished (so a caller waiting for the run sees its effects).
 using TablesSyncedHook = std::function<void(const std::vector<std::string>& synced_table_ids)>;
 
+/// Names of the environment variables the extraction of one source needs besides those of
+/// ExtractChildEnvironment: its connector's declared variables (kit::DeclaredEnvVars, e.g.
+/// KEBOOLA_STORAGE_TOKEN for keboola).
+using SourceEnvironment = std::function<std::vector<std::string>(const std::string& source)>;
+
+/// What a `da extract` child inherits of the server's environment (the inherit_only list):
+/// BaseChildEnvironment(), the da settings an extraction reads (DA_CONFIG, DA_DATA_DIR,
+/// DA_LOG_LEVEL, DA_EXTRACT_TIMEOUT_SEC, DA_EXTRACT_MEMORY_LIMIT, DA_FILES_ROOTS,
+/// DA_CONNECTORS_DIR, DA_CA_FILE, DA_TEMP_DIR, DA_GCS_ENDPOINT) and `source_variables`. Never
+/// the secrets of other subsystems (DA_OIDC_CLIENT_SECRET, DA_SMTP_URL,
+/// DA_BOOTSTRAP_ADMIN_PASSWORD) nor other sources' credentials.
+std::vector<std::string> ExtractChildEnvironment(const std::vector<std::string>& source_variables);
+
 class SyncService {
  public:
   /// `da_executable` is the binary run as `da extract`; usually SelfExecutablePath().
@@ -88,6 +101,9 @@ class SyncService {
   /// Set by the server before the first Trigger (not synchronised); runs on the run's thread.
   /// Exceptions it throws are logged and ignored. Empty = nothing to call.
   TablesSyncedHook on_tables_synced;
+  /// Set by the server before the first Trigger (not synchronised): the variables a source's
+  /// extraction child is given besides ExtractChildEnvironment's. Empty = none.
+  SourceEnvironment source_environment;
 
   /// Restart recovery: marks runs left `running` by a previous process `interrupted` (their
   /// unfinished tables get an error outcome). Call once at startup before any Trigger.

@@ -95,16 +95,16 @@ TEST_F(BadInput, MalformedBodiesAndHostileIdentifiersChangeNothing) {
   ExpectError(s.Post("/api/admin/register-table", "{not json"), 400, "malformed");
   ExpectError(s.Post("/api/admin/register-table", "[1,2]"), 400, "malformed");
   ExpectError(s.Post("/api/admin/register-table",
-                     Register(s, "x\"; DROP TABLE table_registry; --", "/tmp/a.csv")),
+                     Register(s, "x\"; DROP TABLE table_registry; --", (tmp_.path() / "a.csv").string())),
               422, "invalid_argument");
   ExpectError(s.Post("/api/admin/register-table",
                      nlohmann::json{{"id", "a'b"}, {"name", "ab"}, {"source_type", "files"},
-                                    {"source_table", "/tmp/a.csv"}}
+                                    {"source_table", (tmp_.path() / "a.csv").string()}}
                          .dump()),
               422, "invalid_argument");
   ExpectError(s.Post("/api/admin/register-table",
                      nlohmann::json{{"name", "ok_name"}, {"source_type", "nosuchconnector"},
-                                    {"source_table", "/tmp/a.csv"}}
+                                    {"source_table", (tmp_.path() / "a.csv").string()}}
                          .dump()),
               422, "invalid_argument");
   ExpectError(s.Post("/api/admin/register-table",
@@ -137,7 +137,7 @@ TEST_F(BadInput, MalformedBodiesAndHostileIdentifiersChangeNothing) {
               "already_exists");
   ExpectError(s.Post("/api/admin/register-table",
                      nlohmann::json{{"id", "other_id"}, {"name", "airports"}, {"source_type", "files"},
-                                    {"source_table", "/tmp/x.csv"}}
+                                    {"source_table", (tmp_.path() / "x.csv").string()}}
                          .dump()),
               409, "already_exists");
   auto upd = s.Put("/api/admin/registry/airports", R"({"description": "US airports", "version": 1})");

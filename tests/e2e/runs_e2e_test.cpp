@@ -157,7 +157,7 @@ TEST_F(Runs, InvalidSchedulesAre422NamingTheAcceptedForms) {
   for (const char* bad_text : {"every 5x", "every 5", "daily 25:00", "daily 3:00", "0 3 * *",
                                 "*/0 * * * *", "61 * * * *", "hourly", "every 5m; DROP TABLE x"}) {
     const std::string bad = bad_text;
-    auto r = s.Post("/api/admin/register-table", TableBody("t_bad", "/tmp/x.csv", bad));
+    auto r = s.Post("/api/admin/register-table", TableBody("t_bad", (tmp_.path() / "x.csv").string(), bad));
     ExpectError(r, 422, "invalid_argument");
     EXPECT_NE(Body(r)["error"]["message"].get<std::string>().find(forms + bad + "'"),
               std::string::npos)
@@ -170,7 +170,7 @@ TEST_F(Runs, InvalidSchedulesAre422NamingTheAcceptedForms) {
                                  "*/15 9-17 * * mon-fri", "@hourly"}) {
     const std::string good = good_text;
     auto r = s.Post("/api/admin/register-table",
-                    TableBody("t_good_" + std::to_string(i++), "/tmp/x.csv", good));
+                    TableBody("t_good_" + std::to_string(i++), (tmp_.path() / "x.csv").string(), good));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 201) << good << ": " << r->body;
     EXPECT_EQ(Body(r)["sync_schedule"], good);

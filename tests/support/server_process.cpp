@@ -33,6 +33,11 @@ ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
     ::setpgid(0, 0);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    // Files tables may read the vega datasets and the test's own directory (the data dir's
+    // parent); a test that needs other roots passes DA_FILES_ROOTS in extra_env.
+    const std::string roots =
+        std::string(DA_DATASETS_DIR) + ":" + data_dir.parent_path().string();
+    ::setenv("DA_FILES_ROOTS", roots.c_str(), 1);
     for (const auto& e : extra_env) ::putenv(const_cast<char*>(strdup(e.c_str())));
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -24,6 +24,8 @@ class ServerProcess {
  public:
   /// Starts `da serve --port 0 --data-dir <data_dir>` with `extra_env`; waits for the
   /// "listening on" line and reads the bootstrap token. Aborts the test on failure.
+  /// DA_FILES_ROOTS defaults to the vega datasets and `data_dir`'s parent (the test's temp
+  /// dir); `extra_env` may set another.
   ServerProcess(const std::filesystem::path& data_dir, std::vector<std::string> extra_env = {},
                 int port = 0);
   ~ServerProcess();

@@ -27,7 +27,9 @@ export async function startServer(binary, extraEnv = {}, listenPort = 0) {
   const dataDir = path.join(dir, 'data');
   let output = '';
   const child = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', String(listenPort), '--data-dir', dataDir], {
-    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...extraEnv},
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    // Files tables may read the vega datasets and this server's temp dir (DA_FILES_ROOTS).
+    env: {...process.env, DA_FILES_ROOTS: [process.env.DA_DATASETS_DIR, dir].filter(Boolean).join(':'), ...extraEnv},
   });
   child.stdout.on('data', d => { output += d; });
   child.stderr.on('data', d => { output += d; });

@@ -84,16 +84,49 @@ Status ReadError(const Status& st, const fs::path& path, FileFormat format) {
   return InvalidArgument(msg);
 }
 
-Result<std::vector<kit::ColumnInfo>> DescribeFile(db::Connection& conn, const fs::path& path) {
+Result<std::vector<kit::ColumnInfo>> DescribeFile(db::Connection& conn, const fs::path& path,
+                                                  const std::vector<fs::path>& roots) {
   DA_ASSIGN_OR_RETURN(FileFormat format, FormatFromPath(path.string()));
-  DA_RETURN_IF_ERROR(CheckExists(conn, path));
-  DA_ASSIGN_OR_RETURN(std::string reader, ReaderSql(path, format));
+  DA_ASSIGN_OR_RETURN(std::vector<fs::path> files, ConfinedFiles(conn, path, roots));
+  DA_ASSIGN_OR_RETURN(std::string reader, ReaderSql(files, format));
   auto r = conn.Query("DESCRIBE SELECT * FROM " + reader);
   if (!r.ok()) return ReadError(r.status(), path, format);
   std::vector<kit::ColumnInfo> cols;
   for (size_t i = 0; i < r->RowCount(); ++i)
     cols.push_back({r->GetString(0, i), r->GetString(1, i)});
   return cols;
+}
+
+/// `p` made absolute, resolved with symlinks followed (its existing prefix when it does not
+/// exist), without a trailing separator.
+std::string Resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  if (ec) abs = p;
+  fs::path real = fs::weakly_canonical(abs, ec);
+  std::string out = (ec ? abs.lexically_normal() : real).string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+bool InsideAny(const std::string& resolved, const std::vector<fs::path>& roots) {
+  for (const auto& root : roots) {
+    const std::string r = root.string();
+    if (r == "/" || resolved == r || resolved.starts_with(r + "/")) return true;
+  }
+  return false;
+}
+
+std::string JoinRoots(const std::vector<fs::path>& roots) {
+  std::string out;
+  for (const auto& r : roots) out += (out.empty() ? "" : ":") + r.string();
+  return out;
+}
+
+Status OutsideRoots(const fs::path& path, const std::vector<fs::path>& roots) {
+  return InvalidArgument("files: '" + Printable(path.string()) +
+                         "' is outside the directories files tables may read (DA_FILES_ROOTS: " +
+                         Printable(JoinRoots(roots)) + ")");
 }
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -198,6 +231,91 @@ Result<std::string> ReaderSql(const fs::path& path, FileFormat format) {
   return Internal("unknown file format");
 }
 
+Result<std::string> ReaderSql(const std::vector<fs::path>& files, FileFormat format) {
+  if (files.empty()) return InvalidArgument("files: no file to read");
+  if (files.size() == 1) return ReaderSql(files.front(), format);
+  std::string list = "[";
+  for (const auto& f : files) {
+    DA_ASSIGN_OR_RETURN(std::string lit, QuoteLiteral(f.string()));
+    list += (list.size() > 1 ? ", " : "") + lit;
+  }
+  list += "]";
+  const std::string multi = ", union_by_name=true";
+  switch (format) {
+    case FileFormat::kCsv:
+      return "read_csv(" + list + ", auto_detect=true" + multi + ")";
+    case FileFormat::kTsv:
+      return "read_csv(" + list + ", auto_detect=true, delim='\\t'" + multi + ")";
+    case FileFormat::kJson:
+      return "read_json_auto(" + list + multi + ")";
+    case FileFormat::kNdjson:
+      return "read_json_auto(" + list + ", format='newline_delimited'" + multi + ")";
+    case FileFormat::kParquet:
+      return "read_parquet(" + list + multi + ")";
+  }
+  return Internal("unknown file format");
+}
+
+Result<std::vector<fs::path>> FilesRoots(const kit::ConnectorConfig& config) {
+  std::string setting;
+  if (auto it = config.find("roots"); it != config.end() && !it->second.empty()) {
+    setting = it->second;
+  } else if (auto base = config.find("base_dir"); base != config.end() && !base->second.empty()) {
+    setting = base->second;
+  } else {
+    return InvalidArgument("files: no directory may be read: set DA_FILES_ROOTS");
+  }
+  std::vector<fs::path> roots;
+  size_t start = 0;
+  while (start <= setting.size()) {
+    size_t colon = setting.find(':', start);
+    if (colon == std::string::npos) colon = setting.size();
+    std::string item = setting.substr(start, colon - start);
+    if (!item.empty()) roots.emplace_back(Resolved(item));
+    start = colon + 1;
+  }
+  if (roots.empty()) return InvalidArgument("files: no directory may be read: set DA_FILES_ROOTS");
+  return roots;
+}
+
+Status CheckInsideRoots(const fs::path& path, const std::vector<fs::path>& roots) {
+  fs::path dir;
+  if (IsGlob(path.string())) {
+    for (const auto& part : path) {
+      if (IsGlob(part.string())) break;
+      dir /= part;
+    }
+  } else {
+    dir = path;
+  }
+  if (!InsideAny(Resolved(dir), roots)) return OutsideRoots(path, roots);
+  return Status::Ok();
+}
+
+Result<std::vector<fs::path>> ConfinedFiles(db::Connection& conn, const fs::path& path,
+                                            const std::vector<fs::path>& roots) {
+  DA_RETURN_IF_ERROR(CheckInsideRoots(path, roots));
+  DA_RETURN_IF_ERROR(CheckExists(conn, path));
+  std::vector<fs::path> matches;
+  if (IsGlob(path.string())) {
+    DA_ASSIGN_OR_RETURN(std::string lit, QuoteLiteral(path.string()));
+    DA_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT file FROM glob(" + lit + ") ORDER BY file"));
+    for (size_t i = 0; i < r.RowCount(); ++i) matches.emplace_back(r.GetString(0, i));
+  } else {
+    matches.push_back(path);
+  }
+  std::vector<fs::path> out;
+  for (const auto& m : matches) {
+    std::error_code ec;
+    fs::path real = fs::canonical(m, ec);
+    if (ec) return NotFound("file '" + Printable(m.string()) + "' not found");
+    // The match itself, not only the glob's directory: a symlink inside a root may point out.
+    if (!InsideAny(real.string(), roots)) return OutsideRoots(m, roots);
+    out.push_back(std::move(real));
+  }
+  return out;
+}
+
 std::string SanitizeTableName(std::string_view stem) {
   std::string out;
   for (char c : stem) {
@@ -243,6 +361,7 @@ Result<std::vector<kit::TableInfo>> FilesConnector::Discover(const kit::Connecto
     return InvalidArgument("files: discovery needs sources.files.base_dir or paths");
   }
 
+  DA_ASSIGN_OR_RETURN(const std::vector<fs::path> roots, FilesRoots(config));
   DA_ASSIGN_OR_RETURN(auto db, db::Database::Open(":memory:", {.read_only = false,
                                                                .settings = {{"threads", "2"}}}));
   DA_ASSIGN_OR_RETURN(auto conn, db.Connect());
@@ -254,7 +373,7 @@ Result<std::vector<kit::TableInfo>> FilesConnector::Discover(const kit::Connecto
       if (listed) return path.status();
       continue;
     }
-    auto columns = DescribeFile(conn, *path);
+    auto columns = DescribeFile(conn, *path, roots);
     if (!columns.ok()) {
       if (listed) return columns.status();
       spdlog::warn("files: skipping {}: {}", path->string(), columns.status().ToString());
@@ -284,8 +403,10 @@ Result<std::vector<kit::TableInfo>> FilesConnector::Discover(const kit::Connecto
 Status FilesConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& sink) {
   DA_ASSIGN_OR_RETURN(fs::path path, ResolveLocator(options.table.source_table, options.config));
   DA_ASSIGN_OR_RETURN(FileFormat format, FormatFromPath(path.string()));
-  DA_RETURN_IF_ERROR(CheckExists(sink.connection(), path));
-  DA_ASSIGN_OR_RETURN(std::string reader, ReaderSql(path, format));
+  DA_ASSIGN_OR_RETURN(const std::vector<fs::path> roots, FilesRoots(options.config));
+  // The resolved files are read, not the locator: what was checked is what is read.
+  DA_ASSIGN_OR_RETURN(std::vector<fs::path> files, ConfinedFiles(sink.connection(), path, roots));
+  DA_ASSIGN_OR_RETURN(std::string reader, ReaderSql(files, format));
   std::string select = "SELECT * FROM " + reader;
   if (options.watermark && !options.incremental_column.empty()) {
     // Incremental read: DuckDB filters while reading; the literal takes the column's type.
@@ -296,6 +417,13 @@ Status FilesConnector::Read(const kit::ReadOptions& options, kit::ParquetSink& s
   Status st = sink.CopyQuery(select);
   if (!st.ok()) return ReadError(st, path, format);
   return Status::Ok();
+}
+
+Status FilesConnector::ValidateSourceTable(const std::string& source_table,
+                                          const kit::ConnectorConfig& config) const {
+  DA_ASSIGN_OR_RETURN(fs::path path, ResolveLocator(source_table, config));
+  DA_ASSIGN_OR_RETURN(const std::vector<fs::path> roots, FilesRoots(config));
+  return CheckInsideRoots(path, roots);
 }
 
 }  // namespace da::connectors::files

@@ -3,8 +3,11 @@
 /// table), read by DuckDB's own readers and streamed to Parquet. See README.md.
 ///
 /// Config (instance.yaml `sources.files`):
-///   base_dir  directory that relative locators resolve against (absolute locators are always
-///             accepted; without base_dir relative ones are refused)
+///   roots     the directories tables may read, colon-separated (set from DA_FILES_ROOTS by
+///             LoadConfig; default <data_dir>/files). Without it, base_dir is the only root.
+///             Every path is resolved with symlinks followed before it is checked.
+///   base_dir  directory that relative locators resolve against (without base_dir relative
+///             ones are refused); it does not widen the roots
 ///   paths     Discover only: comma-separated locators (paths or globs) to describe instead of
 ///             listing base_dir
 #include <filesystem>
@@ -45,6 +48,29 @@ Result<std::filesystem::path> ResolveLocator(const std::string& locator,
 /// union_by_name so files with drifting columns line up.
 Result<std::string> ReaderSql(const std::filesystem::path& path, FileFormat format);
 
+/// ReaderSql over an explicit list of files (already resolved): one file as a string literal,
+/// several as a list literal read with union_by_name. invalid_argument for an empty list.
+Result<std::string> ReaderSql(const std::vector<std::filesystem::path>& files, FileFormat format);
+
+/// The directories a files source may read: config `roots` (colon-separated), else `base_dir`;
+/// each made absolute and resolved with symlinks followed. invalid_argument when neither is set
+/// (a files source reads nothing then).
+Result<std::vector<std::filesystem::path>> FilesRoots(const kit::ConnectorConfig& config);
+
+/// Checks that `path` lies inside one of `roots` once symlinks are followed (a path that does
+/// not exist yet: its existing prefix is resolved); for a glob its directory part, the
+/// components before the first wildcard. invalid_argument naming the path otherwise.
+Status CheckInsideRoots(const std::filesystem::path& path,
+                        const std::vector<std::filesystem::path>& roots);
+
+/// The files `path` names, ready to read: the file itself or every glob match (sorted), each
+/// resolved with symlinks followed and checked to lie inside `roots`, so a symlink inside a
+/// root cannot lead out of it. Errors: not_found (missing file, no glob match),
+/// invalid_argument (a directory; a file outside the roots).
+Result<std::vector<std::filesystem::path>> ConfinedFiles(
+    db::Connection& conn, const std::filesystem::path& path,
+    const std::vector<std::filesystem::path>& roots);
+
 /// A view-name proposal from a file stem: lower-cased, runs of other characters → `_`, a
 /// leading digit gets a `t_` prefix, at most 64 characters; always a strict identifier.
 std::string SanitizeTableName(std::string_view stem);
@@ -69,6 +95,11 @@ class FilesConnector : public kit::Connector {
   /// unsupported extension; not_found naming the path when the file (or every glob match)
   /// is missing; invalid_argument with DuckDB's message when the data cannot be parsed.
   Status Read(const kit::ReadOptions& options, kit::ParquetSink& sink) override;
+
+  /// Refuses a locator that cannot be resolved (ResolveLocator) or lies outside the roots
+  /// (CheckInsideRoots); the file need not exist yet.
+  Status ValidateSourceTable(const std::string& source_table,
+                             const kit::ConnectorConfig& config) const override;
 };
 
 }  // namespace da::connectors::files

@@ -70,6 +70,7 @@ class FilesTest : public ::testing::Test {
     o.extracts_dir = dir_.path() / "extracts";
     o.memory_limit_bytes = 256LL << 20;
     if (with_base_dir) o.source_config["files"]["base_dir"] = src_.string();
+    o.source_config["files"]["roots"] = src_.string() + ":" + kVega.string();
     return kit::ExtractRuntime(o, BuiltinConnectors());
   }
   Result<kit::ExtractReport> Extract(const std::vector<model::TableSpec>& tables,
@@ -403,6 +404,7 @@ TEST_F(FilesTest, DiscoverListsBaseDirWithInferredColumns) {
                                       "seattle_weather_2=seattle_weather.tsv:a BIGINT, b BIGINT"}));
 
   auto listed = c.Discover({{"base_dir", src_.string()},
+                            {"roots", src_.string() + ":" + kVega.string()},
                             {"paths", "people.jsonl, " + (kVega / "airports.csv").string()}});
   ASSERT_OK(listed);
   ASSERT_EQ(listed->size(), 2u);
@@ -502,6 +504,66 @@ TEST_F(BudgetTest, ATableThatNeedsMoreThanTheWholeBudgetSaysWhichLimitToRaise) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("sources.files.memory_limit 'plenty'"), std::string::npos);
+}
+
+// Attack: an admin-registered files table (or one registered with a stolen admin token)
+// names another user's file, e.g. ~/.config/da/config.json or /etc/passwd, directly or through
+// a symlink inside an allowed directory. Registration refuses it (HTTP 422 at the service).
+TEST_F(FilesTest, RegistrationOutsideTheRootsIsRefused) {
+  const fs::path outside = dir_.path() / "outside";
+  WriteText(outside / "secret.csv", "token\nhunter2\n");
+  fs::create_directory_symlink(outside, src_ / "link");
+  FilesConnector c;
+  const kit::ConnectorConfig config{{"base_dir", src_.string()}, {"roots", src_.string()}};
+  EXPECT_OK(c.ValidateSourceTable((src_ / "a.csv").string(), config));
+  EXPECT_OK(c.ValidateSourceTable("a.csv", config));
+  EXPECT_OK(c.ValidateSourceTable("sales/*.csv", config));
+  EXPECT_OK(c.ValidateSourceTable("not/yet/there.csv", config));
+  for (const std::string bad :
+       {(outside / "secret.csv").string(), std::string("/etc/passwd.csv"),
+        (src_ / "link" / "secret.csv").string(), std::string("link/secret.csv"),
+        std::string("link/*.csv"), (src_ / ".." / "outside" / "secret.csv").string(),
+        std::string("/*/*.csv"), (dir_.path() / "*" / "secret.csv").string()}) {
+    Status st = c.ValidateSourceTable(bad, config);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("outside the directories files tables may read"),
+              std::string::npos)
+        << st.message();
+  }
+  // No roots and no base_dir: nothing may be read.
+  EXPECT_EQ(c.ValidateSourceTable((src_ / "a.csv").string(), {}).code(),
+            StatusCode::kInvalidArgument);
+  // The roots are the wall; base_dir does not widen them.
+  const kit::ConnectorConfig narrow{{"base_dir", outside.string()}, {"roots", src_.string()}};
+  EXPECT_EQ(c.ValidateSourceTable("secret.csv", narrow).code(), StatusCode::kInvalidArgument);
+}
+
+// Attack: a symlink planted inside a root after registration (or a glob whose matches include
+// one) points at a file outside; extraction resolves every match and refuses it, reading
+// nothing from outside.
+TEST_F(FilesTest, ExtractionRefusesASymlinkThatLeadsOutOfTheRoots) {
+  const fs::path outside = dir_.path() / "outside";
+  WriteText(outside / "secret.csv", "id,amount\n99,999\n");
+  WriteText(src_ / "sales" / "a.csv", "id,amount\n1,10\n");
+  fs::create_symlink(outside / "secret.csv", src_ / "sales" / "b.csv");
+  fs::create_symlink(outside / "secret.csv", src_ / "single.csv");
+  WriteText(outside / "ok.csv", "id,amount\n5,50\n");
+  fs::create_symlink(src_ / "sales" / "a.csv", src_ / "inside_link.csv");
+  auto report = Extract({Rec("sales", "sales", "sales/*.csv"), Rec("single", "single", "single.csv"),
+                         Rec("abs", "abs", (outside / "ok.csv").string()),
+                         Rec("fine", "fine", "inside_link.csv")});
+  ASSERT_OK(report);
+  for (const char* id : {"sales", "single", "abs"}) {
+    const auto& s = Stats(*report, id);
+    EXPECT_EQ(s.status, "error") << id;
+    EXPECT_NE(s.error.find("outside the directories files tables may read"), std::string::npos)
+        << id << ": " << s.error;
+  }
+  EXPECT_FALSE(fs::exists(Parquet("sales")));
+  EXPECT_FALSE(fs::exists(Parquet("single")));
+  // A symlink that stays inside the roots is read.
+  EXPECT_EQ(Stats(*report, "fine").status, "ok") << Stats(*report, "fine").error;
+  EXPECT_EQ(*QueryInt(ExtractDb(), "SELECT sum(amount) FROM fine"), 10);
 }
 
 }  // namespace

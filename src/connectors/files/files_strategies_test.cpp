@@ -89,6 +89,7 @@ class FilesStrategyTest : public ::testing::Test {
     o.extracts_dir = dir_.path() / "extracts";
     o.memory_limit_bytes = 256LL << 20;
     o.source_config["files"]["base_dir"] = src_.string();
+    o.source_config["files"]["roots"] = src_.string() + ":" + kVega.string();
     return o;
   }
   kit::ExtractStats Run(const model::TableSpec& t) {
@@ -153,6 +154,7 @@ TEST_F(FilesStrategyTest, FilesConnectorFiltersPastTheWatermark) {
   kit::ParquetSink sink(*conn, dir_.path() / "out.parquet");
   kit::ReadOptions o;
   o.table = Rec("w", (kVega / "seattle-weather.csv").string());
+  o.config = {{"roots", kVega.string()}};
   o.temp_dir = dir_.path();
   o.incremental_column = "date";
   o.watermark = "2015-06-30";
@@ -276,6 +278,7 @@ TEST(ExtractChild, RunsFromEnvironment) {
   o.extracts_dir = j["extracts_dir"].get<std::string>();
   o.memory_limit_bytes = 256LL << 20;
   o.source_config["files"]["base_dir"] = j["base_dir"].get<std::string>();
+  o.source_config["files"]["roots"] = j["base_dir"].get<std::string>() + ":" + kVega.string();
   std::vector<model::TableSpec> tables;
   for (const auto& r : j["tables"]) tables.push_back(*model::TableSpecFromJson(r));
   kit::ExtractRuntime rt(o, BuiltinConnectors());

@@ -287,6 +287,8 @@ Result<kit::LineProcessResult> RunTap(const SingerOptions& o, const std::vector<
   lp.argv = m.command;
   lp.argv.insert(lp.argv.end(), args.begin(), args.end());
   lp.working_dir = m.dir();
+  // Only the base variables and those the manifest declares: never the server's secrets.
+  lp.inherit_only = kit::ConnectorProgramEnvironment(m);
   lp.timeout_ms = m.timeout_seconds ? *m.timeout_seconds * 1000 : o.default_timeout_ms;
   lp.on_stdout_line = std::move(on_line);
   lp.max_line_bytes = kMaxMessageBytes;

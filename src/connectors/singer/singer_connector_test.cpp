@@ -299,6 +299,36 @@ TEST(SingerConnector, AnUnknownStreamIsNotFound) {
   EXPECT_FALSE(plain.Read("other").ok());
 }
 
+// Attack: a third-party tap reads its environment and ships the server's secrets (the Keboola
+// token, the OIDC client secret, the SMTP password, the bootstrap password) to its author. It
+// gets only the base variables and those its manifest declares.
+TEST(SingerConnector, ATapGetsOnlyTheBaseAndItsDeclaredEnvironment) {
+  const std::vector<std::pair<const char*, const char*>> secrets = {
+      {"KEBOOLA_STORAGE_TOKEN", "kbc-secret-token"},
+      {"DA_OIDC_CLIENT_SECRET", "oidc-client-secret"},
+      {"DA_SMTP_URL", "smtp://mailer:smtp-password@127.0.0.1:25"},
+      {"DA_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-password"},
+      {"DA_TAP_UNDECLARED", "undeclared"}};
+  for (const auto& [name, value] : secrets) ::setenv(name, value, 1);
+  ::setenv("DA_TAP_DECLARED", "declared-value", 1);
+  ::setenv("DA_TAP_CONFIG_ENV", "from-config-env", 1);
+  TapFixture tap("tap_env.sh", "[read]",
+                 "auth:\n  type: token\n  env_vars: [{name: DA_TAP_DECLARED, required: true}]\n"
+                 "config:\n  region: {type: string, env: DA_TAP_CONFIG_ENV}\n");
+  Status st = tap.Read("env");
+  for (const auto& [name, value] : secrets) ::unsetenv(name);
+  ::unsetenv("DA_TAP_DECLARED");
+  ::unsetenv("DA_TAP_CONFIG_ENV");
+  ASSERT_OK(st) << tap.tap_stderr();
+  for (const auto& [name, value] : secrets) {
+    EXPECT_EQ(tap.Query(std::string("SELECT count(*) FROM t WHERE name = '") + name + "'"), "0")
+        << name;
+  }
+  EXPECT_EQ(tap.Query("SELECT value FROM t WHERE name = 'DA_TAP_DECLARED'"), "declared-value");
+  EXPECT_EQ(tap.Query("SELECT value FROM t WHERE name = 'DA_TAP_CONFIG_ENV'"), "from-config-env");
+  EXPECT_EQ(tap.Query("SELECT count(*) FROM t WHERE name = 'PATH'"), "1");
+}
+
 TEST(SingerConnector, RequiredEnvVarsAndConfigAreChecked) {
   ::unsetenv("DA_TEST_TAP_TOKEN");
   TapFixture tap("tap_two_streams.js", "[discover, read]",
