@@ -1,12 +1,16 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <thread>
-#include <variant>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -15,6 +19,7 @@
 
 #include "common/log.h"
 #include "http/range.h"
+#include "http/response_head.h"
 #include "http/url.h"
 #include "http/worker_pool.h"
 
@@ -85,8 +90,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start() { DoRead(); }
 
  private:
-  using StringResponse = bhttp::response<bhttp::string_body>;
-  using ViewResponse = bhttp::response<bhttp::span_body<const char>>;
   using EmptyResponse = bhttp::response<bhttp::empty_body>;
 
   void DoRead() {
@@ -232,82 +235,80 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(offset, length);
   }
 
-  template <class Message>
-  void SetHeaders(Message& m, const Response& res) {
-    m.version(11);
-    m.result(static_cast<unsigned>(res.status));
-    bool has_content_type = false;
-    for (const auto& [k, v] : res.headers) {
-      if (beast::iequals(k, "Content-Length") || beast::iequals(k, "Connection") ||
-          beast::iequals(k, "Transfer-Encoding")) {
-        continue;
-      }
-      if (beast::iequals(k, "Content-Type")) has_content_type = true;
-      m.insert(k, v);
-    }
-    if (!has_content_type && !res.BodyEmpty() && !NoBody(res.status)) {
-      m.set(bhttp::field::content_type, "text/plain");
-    }
-    if (!keep_alive_) {
-      m.set(bhttp::field::connection, "close");
-    } else if (http10_) {
-      m.set(bhttp::field::connection, "keep-alive");
-    }
-  }
-
-  static bool NoBody(int status) { return status == 304 || status == 204 || status < 200; }
-
-  /// Writes res_ with [offset, offset + length) of its body (the whole body unless ranged).
+  /// Writes res_ with [offset, offset + length) of its body (the whole body unless ranged):
+  /// the head formatted into head_buf_, the body written from where it lies (res_.body or the
+  /// view), both in one gather write.
   void Write(size_t offset, size_t length) {
     const Response& res = res_;
-    if (NoBody(res.status) || head_) {
-      auto& m = out_.emplace<EmptyResponse>();
-      SetHeaders(m, res);
-      if (!NoBody(res.status)) m.set(bhttp::field::content_length, std::to_string(length));
-      return StartWrite<EmptyResponse>();
+    const bool no_body = StatusHasNoBody(res.status);
+    head_buf_.clear();
+    AppendResponseHead(head_buf_, res,
+                       {keep_alive_, http10_, no_body ? std::nullopt : std::optional(length)});
+    body_out_ = {};
+    if (!no_body && !head_) {
+      body_out_ = res.view ? res.view->bytes : std::string_view(res.body);
+      body_out_ = body_out_.substr(offset, length);
     }
-    if (res.view) {
-      auto& m = out_.emplace<ViewResponse>();
-      SetHeaders(m, res);
-      m.body() = ViewResponse::body_type::value_type(res.view->bytes.data() + offset, length);
-      m.content_length(length);
-      return StartWrite<ViewResponse>();
-    }
-    auto& m = out_.emplace<StringResponse>();
-    SetHeaders(m, res);
-    if (offset == 0 && length == res_.body.size()) {
-      m.body() = std::move(res_.body);
-    } else {
-      m.body() = res_.body.substr(offset, length);
-    }
-    m.content_length(length);
-    StartWrite<StringResponse>();
+    written_ = 0;
+    SendNow();
   }
 
-  template <class Message>
-  void StartWrite() {
-    using Serializer = bhttp::serializer<false, typename Message::body_type, bhttp::fields>;
-    auto& sr = serializer_.emplace<Serializer>(std::get<Message>(out_));
-    WriteSome(sr);
+  /// The part of head_buf_ + body_out_ not written yet, as up to two buffers.
+  std::array<asio::const_buffer, 2> Unwritten() const {
+    const size_t head = head_buf_.size();
+    if (written_ < head) {
+      return {asio::buffer(head_buf_.data() + written_, head - written_),
+              asio::buffer(body_out_.data(), body_out_.size())};
+    }
+    const size_t done = written_ - head;
+    return {asio::buffer(body_out_.data() + done, body_out_.size() - done), asio::const_buffer()};
   }
 
-  /// Writes the answer one serializer step at a time, each step under its own deadline (a
-  /// large download to a slow reader is not cut by a whole-answer deadline).
-  template <class Serializer>
-  void WriteSome(Serializer& sr) {
+  size_t OutSize() const { return head_buf_.size() + body_out_.size(); }
+
+  /// Writes on this thread while the socket takes the bytes (a small answer: all of it, with
+  /// no trip through the io queue and no timer), then the rest asynchronously.
+  void SendNow() {
+    const int fd = stream_.socket().native_handle();
+    while (written_ < OutSize()) {
+      auto bufs = Unwritten();
+      iovec iov[2];
+      msghdr msg{};
+      for (size_t i = 0; i < bufs.size(); ++i) {
+        iov[i].iov_base = const_cast<void*>(bufs[i].data());
+        iov[i].iov_len = bufs[i].size();
+      }
+      msg.msg_iov = iov;
+      msg.msg_iovlen = bufs[1].size() > 0 ? 2 : 1;
+      const ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) {
+        written_ += static_cast<size_t>(w);
+        continue;
+      }
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return SendAsync();
+      return Close();
+    }
+    AfterWrite();
+  }
+
+  /// Writes the rest one socket write at a time, each under its own deadline (a large download
+  /// to a slow reader is not cut by a whole-answer deadline).
+  void SendAsync() {
     stream_.expires_after(kWriteStepTimeout);
-    bhttp::async_write_some(stream_, sr,
-                            [self = shared_from_this(), &sr](beast::error_code ec, size_t) {
-                              if (ec) return self->Close();
-                              if (!sr.is_done()) return self->WriteSome(sr);
-                              self->AfterWrite();
-                            });
+    stream_.async_write_some(Unwritten(),
+                             [self = shared_from_this()](beast::error_code ec, size_t n) {
+                               if (ec) return self->Close();
+                               self->written_ += n;
+                               if (self->written_ < self->OutSize()) return self->SendAsync();
+                               self->stream_.expires_never();
+                               self->AfterWrite();
+                             });
   }
 
   void AfterWrite() {
-    stream_.expires_never();
-    serializer_.emplace<std::monostate>();
-    out_.emplace<std::monostate>();
+    body_out_ = {};
+    if (head_buf_.capacity() > 64 * 1024) std::string().swap(head_buf_);
     req_ = Request();
     res_ = Response();  // releases a body view's owner (e.g. unmaps the file)
     if (!keep_alive_ || srv_.stopped.load(std::memory_order_relaxed)) return Shutdown();
@@ -323,18 +324,18 @@ class Session : public std::enable_shared_from_this<Session> {
     res_ = Response();
     res_.status = status;
     srv_.ApplyErrorHandler(req_, res_);
-    auto& out = out_.emplace<StringResponse>();
-    SetHeaders(out, res_);
-    out.body() = std::move(res_.body);
-    out.content_length(out.body().size());
+    head_buf_.clear();
+    AppendResponseHead(head_buf_, res_, {false, http10_, res_.body.size()});
+    body_out_ = res_.body;
+    written_ = 0;
     stream_.expires_after(std::chrono::seconds(10));
-    bhttp::async_write(stream_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->out_.emplace<std::monostate>();
-      if (ec) return self->Close();
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      self->Drain();
-    });
+    asio::async_write(stream_, Unwritten(),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        beast::error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        self->Drain();
+                      });
   }
 
   /// Reads and discards until the peer closes, an error, or the stream's deadline.
@@ -366,12 +367,9 @@ class Session : public std::enable_shared_from_this<Session> {
   ParsedTarget target_;                   ///< the current request's target, split
   Request req_;
   Response res_;
-  std::variant<std::monostate, StringResponse, ViewResponse, EmptyResponse> out_;
-  std::variant<std::monostate,
-               bhttp::serializer<false, bhttp::string_body, bhttp::fields>,
-               bhttp::serializer<false, bhttp::span_body<const char>, bhttp::fields>,
-               bhttp::serializer<false, bhttp::empty_body, bhttp::fields>>
-      serializer_;
+  std::string head_buf_;        ///< status line and header block of the answer being written
+  std::string_view body_out_;   ///< the body bytes written after it (in res_.body or res_.view)
+  size_t written_ = 0;          ///< bytes of head_buf_ + body_out_ written so far
   std::vector<char> drain_buf_;
   bool keep_alive_ = true;
   bool http10_ = false;
