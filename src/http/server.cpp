@@ -81,9 +81,10 @@ namespace {
 /// One connection: reads a request, routes it, writes the answer, repeats while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& srv) : stream_(std::move(socket)), srv_(srv) {
+  Session(tcp::socket socket, Server::Impl& srv)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), srv_(srv) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = ep.address().to_string();
   }
 
@@ -92,11 +93,37 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   using EmptyResponse = bhttp::response<bhttp::empty_body>;
 
+  using Clock = std::chrono::steady_clock;
+
+  /// The connection is closed when it is still waiting on the peer (reading a request, writing
+  /// an answer) `timeout` from now. One timer per connection, re-armed only when it fires before
+  /// the deadline or the deadline moves earlier: a keep-alive exchange moves the deadline on
+  /// with no timer operation, where a timeout per socket operation armed and cancelled the
+  /// reactor's timer (and ran the cancelled wait's handler) twice per request.
+  void SetDeadline(Clock::duration timeout) {
+    deadline_ = Clock::now() + timeout;
+    if (deadline_ < armed_until_) ArmTimer(deadline_);
+  }
+  /// No deadline while the request is handled (inline or on the worker pool).
+  void ClearDeadline() { deadline_ = Clock::time_point::max(); }
+
+  void ArmTimer(Clock::time_point at) {
+    armed_until_ = at;
+    timer_.expires_at(at);  // a wait still pending completes with operation_aborted
+    timer_.async_wait([self = shared_from_this(), at](beast::error_code ec) {
+      if (ec || at != self->armed_until_) return;  // cancelled, re-armed, or closed
+      self->armed_until_ = Clock::time_point::max();
+      if (self->deadline_ == Clock::time_point::max()) return;  // busy: armed again on the next wait
+      if (self->deadline_ > Clock::now()) return self->ArmTimer(self->deadline_);
+      self->Close();  // the pending read or write completes with an error and ends the session
+    });
+  }
+
   void DoRead() {
     parser_.emplace();
     parser_->body_limit(srv_.payload_max);
-    stream_.expires_after(srv_.keep_alive_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
+    SetDeadline(srv_.keep_alive_timeout);
+    bhttp::async_read_header(socket_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
 
@@ -108,8 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto expect = msg.find(bhttp::field::expect);
     if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
       interim_.emplace(bhttp::status::continue_, 11);
-      stream_.expires_after(kWriteStepTimeout);
-      return bhttp::async_write(stream_, *interim_,
+      SetDeadline(kWriteStepTimeout);
+      return bhttp::async_write(socket_, *interim_,
                                 [self = shared_from_this()](beast::error_code wec, size_t) {
                                   self->interim_.reset();
                                   if (wec) return self->Close();
@@ -120,8 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(kBodyTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
+    SetDeadline(kBodyTimeout);
+    bhttp::async_read(socket_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
@@ -137,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return Close();
     }
-    stream_.expires_never();
+    ClearDeadline();
     Handle();
   }
 
@@ -193,7 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool queued = srv_.pool->TrySubmit([self, &route] {
       Server::Impl::RunHandler(route.handler, self->req_, self->res_);
       // Back onto the connection's strand to write.
-      asio::post(self->stream_.get_executor(), [self] { self->Finish(); });
+      asio::post(self->socket_.get_executor(), [self] { self->Finish(); });
     });
     if (!queued) {
       res_ = Response();
@@ -269,7 +296,7 @@ class Session : public std::enable_shared_from_this<Session> {
   /// Writes on this thread while the socket takes the bytes (a small answer: all of it, with
   /// no trip through the io queue and no timer), then the rest asynchronously.
   void SendNow() {
-    const int fd = stream_.socket().native_handle();
+    const int fd = socket_.native_handle();
     while (written_ < OutSize()) {
       auto bufs = Unwritten();
       iovec iov[2];
@@ -295,13 +322,13 @@ class Session : public std::enable_shared_from_this<Session> {
   /// Writes the rest one socket write at a time, each under its own deadline (a large download
   /// to a slow reader is not cut by a whole-answer deadline).
   void SendAsync() {
-    stream_.expires_after(kWriteStepTimeout);
-    stream_.async_write_some(Unwritten(),
+    SetDeadline(kWriteStepTimeout);
+    socket_.async_write_some(Unwritten(),
                              [self = shared_from_this()](beast::error_code ec, size_t n) {
                                if (ec) return self->Close();
                                self->written_ += n;
                                if (self->written_ < self->OutSize()) return self->SendAsync();
-                               self->stream_.expires_never();
+                               self->ClearDeadline();
                                self->AfterWrite();
                              });
   }
@@ -328,20 +355,20 @@ class Session : public std::enable_shared_from_this<Session> {
     AppendResponseHead(head_buf_, res_, {false, http10_, res_.body.size()});
     body_out_ = res_.body;
     written_ = 0;
-    stream_.expires_after(std::chrono::seconds(10));
-    asio::async_write(stream_, Unwritten(),
+    SetDeadline(std::chrono::seconds(10));
+    asio::async_write(socket_, Unwritten(),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
                         beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
                         self->Drain();
                       });
   }
 
-  /// Reads and discards until the peer closes, an error, or the stream's deadline.
+  /// Reads and discards until the peer closes, an error, or the deadline set for the answer.
   void Drain() {
     drain_buf_.resize(64 * 1024);
-    stream_.async_read_some(asio::buffer(drain_buf_),
+    socket_.async_read_some(asio::buffer(drain_buf_),
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->Close();
                               self->Drain();
@@ -350,16 +377,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Shutdown() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    Close();
   }
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().close(ec);
+    socket_.close(ec);
+    armed_until_ = Clock::time_point::max();
+    timer_.cancel();  // lets go of the session now rather than when the timer would fire
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;  ///< fires at armed_until_; see SetDeadline
+  Clock::time_point deadline_ = Clock::time_point::max();     ///< close when still waiting then
+  Clock::time_point armed_until_ = Clock::time_point::max();  ///< max: timer not armed
   Server::Impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
