@@ -189,8 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     http10_ = msg.version() == 10;
     head_ = msg.method() == bhttp::verb::head;
-    req_ = Request();
-    res_ = Response();
+    // req_ and res_ are empty here: new, or emptied by AfterWrite.
     const bool target_ok = FillRequest(req_, msg);
     req_.body = std::move(msg.body());
     if (!target_ok) {
