@@ -1,13 +1,15 @@
 #include "http/message.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace da::http {
 
 namespace {
-unsigned char Lower(char c) {
-  return static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+/// ASCII lower case (header names are ASCII tokens; std::tolower is a locale-aware call per
+/// character, and header lookups compare on every request).
+constexpr unsigned char Lower(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u + ('a' - 'A')) : u;
 }
 const std::string kEmpty;
 
@@ -29,8 +31,12 @@ std::vector<std::string> AllValues(const Map& map, std::string_view key) {
 }  // namespace
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                      [](char x, char y) { return Lower(x) < Lower(y); });
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = Lower(a[i]), y = Lower(b[i]);
+    if (x != y) return x < y;
+  }
+  return a.size() < b.size();
 }
 
 std::string Request::Header(std::string_view name) const { return FirstValue(headers, name); }

@@ -57,15 +57,15 @@ Result<std::vector<TemplateSegment>> ParseTemplate(std::string_view t) {
 size_t RouteTable::Add(std::string method, std::string path_template) {
   auto segments = ParseTemplate(path_template);
   if (!segments.ok()) throw std::logic_error(segments.status().ToString());
-  routes_.push_back({std::move(method), std::move(path_template), std::move(*segments)});
+  const bool has_tail = !segments->empty() && segments->back().kind == TemplateSegment::Kind::kTail;
+  routes_.push_back({std::move(method), std::move(path_template), std::move(*segments), has_tail});
   return routes_.size() - 1;
 }
 
 bool RouteTable::Matches(const Route& r, const std::vector<std::string>& segments,
                          std::vector<std::pair<std::string, std::string>>* params) {
   const auto& tpl = r.segments;
-  const bool has_tail = !tpl.empty() && tpl.back().kind == TemplateSegment::Kind::kTail;
-  if (has_tail ? segments.size() < tpl.size() : segments.size() != tpl.size()) return false;
+  if (!r.LengthFits(segments.size())) return false;
   for (size_t i = 0; i < tpl.size(); ++i) {
     const TemplateSegment& s = tpl[i];
     switch (s.kind) {
@@ -93,6 +93,7 @@ std::optional<RouteTable::Match> RouteTable::Find(std::string_view method,
                                                   bool* path_matched) const {
   for (size_t i = 0; i < routes_.size(); ++i) {
     const Route& r = routes_[i];
+    if (!r.LengthFits(segments.size())) continue;
     const bool method_ok = r.method == method || (method == "HEAD" && r.method == "GET");
     if (!method_ok) {
       if (path_matched && !*path_matched && Matches(r, segments, nullptr)) *path_matched = true;

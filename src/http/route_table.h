@@ -55,6 +55,10 @@ class RouteTable {
     std::string method;
     std::string path_template;
     std::vector<TemplateSegment> segments;
+    bool has_tail = false;  ///< the last segment is `{*name}`
+    /// True when a path of `n` segments can match (checked before anything else: most routes
+    /// of a table are ruled out by their length alone).
+    bool LengthFits(size_t n) const { return has_tail ? n >= segments.size() : n == segments.size(); }
   };
   static bool Matches(const Route& r, const std::vector<std::string>& segments,
                       std::vector<std::pair<std::string, std::string>>* params);

@@ -1,12 +1,16 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <thread>
-#include <variant>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -15,6 +19,7 @@
 
 #include "common/log.h"
 #include "http/range.h"
+#include "http/response_head.h"
 #include "http/url.h"
 #include "http/worker_pool.h"
 
@@ -76,24 +81,49 @@ namespace {
 /// One connection: reads a request, routes it, writes the answer, repeats while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& srv) : stream_(std::move(socket)), srv_(srv) {
+  Session(tcp::socket socket, Server::Impl& srv)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), srv_(srv) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = ep.address().to_string();
   }
 
   void Start() { DoRead(); }
 
  private:
-  using StringResponse = bhttp::response<bhttp::string_body>;
-  using ViewResponse = bhttp::response<bhttp::span_body<const char>>;
   using EmptyResponse = bhttp::response<bhttp::empty_body>;
+
+  using Clock = std::chrono::steady_clock;
+
+  /// The connection is closed when it is still waiting on the peer (reading a request, writing
+  /// an answer) `timeout` from now. One timer per connection, re-armed only when it fires before
+  /// the deadline or the deadline moves earlier: a keep-alive exchange moves the deadline on
+  /// with no timer operation, where a timeout per socket operation armed and cancelled the
+  /// reactor's timer (and ran the cancelled wait's handler) twice per request.
+  void SetDeadline(Clock::duration timeout) {
+    deadline_ = Clock::now() + timeout;
+    if (deadline_ < armed_until_) ArmTimer(deadline_);
+  }
+  /// No deadline while the request is handled (inline or on the worker pool).
+  void ClearDeadline() { deadline_ = Clock::time_point::max(); }
+
+  void ArmTimer(Clock::time_point at) {
+    armed_until_ = at;
+    timer_.expires_at(at);  // a wait still pending completes with operation_aborted
+    timer_.async_wait([self = shared_from_this(), at](beast::error_code ec) {
+      if (ec || at != self->armed_until_) return;  // cancelled, re-armed, or closed
+      self->armed_until_ = Clock::time_point::max();
+      if (self->deadline_ == Clock::time_point::max()) return;  // busy: armed again on the next wait
+      if (self->deadline_ > Clock::now()) return self->ArmTimer(self->deadline_);
+      self->Close();  // the pending read or write completes with an error and ends the session
+    });
+  }
 
   void DoRead() {
     parser_.emplace();
     parser_->body_limit(srv_.payload_max);
-    stream_.expires_after(srv_.keep_alive_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
+    SetDeadline(srv_.keep_alive_timeout);
+    bhttp::async_read_header(socket_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
 
@@ -105,8 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto expect = msg.find(bhttp::field::expect);
     if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
       interim_.emplace(bhttp::status::continue_, 11);
-      stream_.expires_after(kWriteStepTimeout);
-      return bhttp::async_write(stream_, *interim_,
+      SetDeadline(kWriteStepTimeout);
+      return bhttp::async_write(socket_, *interim_,
                                 [self = shared_from_this()](beast::error_code wec, size_t) {
                                   self->interim_.reset();
                                   if (wec) return self->Close();
@@ -117,8 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(kBodyTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
+    SetDeadline(kBodyTimeout);
+    bhttp::async_read(socket_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
@@ -134,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return Close();
     }
-    stream_.expires_never();
+    ClearDeadline();
     Handle();
   }
 
@@ -159,8 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     http10_ = msg.version() == 10;
     head_ = msg.method() == bhttp::verb::head;
-    req_ = Request();
-    res_ = Response();
+    // req_ and res_ are empty here: new, or emptied by AfterWrite.
     const bool target_ok = FillRequest(req_, msg);
     req_.body = std::move(msg.body());
     if (!target_ok) {
@@ -190,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool queued = srv_.pool->TrySubmit([self, &route] {
       Server::Impl::RunHandler(route.handler, self->req_, self->res_);
       // Back onto the connection's strand to write.
-      asio::post(self->stream_.get_executor(), [self] { self->Finish(); });
+      asio::post(self->socket_.get_executor(), [self] { self->Finish(); });
     });
     if (!queued) {
       res_ = Response();
@@ -232,82 +261,80 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(offset, length);
   }
 
-  template <class Message>
-  void SetHeaders(Message& m, const Response& res) {
-    m.version(11);
-    m.result(static_cast<unsigned>(res.status));
-    bool has_content_type = false;
-    for (const auto& [k, v] : res.headers) {
-      if (beast::iequals(k, "Content-Length") || beast::iequals(k, "Connection") ||
-          beast::iequals(k, "Transfer-Encoding")) {
-        continue;
-      }
-      if (beast::iequals(k, "Content-Type")) has_content_type = true;
-      m.insert(k, v);
-    }
-    if (!has_content_type && !res.BodyEmpty() && !NoBody(res.status)) {
-      m.set(bhttp::field::content_type, "text/plain");
-    }
-    if (!keep_alive_) {
-      m.set(bhttp::field::connection, "close");
-    } else if (http10_) {
-      m.set(bhttp::field::connection, "keep-alive");
-    }
-  }
-
-  static bool NoBody(int status) { return status == 304 || status == 204 || status < 200; }
-
-  /// Writes res_ with [offset, offset + length) of its body (the whole body unless ranged).
+  /// Writes res_ with [offset, offset + length) of its body (the whole body unless ranged):
+  /// the head formatted into head_buf_, the body written from where it lies (res_.body or the
+  /// view), both in one gather write.
   void Write(size_t offset, size_t length) {
     const Response& res = res_;
-    if (NoBody(res.status) || head_) {
-      auto& m = out_.emplace<EmptyResponse>();
-      SetHeaders(m, res);
-      if (!NoBody(res.status)) m.set(bhttp::field::content_length, std::to_string(length));
-      return StartWrite<EmptyResponse>();
+    const bool no_body = StatusHasNoBody(res.status);
+    head_buf_.clear();
+    AppendResponseHead(head_buf_, res,
+                       {keep_alive_, http10_, no_body ? std::nullopt : std::optional(length)});
+    body_out_ = {};
+    if (!no_body && !head_) {
+      body_out_ = res.view ? res.view->bytes : std::string_view(res.body);
+      body_out_ = body_out_.substr(offset, length);
     }
-    if (res.view) {
-      auto& m = out_.emplace<ViewResponse>();
-      SetHeaders(m, res);
-      m.body() = ViewResponse::body_type::value_type(res.view->bytes.data() + offset, length);
-      m.content_length(length);
-      return StartWrite<ViewResponse>();
-    }
-    auto& m = out_.emplace<StringResponse>();
-    SetHeaders(m, res);
-    if (offset == 0 && length == res_.body.size()) {
-      m.body() = std::move(res_.body);
-    } else {
-      m.body() = res_.body.substr(offset, length);
-    }
-    m.content_length(length);
-    StartWrite<StringResponse>();
+    written_ = 0;
+    SendNow();
   }
 
-  template <class Message>
-  void StartWrite() {
-    using Serializer = bhttp::serializer<false, typename Message::body_type, bhttp::fields>;
-    auto& sr = serializer_.emplace<Serializer>(std::get<Message>(out_));
-    WriteSome(sr);
+  /// The part of head_buf_ + body_out_ not written yet, as up to two buffers.
+  std::array<asio::const_buffer, 2> Unwritten() const {
+    const size_t head = head_buf_.size();
+    if (written_ < head) {
+      return {asio::buffer(head_buf_.data() + written_, head - written_),
+              asio::buffer(body_out_.data(), body_out_.size())};
+    }
+    const size_t done = written_ - head;
+    return {asio::buffer(body_out_.data() + done, body_out_.size() - done), asio::const_buffer()};
   }
 
-  /// Writes the answer one serializer step at a time, each step under its own deadline (a
-  /// large download to a slow reader is not cut by a whole-answer deadline).
-  template <class Serializer>
-  void WriteSome(Serializer& sr) {
-    stream_.expires_after(kWriteStepTimeout);
-    bhttp::async_write_some(stream_, sr,
-                            [self = shared_from_this(), &sr](beast::error_code ec, size_t) {
-                              if (ec) return self->Close();
-                              if (!sr.is_done()) return self->WriteSome(sr);
-                              self->AfterWrite();
-                            });
+  size_t OutSize() const { return head_buf_.size() + body_out_.size(); }
+
+  /// Writes on this thread while the socket takes the bytes (a small answer: all of it, with
+  /// no trip through the io queue and no timer), then the rest asynchronously.
+  void SendNow() {
+    const int fd = socket_.native_handle();
+    while (written_ < OutSize()) {
+      auto bufs = Unwritten();
+      iovec iov[2];
+      msghdr msg{};
+      for (size_t i = 0; i < bufs.size(); ++i) {
+        iov[i].iov_base = const_cast<void*>(bufs[i].data());
+        iov[i].iov_len = bufs[i].size();
+      }
+      msg.msg_iov = iov;
+      msg.msg_iovlen = bufs[1].size() > 0 ? 2 : 1;
+      const ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) {
+        written_ += static_cast<size_t>(w);
+        continue;
+      }
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return SendAsync();
+      return Close();
+    }
+    AfterWrite();
+  }
+
+  /// Writes the rest one socket write at a time, each under its own deadline (a large download
+  /// to a slow reader is not cut by a whole-answer deadline).
+  void SendAsync() {
+    SetDeadline(kWriteStepTimeout);
+    socket_.async_write_some(Unwritten(),
+                             [self = shared_from_this()](beast::error_code ec, size_t n) {
+                               if (ec) return self->Close();
+                               self->written_ += n;
+                               if (self->written_ < self->OutSize()) return self->SendAsync();
+                               self->ClearDeadline();
+                               self->AfterWrite();
+                             });
   }
 
   void AfterWrite() {
-    stream_.expires_never();
-    serializer_.emplace<std::monostate>();
-    out_.emplace<std::monostate>();
+    body_out_ = {};
+    if (head_buf_.capacity() > 64 * 1024) std::string().swap(head_buf_);
     req_ = Request();
     res_ = Response();  // releases a body view's owner (e.g. unmaps the file)
     if (!keep_alive_ || srv_.stopped.load(std::memory_order_relaxed)) return Shutdown();
@@ -323,24 +350,24 @@ class Session : public std::enable_shared_from_this<Session> {
     res_ = Response();
     res_.status = status;
     srv_.ApplyErrorHandler(req_, res_);
-    auto& out = out_.emplace<StringResponse>();
-    SetHeaders(out, res_);
-    out.body() = std::move(res_.body);
-    out.content_length(out.body().size());
-    stream_.expires_after(std::chrono::seconds(10));
-    bhttp::async_write(stream_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->out_.emplace<std::monostate>();
-      if (ec) return self->Close();
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      self->Drain();
-    });
+    head_buf_.clear();
+    AppendResponseHead(head_buf_, res_, {false, http10_, res_.body.size()});
+    body_out_ = res_.body;
+    written_ = 0;
+    SetDeadline(std::chrono::seconds(10));
+    asio::async_write(socket_, Unwritten(),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        beast::error_code ignored;
+                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+                        self->Drain();
+                      });
   }
 
-  /// Reads and discards until the peer closes, an error, or the stream's deadline.
+  /// Reads and discards until the peer closes, an error, or the deadline set for the answer.
   void Drain() {
     drain_buf_.resize(64 * 1024);
-    stream_.async_read_some(asio::buffer(drain_buf_),
+    socket_.async_read_some(asio::buffer(drain_buf_),
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->Close();
                               self->Drain();
@@ -349,16 +376,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Shutdown() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    Close();
   }
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().close(ec);
+    socket_.close(ec);
+    armed_until_ = Clock::time_point::max();
+    timer_.cancel();  // lets go of the session now rather than when the timer would fire
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;  ///< fires at armed_until_; see SetDeadline
+  Clock::time_point deadline_ = Clock::time_point::max();     ///< close when still waiting then
+  Clock::time_point armed_until_ = Clock::time_point::max();  ///< max: timer not armed
   Server::Impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -366,12 +398,9 @@ class Session : public std::enable_shared_from_this<Session> {
   ParsedTarget target_;                   ///< the current request's target, split
   Request req_;
   Response res_;
-  std::variant<std::monostate, StringResponse, ViewResponse, EmptyResponse> out_;
-  std::variant<std::monostate,
-               bhttp::serializer<false, bhttp::string_body, bhttp::fields>,
-               bhttp::serializer<false, bhttp::span_body<const char>, bhttp::fields>,
-               bhttp::serializer<false, bhttp::empty_body, bhttp::fields>>
-      serializer_;
+  std::string head_buf_;        ///< status line and header block of the answer being written
+  std::string_view body_out_;   ///< the body bytes written after it (in res_.body or res_.view)
+  size_t written_ = 0;          ///< bytes of head_buf_ + body_out_ written so far
   std::vector<char> drain_buf_;
   bool keep_alive_ = true;
   bool http10_ = false;

@@ -1,16 +1,18 @@
 #pragma once
-/// da's HTTP/1.1 engine (Boost.Beast over Boost.Asio): accepts, parses, routes by path
-/// template (route_table.h) and writes with Beast's serializer. Handlers see da's own
-/// Request/Response (message.h).
+/// da's HTTP/1.1 engine (Boost.Beast over Boost.Asio): accepts, parses with Beast's parser,
+/// routes by path template (route_table.h) and writes the answer's head (response_head.h) and
+/// body in one gather write. Handlers see da's own Request/Response (message.h).
 ///
 /// Threads: io threads (`DA_HTTP_IO_THREADS` when positive, else max(16, 8 * cores)) run one
 /// `asio::io_context`: they accept, read, parse, run *inline* routes and write. A route
 /// registered with `Execution::kWorker` (queries, password hashing, sync triggers,
 /// registration: work that may take long) runs on a separate WorkerPool (`DA_HTTP_WORKERS`
 /// threads, default max(4, 2 * cores)) with a bounded queue; when the queue is full the request
-/// is answered 503 (through the error handler) at once. Writing is asynchronous; a zero-copy
-/// body (Response::view, e.g. an mmap'd download) is written by the serializer straight from
-/// its bytes, so a slow client holds no thread.
+/// is answered 503 (through the error handler) at once. An answer is written on the thread that
+/// produced it while the socket takes the bytes (a small answer: all of it, without a trip
+/// through the io queue), the rest asynchronously; a body is never copied (a zero-copy body,
+/// Response::view, e.g. an mmap'd download, is written straight from its bytes), and a slow
+/// client holds no thread.
 ///
 /// Protocol behaviour:
 ///  - keep-alive per HTTP/1.1 (`Connection: close` and HTTP/1.0 without keep-alive honoured);

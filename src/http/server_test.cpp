@@ -330,6 +330,96 @@ TEST_F(HttpServerTest, ConcurrentClientsAndSlowHandlers) {
   EXPECT_EQ(ok.load(), kClients * kRequests + 2);
 }
 
+/// A loopback connection to `port` whose reads give up after 10 s; -1 on failure.
+int ConnectWithReadLimit(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval limit{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Reads until `s` holds a whole answer to GET /x (body "x"); false on EOF or error.
+bool ReadAnswer(int fd, std::string& s) {
+  char buf[4096];
+  while (s.find("\r\n\r\nx") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+/// Seconds until the server closes `fd` (recv returns 0); -1 on an error or the 10 s limit.
+double SecondsUntilClosed(int fd) {
+  const auto start = std::chrono::steady_clock::now();
+  char buf[256];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+  }
+  if (n < 0) return -1;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(HttpServerStandalone, IdleKeepAliveConnectionsCloseAfterTheTimeoutCountedFromTheLastAnswer) {
+  Server server;
+  server.Get("/x", [](const Request&, Response& res) { res.SetContent("x", "text/plain"); });
+  server.Get("/slow", [](const Request&, Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // longer than the timeout
+    res.SetContent("x", "text/plain");
+  });
+  server.SetKeepAliveTimeout(1);
+  int port = server.BindToAnyPort("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread th([&] { server.ListenAfterBind(); });
+  while (!server.IsRunning()) std::this_thread::yield();
+
+  // Requests 0.6 s apart keep the connection for longer than one timeout in all.
+  int fd = ConnectWithReadLimit(port);
+  ASSERT_GE(fd, 0);
+  const std::string get = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+    std::string answer;
+    ASSERT_TRUE(ReadAnswer(fd, answer)) << "request " << i << ": " << answer;
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  }
+  // Then idle: closed about one timeout after the last answer.
+  double idle = SecondsUntilClosed(fd);
+  EXPECT_GE(idle, 0.8);
+  EXPECT_LT(idle, 3.0);
+  ::close(fd);
+
+  // A connection that never sends anything is closed after the timeout too.
+  fd = ConnectWithReadLimit(port);
+  ASSERT_GE(fd, 0);
+  idle = SecondsUntilClosed(fd);
+  EXPECT_GE(idle, 0.8);
+  EXPECT_LT(idle, 3.0);
+  ::close(fd);
+
+  // A handler running longer than the timeout is not cut off.
+  fd = ConnectWithReadLimit(port);
+  ASSERT_GE(fd, 0);
+  const std::string slow = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, slow.data(), slow.size(), MSG_NOSIGNAL), static_cast<ssize_t>(slow.size()));
+  std::string answer;
+  EXPECT_TRUE(ReadAnswer(fd, answer)) << answer;
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  ::close(fd);
+
+  server.Stop();
+  th.join();
+}
+
 TEST(HttpServerStandalone, StopBeforeListenReturnsAndBindFailureIsReported) {
   Server a;
   int port = a.BindToAnyPort("127.0.0.1");
