@@ -17,6 +17,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
   std::unique_ptr<ServerApp> app(new ServerApp());
   AppContext& ctx = app->ctx_;
   ctx.config = config;
+  if (const char* listen = std::getenv("DA_METRICS_LISTEN"); listen != nullptr && *listen) {
+    DA_ASSIGN_OR_RETURN(ListenAddress address, ParseListenAddress("DA_METRICS_LISTEN", listen));
+    app->metrics_listen_ = address;
+  }
   DA_RETURN_IF_ERROR(EnsureDir(config.StateDir()));
   DA_RETURN_IF_ERROR(EnsureDir(config.ExtractsDir()));
   DA_RETURN_IF_ERROR(EnsureDir(config.AnalyticsDir()));
@@ -120,6 +124,7 @@ void ServerApp::RegisterRoutes() {
   RegisterExternalSignInRoutes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
   RegisterUiRoutes(http_, public_https);  // web pages and assets: not API routes, so not on the router
+  if (metrics_listen_) RegisterMetricsRoute(metrics_http_, *router_, ctx_);
   http_.SetErrorHandler([](const http::Request& req, http::Response& res) {
     if (!res.BodyEmpty()) return;  // a handler already wrote its JSON error
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);
@@ -149,16 +154,44 @@ Status ServerApp::Run() {
     return Unavailable("cannot bind " + ctx_.config.host + ":" + std::to_string(port) +
                        " (address in use?)");
   }
+  // Metrics first: once "listening on" is printed, both addresses are known and serving.
+  DA_RETURN_IF_ERROR(StartMetricsListener());
   std::printf("da serve listening on http://%s:%d\n", ctx_.config.host.c_str(), port);
   std::fflush(stdout);
   spdlog::info("serving data dir {}", ctx_.config.data_dir.string());
   if (ctx_.scheduler) ctx_.scheduler->Start();
-  if (!http_.ListenAfterBind()) return Internal("HTTP server stopped with an error");
+  const bool served = http_.ListenAfterBind();
+  metrics_http_.Stop();
+  if (metrics_thread_.joinable()) metrics_thread_.join();
+  if (!served) return Internal("HTTP server stopped with an error");
+  return Status::Ok();
+}
+
+Status ServerApp::StartMetricsListener() {
+  if (!metrics_listen_) {
+    spdlog::info("metrics are off; set DA_METRICS_LISTEN=host:port to serve GET /metrics there");
+    return Status::Ok();
+  }
+  const ListenAddress& at = *metrics_listen_;
+  int port = at.port;
+  if (port == 0) {
+    port = metrics_http_.BindToAnyPort(at.host);
+    if (port < 0) return Unavailable("DA_METRICS_LISTEN: cannot bind " + at.host);
+  } else if (!metrics_http_.BindToPort(at.host, port)) {
+    return Unavailable("DA_METRICS_LISTEN: cannot bind " + at.host + ":" + std::to_string(port) +
+                       " (address in use?)");
+  }
+  std::printf("da serve metrics at http://%s:%d/metrics\n", at.host.c_str(), port);
+  std::fflush(stdout);
+  metrics_thread_ = std::thread([this] {
+    if (!metrics_http_.ListenAfterBind()) spdlog::error("the metrics listener stopped with an error");
+  });
   return Status::Ok();
 }
 
 void ServerApp::Stop() {
   http_.Stop();
+  metrics_http_.Stop();
   if (ctx_.scheduler) ctx_.scheduler->Stop();
   if (ctx_.sync) ctx_.sync->Shutdown();
 }

@@ -2,7 +2,9 @@
 /// `da serve`: owns the state DB, registry, orchestrator, sync service and the HTTP server.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 
 #include "auth/access.h"
@@ -14,6 +16,7 @@
 #include "common/status.h"
 #include "orchestrator/orchestrator.h"
 #include "http/server.h"
+#include "server/listen_address.h"
 #include "server/router.h"
 #include "service/services.h"
 #include "state/registry.h"
@@ -68,7 +71,9 @@ class ServerApp {
   static Result<std::unique_ptr<ServerApp>> Create(const InstanceConfig& config);
 
   /// Binds host:port (port 0 = any free port) and serves until Stop(). Prints
-  /// "da serve listening on http://host:port" to stdout once bound.
+  /// "da serve listening on http://host:port" to stdout once bound. With DA_METRICS_LISTEN it
+  /// also binds that address, serving only GET /metrics there, and prints
+  /// "da serve metrics at http://host:port/metrics" before the first line.
   Status Run();
   void Stop();
   AppContext& context() { return ctx_; }
@@ -80,9 +85,18 @@ class ServerApp {
   Status BootstrapAdmin();
   void RegisterRoutes();
 
+  /// Binds the metrics listener and starts serving it on metrics_thread_.
+  Status StartMetricsListener();
+
   AppContext ctx_;
   http::Server http_;
   std::unique_ptr<Router> router_;
+  /// DA_METRICS_LISTEN; nullopt = no metrics endpoint at all.
+  std::optional<ListenAddress> metrics_listen_;
+  /// The metrics listener: GET /metrics only, apart from the API's port (declared after
+  /// router_, whose request metrics it renders, so it stops first).
+  http::Server metrics_http_;
+  std::thread metrics_thread_;
 };
 
 /// Route groups, one file each under routes/.
@@ -95,7 +109,12 @@ void RegisterCatalogRoutes(Router& r, AppContext& ctx);
 void RegisterRunRoutes(Router& r, AppContext& ctx);        ///< routes/run_routes.cpp
 void RegisterQueryRoutes(Router& r, AppContext& ctx);      ///< routes/query_routes.cpp
 void RegisterCatalogV2Routes(Router& r, AppContext& ctx);  ///< routes/catalog_v2_routes.cpp
-void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, metrics, openapi)
+void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_routes.cpp (health detail, openapi)
+/// routes/ops_routes.cpp: GET /metrics (the API router's request metrics and the state DB's
+/// families, which label every table id) on the metrics listener `metrics_server`, public
+/// there: who can reach that address can read every table id, so bind it where only the
+/// monitoring system can (docs/security.md).
+void RegisterMetricsRoute(http::Server& metrics_server, Router& api, AppContext& ctx);
 void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.cpp (users, groups, grants, me, audit)
 void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
 void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)

@@ -89,9 +89,12 @@ TEST(OpenApi, DescribesExactlyTheRegisteredRoutes) {
   EXPECT_TRUE(d.duplicates.empty()) << Join(d.duplicates);
   std::set<std::string> keys;
   for (const auto& r : routes) keys.insert(r.method + " " + r.pattern);
-  for (const char* k : {"GET /metrics", "GET /openapi.json", "GET /docs", "GET /api/health/detailed"}) {
+  for (const char* k : {"GET /openapi.json", "GET /docs", "GET /api/health/detailed"}) {
     EXPECT_TRUE(keys.count(k)) << k;
   }
+  // Metrics label every table id: they are served only on the metrics listener
+  // (DA_METRICS_LISTEN), never on the API's routes (docs/security.md).
+  EXPECT_EQ(keys.count("GET /metrics"), 0u);
 }
 
 // Body shapes: every described requestBody schema compiles and its example validates, and every
@@ -296,8 +299,7 @@ TEST(OpenApi, DocumentShape) {
   for (const char* k : {"columns", "types", "rows", "row_count", "truncated"}) {
     EXPECT_TRUE(qprops.contains(k)) << k;
   }
-  EXPECT_TRUE(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"].contains(
-      "text/plain; version=0.0.4"));
+  EXPECT_FALSE(doc["paths"].contains("/metrics"));
 }
 
 TEST(OpenApi, DocsPageIsSelfContainedAndComplete) {

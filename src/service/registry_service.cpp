@@ -134,9 +134,14 @@ Result<UnregisterAnswer> RegistryService::Unregister(const Caller& caller,
   if (ctx_.sync.IsRunning()) {
     return SyncAlreadyInProgress("cannot unregister while a sync runs; retry when it ends");
   }
+  std::vector<state::Registry::RemovedGrant> grants;
   DA_ASSIGN_OR_RETURN(model::TableSpec t,
-                      ctx_.registry.Unregister(request.id, caller.principal.email));
-  AuditCall(ctx_.db, caller, "registry_table_unregistered", t.id, {{"name", t.name}});
+                      ctx_.registry.Unregister(request.id, caller.principal.email, &grants));
+  // The grants went in the same transaction as the row (state::Registry::Unregister).
+  nlohmann::json removed = nlohmann::json::array();
+  for (const auto& g : grants) removed.push_back({{"id", g.id}, {"group_id", g.group_id}});
+  AuditCall(ctx_.db, caller, "registry_table_unregistered", t.id,
+            {{"name", t.name}, {"grants_removed", std::move(removed)}});
   Status st = RemoveIfExists(ParquetPath(ctx_.config, t));
   if (st.ok()) st = RemoveTreeIfExists(PartitionDir(ctx_.config, t));
   if (st.ok()) st = RepublishSource(t.source_type);

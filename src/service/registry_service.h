@@ -71,7 +71,9 @@ class RegistryService {
   /// (a failure there is logged, the change stands). Errors as Register, plus not_found and
   /// conflict (version mismatch).
   Result<RegistryEntry> Update(const Caller& caller, const UpdateTableRequest& request);
-  /// Removes the table, its sync state, its Parquet files and its view. Errors:
+  /// Removes the table, its sync state, its grants (in the registry row's transaction; the
+  /// audit row `registry_table_unregistered` lists them as `grants_removed`: [{id, group_id}]),
+  /// its Parquet files and its view. Errors:
   /// failed_precondition "sync_already_in_progress: ..." while a sync runs (errors.h),
   /// not_found.
   Result<UnregisterAnswer> Unregister(const Caller& caller, const TableIdRequest& request);

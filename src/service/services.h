@@ -9,6 +9,7 @@
 #include "service/context.h"
 #include "service/discovery_service.h"
 #include "service/distribution_service.h"
+#include "service/health_service.h"
 #include "service/query_service.h"
 #include "service/registry_service.h"
 #include "service/sync_service.h"
@@ -29,12 +30,13 @@ struct Services {
         sync(ctx),
         access(ctx),
         users(ctx),
-        discovery(ctx) {}
+        discovery(ctx),
+        health(ctx) {}
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
 
   ServiceContext context;
-  /// The table access answer every service uses (also for the health detail's table lists).
+  /// The table access answer every service uses.
   TableAccess table_access;
   RegistryService registry;
   CatalogService catalog;
@@ -44,6 +46,7 @@ struct Services {
   AccessService access;
   UsersService users;
   DiscoveryService discovery;
+  HealthService health;
 };
 
 }  // namespace da::service

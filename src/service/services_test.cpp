@@ -106,7 +106,7 @@ TEST_F(ServicesTest, TableAccessAnswersNotFoundThenPermissionDenied) {
   EXPECT_EQ(bad_id.status().message(), "table 'a/../b' not found");
   auto hidden = access.Visible(user_.principal, "orders");
   EXPECT_EQ(hidden.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(hidden.status().message(), "access denied to table 'orders'");
+  EXPECT_EQ(hidden.status().message(), "access denied: the table is not granted to you");
   EXPECT_TRUE(access.Visible(admin_.principal, "orders").ok());
   GrantToUser("orders");
   EXPECT_TRUE(access.Visible(user_.principal, "orders").ok());

@@ -1,5 +1,8 @@
 #include "service/sync_service.h"
 
+#include <set>
+
+#include "common/log.h"
 #include "service/errors.h"
 
 namespace da::service {
@@ -37,10 +40,36 @@ Result<TriggerAnswer> SyncService::Trigger(const Caller& caller, const TriggerRe
 
 SyncStatusAnswer SyncService::LockStatus() const { return {ctx_.sync.IsRunning()}; }
 
-Result<RunAnswer> SyncService::LatestRun(const Caller&) {
+sync::RunSummary RunAsSeenBy(const Caller& caller, const TableAccess& access,
+                             sync::RunSummary run) {
+  if (caller.principal.is_admin) return run;
+  std::set<std::string> visible;
+  auto tables = access.VisibleTables(caller.principal);
+  if (tables.ok()) {
+    for (const auto& t : *tables) visible.insert(t.id);
+  } else {
+    // Failing closed: without the registry nothing is known to be visible.
+    spdlog::warn("sync run view: listing visible tables failed: {}", tables.status().ToString());
+  }
+  std::vector<std::string> requested;
+  for (auto& id : run.tables_requested) {
+    if (visible.count(id) > 0) requested.push_back(std::move(id));
+  }
+  run.tables_requested = std::move(requested);
+  std::vector<sync::TableOutcome> outcomes;
+  for (auto& o : run.tables) {
+    if (visible.count(o.table_id) > 0) outcomes.push_back(std::move(o));
+  }
+  run.tables = std::move(outcomes);
+  if (run.requested_by != caller.principal.email) run.requested_by.clear();
+  if (!run.message.empty()) run.message = "the run reported a problem; an admin sees the details";
+  return run;
+}
+
+Result<RunAnswer> SyncService::LatestRun(const Caller& caller) {
   DA_ASSIGN_OR_RETURN(auto run, ctx_.sync.LatestRun());
   if (!run.has_value()) return NotFound("no sync run yet");
-  return RunAnswer{std::move(*run)};
+  return RunAnswer{RunAsSeenBy(caller, access_, std::move(*run))};
 }
 
 Result<RunList> SyncService::ListRuns(const Caller& caller, const ListRunsRequest& request) {

@@ -1,7 +1,7 @@
 #pragma once
 /// Sync use cases: start a run (admin), the lock status, and the run history (latest for any
-/// signed-in caller; list, one run and cancel for admins). The runs themselves are
-/// sync::SyncService's.
+/// signed-in caller, cut to the tables they may see; list, one run and cancel for admins). The
+/// runs themselves are sync::SyncService's.
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "service/caller.h"
 #include "service/context.h"
+#include "service/table_access.h"
 #include "sync/sync_service.h"
 
 namespace da::service {
@@ -57,9 +58,16 @@ struct RunIdRequest {
 
 inline constexpr int kMaxRunLimit = 500;
 
+/// A run as `caller` may see it. An admin sees it whole. Anyone else sees only the tables they
+/// may see (TableAccess) in `tables_requested` and `tables` (so `counts` count only those), no
+/// other user's email in `requested_by` (""; their own stays), and `message` (which may name
+/// views, tables or the admin who cancelled) replaced by a fixed sentence when it is not empty.
+sync::RunSummary RunAsSeenBy(const Caller& caller, const TableAccess& access,
+                             sync::RunSummary run);
+
 class SyncService {
  public:
-  explicit SyncService(const ServiceContext& ctx) : ctx_(ctx) {}
+  explicit SyncService(const ServiceContext& ctx) : ctx_(ctx), access_(ctx.registry, ctx.access) {}
 
   /// Starts a run in the background. Errors: permission_denied (not an admin), not_found
   /// (unknown ids; nothing started), failed_precondition "sync_already_in_progress: a sync run
@@ -67,7 +75,8 @@ class SyncService {
   Result<TriggerAnswer> Trigger(const Caller& caller, const TriggerRequest& request);
   /// Whether a run is in progress (public: no caller).
   SyncStatusAnswer LockStatus() const;
-  /// The newest run with its outcomes; not_found "no sync run yet".
+  /// The newest run with its outcomes, as the caller may see it (RunAsSeenBy); not_found "no
+  /// sync run yet".
   Result<RunAnswer> LatestRun(const Caller& caller);
   /// Admin: the newest `limit` runs, without outcomes.
   Result<RunList> ListRuns(const Caller& caller, const ListRunsRequest& request);
@@ -79,6 +88,7 @@ class SyncService {
 
  private:
   ServiceContext ctx_;
+  TableAccess access_;
 };
 
 }  // namespace da::service

@@ -10,7 +10,8 @@ Result<model::TableSpec> TableAccess::Visible(const state::Principal& who,
     return NotFound("table '" + PrintableForMessage(id) + "' not found");
   }
   DA_ASSIGN_OR_RETURN(model::TableSpec t, registry_.Get(id));
-  if (!policy_.CanSeeTable(who, t)) return PermissionDenied("access denied to table '" + id + "'");
+  // The refusal does not repeat the id: an answer to a caller names no table they may not see.
+  if (!policy_.CanSeeTable(who, t)) return PermissionDenied("access denied: the table is not granted to you");
   return t;
 }
 

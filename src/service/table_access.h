@@ -26,7 +26,8 @@ class TableAccess {
 
   /// The registered table `id` when `who` may see it. Errors: not_found "table '<id>' not
   /// found" (also for ids that are not quoted identifiers; the id is shown printable and
-  /// clipped), permission_denied "access denied to table '<id>'".
+  /// clipped), permission_denied "access denied: the table is not granted to you" (never the id: an
+  /// answer names no table its caller may not see).
   Result<model::TableSpec> Visible(const state::Principal& who, const std::string& id) const;
   /// Every registered table `who` may see, ordered by id.
   Result<std::vector<model::TableSpec>> VisibleTables(const state::Principal& who) const;

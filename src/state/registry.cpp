@@ -210,26 +210,35 @@ Result<TableSpec> Registry::Update(const std::string& id, const model::TableSpec
   return updated;
 }
 
-Result<TableSpec> Registry::Unregister(const std::string& id, const std::string& actor) {
-  int64_t grants_removed = 0;
+Result<TableSpec> Registry::Unregister(const std::string& id, const std::string& actor,
+                                       std::vector<RemovedGrant>* removed_grants) {
+  std::vector<RemovedGrant> grants;
   Result<TableSpec> removed = db_.Write([&](db::Connection& c) -> Result<TableSpec> {
     DA_ASSIGN_OR_RETURN(std::optional<TableSpec> stored, Load(c, id));
     if (!stored) return NotFound("table '" + id + "' is not registered");
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_history WHERE table_id = $1", {id}));
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM sync_state WHERE table_id = $1", {id}));
     // Grants die with their table: a table registered later under the same id starts with none.
-    DA_ASSIGN_OR_RETURN(db::QueryResult grants,
-                        c.Query("DELETE FROM resource_grants WHERE resource_type = 'table' AND "
-                                "resource_id = $1",
+    DA_ASSIGN_OR_RETURN(db::QueryResult listed,
+                        c.Query("SELECT id, group_id FROM resource_grants WHERE "
+                                "resource_type = 'table' AND resource_id = $1 ORDER BY id",
                                 {id}));
-    grants_removed = grants.RowsChanged();
+    for (size_t i = 0; i < listed.RowCount(); ++i) {
+      grants.push_back({listed.GetString(0, i), listed.GetString(1, i)});
+    }
+    DA_RETURN_IF_ERROR(c.Execute(
+        "DELETE FROM resource_grants WHERE resource_type = 'table' AND resource_id = $1", {id}));
     DA_RETURN_IF_ERROR(c.Execute("DELETE FROM table_registry WHERE id = $1", {id}));
     return std::move(*stored);
   });
   if (removed.ok()) {
     nlohmann::json params = model::TableSpecToJson(*removed);
-    params["grants_removed"] = grants_removed;
+    params["grants_removed"] = grants.size();
+    nlohmann::json listed = nlohmann::json::array();
+    for (const auto& g : grants) listed.push_back({{"id", g.id}, {"group_id", g.group_id}});
+    params["grants"] = std::move(listed);
     Audit(db_, actor, "unregister_table", id, params.dump());
+    if (removed_grants != nullptr) *removed_grants = std::move(grants);
   }
   return removed;
 }

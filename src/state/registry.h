@@ -38,9 +38,19 @@ class Registry {
   Result<model::TableSpec> Update(const std::string& id, const model::TableSpecPatch& patch,
                                   const std::string& actor);
 
-  /// Removes the row, its sync_state and sync_history rows. not_found for an unknown id.
-  /// (Removing Parquet files and views is the caller's job: the server knows the paths.)
-  Result<model::TableSpec> Unregister(const std::string& id, const std::string& actor);
+  /// A grant deleted with its table: (grant id, group id).
+  struct RemovedGrant {
+    std::string id;
+    std::string group_id;
+  };
+  /// Removes the row, its sync_state and sync_history rows and the table's grants, in one
+  /// transaction, so a table registered later under the same id starts with no grants. The
+  /// audit row (`unregister_table`) lists the deleted grants (`grants`: [{id, group_id}]) and
+  /// counts them (`grants_removed`); `removed_grants`, when given, receives them too. not_found
+  /// for an unknown id. (Removing Parquet files and views is the caller's job: the server knows
+  /// the paths.)
+  Result<model::TableSpec> Unregister(const std::string& id, const std::string& actor,
+                                      std::vector<RemovedGrant>* removed_grants = nullptr);
 
   /// not_found for an unknown id. Get and List answer from a ReadCache (no DB round trip
   /// until the next write through a repo).

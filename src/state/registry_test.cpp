@@ -370,7 +370,13 @@ TEST_F(RegistryTest, UnregisterDeletesTheTablesGrantsSoALaterTableStartsWithNone
   EXPECT_EQ(Count("SELECT count(*) FROM resource_grants WHERE resource_id = 'flights'"), 0);
   EXPECT_EQ(*groups.GrantedTableIds(analyst->id), (std::vector<std::string>{"weather"}));
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'unregister_table' AND "
-                  "actor = 'admin-1' AND json_extract(params, '$.grants_removed')::INT = 2"),
+                  "actor = 'admin-1' AND json_extract(params, '$.grants_removed')::INT = 2 AND "
+                  "json_array_length(params, '$.grants') = 2"),
+            1);
+  // The audit row names each deleted grant with its group.
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'unregister_table' AND "
+                  "params::VARCHAR LIKE '%\"group_id\":\"everyone\"%' AND "
+                  "params::VARCHAR LIKE '%\"group_id\":\"" + g->id + "\"%'"),
             1);
   // A new table under the same id: nobody but admins sees it until it is granted again.
   ASSERT_OK(RegisterJson(Flights(), "a"));

@@ -1,13 +1,14 @@
-// Operations endpoints: GET /api/health/detailed, GET /metrics (Prometheus text 0.0.4),
-// GET /openapi.json and GET /docs. Registered last: /openapi.json and /docs describe every
-// route, and a startup check warns when openapi.yaml drifts from the routes.
-#include <cmath>
-#include <filesystem>
+// Operations endpoints: GET /api/health/detailed, GET /openapi.json and GET /docs on the API
+// router, and GET /metrics (Prometheus text 0.0.4) on the metrics listener only
+// (DA_METRICS_LISTEN; docs/security.md: its labels name every table). Registered last:
+// /openapi.json and /docs describe every route, and a startup check warns when openapi.yaml
+// drifts from the routes.
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/time_util.h"
 #include "server/app.h"
@@ -20,142 +21,6 @@
 
 namespace da::server {
 namespace {
-
-constexpr double kMinFreeDiskFraction = 0.05;
-
-/// One sync_state row joined with its registry record.
-struct Freshness {
-  std::string table_id;
-  std::optional<int64_t> last_sync_micros;  ///< last successful extraction
-  std::string status;                       ///< ok | error ("" = no sync_state row)
-  std::string error;
-};
-
-/// Registered tables that extract data (query_mode != remote) with their sync state.
-Result<std::vector<Freshness>> ReadFreshness(state::StateDb& db) {
-  return db.Read([](db::Connection& c) -> Result<std::vector<Freshness>> {
-    DA_ASSIGN_OR_RETURN(
-        db::QueryResult r,
-        c.Query("SELECT r.id, epoch_us(s.last_sync), coalesce(s.status, ''), "
-                "coalesce(s.error, '') FROM table_registry r "
-                "LEFT JOIN sync_state s ON s.table_id = r.id "
-                "WHERE r.query_mode <> 'remote' ORDER BY r.id"));
-    std::vector<Freshness> out;
-    for (size_t i = 0; i < r.RowCount(); ++i) {
-      Freshness f;
-      f.table_id = r.GetString(0, i);
-      if (!r.IsNull(1, i)) f.last_sync_micros = r.GetInt64(1, i);
-      f.status = r.GetString(2, i);
-      f.error = r.GetString(3, i);
-      out.push_back(std::move(f));
-    }
-    return out;
-  });
-}
-
-/// Schema check as in GET /api/health: {db_schema, current, expected}; true when ok.
-bool SchemaCheck(AppContext& ctx, nlohmann::json& out) {
-  int expected = state::StateDb::ExpectedSchemaVersion();
-  out = {{"expected", expected}, {"current", nullptr}};
-  auto current = ctx.db->CurrentSchemaVersion();
-  if (!current.ok()) {
-    out["db_schema"] = "unreachable";
-    out["detail"] = current.status().message();
-    return false;
-  }
-  out["current"] = *current;
-  out["db_schema"] = *current == expected ? "ok" : "mismatch";
-  return *current == expected;
-}
-
-/// The body of GET /api/health/detailed and its HTTP status (503 only when unhealthy).
-/// Status and checks cover every table; the id lists name only tables `who` may see.
-std::pair<int, nlohmann::json> HealthDetail(AppContext& ctx, const state::Principal& who) {
-  const int64_t now = NowMicros();
-  nlohmann::json body = {{"version", DA_VERSION}, {"timestamp", NowIso()}};
-  nlohmann::json checks = nlohmann::json::object();
-  bool unhealthy = false;
-  bool degraded = false;
-
-  nlohmann::json schema;
-  if (SchemaCheck(ctx, schema)) {
-    checks["schema"] = "ok";
-  } else {
-    checks["schema"] = "error";
-    unhealthy = true;
-  }
-  body["schema"] = schema;
-
-  const double stale_after_hours = ctx.config.stale_after_hours;
-  const auto stale_after_micros = static_cast<int64_t>(stale_after_hours * 3600.0 * 1e6);
-  nlohmann::json data = {{"stale_after_hours", stale_after_hours},
-                         {"stale_tables", nlohmann::json::array()},
-                         {"never_synced", nlohmann::json::array()},
-                         {"error_tables", nlohmann::json::array()}};
-  auto fresh = ReadFreshness(*ctx.db);
-  auto records = ctx.registry->List();
-  if (!fresh.ok() || !records.ok()) {
-    checks["data"] = "error";
-    data["detail"] = (!fresh.ok() ? fresh.status() : records.status()).message();
-    data["tables"] = nullptr;
-    unhealthy = true;
-  } else {
-    std::map<std::string, const model::TableSpec*> by_id;
-    for (const auto& t : *records) by_id[t.id] = &t;
-    auto visible = [&](const std::string& id) {
-      auto it = by_id.find(id);
-      return it != by_id.end() && ctx.services->table_access.CanSee(who, *it->second);
-    };
-    bool warn = false;
-    for (const Freshness& f : *fresh) {
-      if (!f.last_sync_micros) {
-        warn = true;
-        if (visible(f.table_id)) data["never_synced"].push_back(f.table_id);
-      } else if (now - *f.last_sync_micros > stale_after_micros) {
-        warn = true;
-        if (visible(f.table_id)) {
-          data["stale_tables"].push_back({{"id", f.table_id},
-                                          {"last_sync", IsoFromMicros(*f.last_sync_micros)},
-                                          {"age_seconds", (now - *f.last_sync_micros) / 1000000}});
-        }
-      }
-      // A failed last extraction keeps the previous data serving: reported, not degrading.
-      if (f.status == "error" && visible(f.table_id)) {
-        data["error_tables"].push_back({{"id", f.table_id}, {"error", f.error}});
-      }
-    }
-    data["tables"] = fresh->size();
-    checks["data"] = warn ? "warning" : "ok";
-    degraded = degraded || warn;
-  }
-  body["data"] = data;
-
-  auto last = ctx.sync->LastRun();
-  body["last_run"] = last ? last->ToJson(/*with_tables=*/false) : nlohmann::json(nullptr);
-
-  std::error_code ec;
-  auto space = std::filesystem::space(ctx.config.data_dir, ec);
-  if (ec) {
-    body["disk"] = {{"path", ctx.config.data_dir.string()}, {"free_bytes", nullptr},
-                    {"total_bytes", nullptr}, {"detail", ec.message()}};
-    checks["disk"] = "warning";
-    degraded = true;
-  } else {
-    double free_fraction = space.capacity > 0 ? static_cast<double>(space.available) /
-                                                     static_cast<double>(space.capacity)
-                                              : 0.0;
-    body["disk"] = {{"path", ctx.config.data_dir.string()},
-                    {"free_bytes", space.available},
-                    {"total_bytes", space.capacity},
-                    {"free_pct", std::round(free_fraction * 10000.0) / 100.0}};
-    bool low = free_fraction < kMinFreeDiskFraction;
-    checks["disk"] = low ? "warning" : "ok";
-    degraded = degraded || low;
-  }
-  body["checks"] = checks;
-  body["status"] = unhealthy ? "unhealthy" : degraded ? "degraded" : "healthy";
-  return {unhealthy ? 503 : 200, body};
-}
 
 /// Families derived from the state DB at scrape time: sync runs and outcomes, extracted rows
 /// and bytes, per-table last sync and freshness. A family whose query fails is left out (logged).
@@ -256,18 +121,13 @@ void AppendStateMetrics(AppContext& ctx, std::vector<prometheus::MetricFamily>& 
 }  // namespace
 
 void RegisterOpsRoutes(Router& r, AppContext& ctx) {
+  service::HealthService& health = ctx.services->health;
   r.Get("/api/health/detailed", AccessLevel::kAuthenticated, Execution::kWorker,
-        [&ctx](const RequestContext& rc, const http::Request&, http::Response& res) {
-          auto [status, body] = HealthDetail(ctx, rc.principal);
-          WriteJson(res, status, body);
-        });
-
-  r.Get("/metrics", AccessLevel::kPublic,
-        [&ctx, &r](const RequestContext&, const http::Request&, http::Response& res) {
-          std::vector<prometheus::MetricFamily> families = r.metrics().Collect();
-          AppendStateMetrics(ctx, families);
-          res.status = 200;
-          res.SetContent(FormatPrometheusText(families), kPrometheusContentType);
+        [&health](const RequestContext& rc, const http::Request&, http::Response& res) {
+          service::HealthDetailAnswer answer = health.Detailed({rc.principal, rc.client_ip});
+          nlohmann::json body = service::ToJson(answer);
+          body["version"] = DA_VERSION;
+          WriteJson(res, answer.IsUnhealthy() ? 503 : 200, body);
         });
 
   // The documents depend only on the embedded description: render once, serve the same bytes.
@@ -299,6 +159,22 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx) {
   for (const auto& d : drift.undocumented) spdlog::warn("openapi: route {} is undocumented", d);
   for (const auto& d : drift.not_registered) spdlog::warn("openapi: {} documented, not served", d);
   for (const auto& d : drift.access_mismatch) spdlog::warn("openapi: access mismatch {}", d);
+}
+
+void RegisterMetricsRoute(http::Server& metrics_server, Router& api, AppContext& ctx) {
+  metrics_server.Get("/metrics", [&ctx, &api](const http::Request&, http::Response& res) {
+    std::vector<prometheus::MetricFamily> families = api.metrics().Collect();
+    AppendStateMetrics(ctx, families);
+    res.status = 200;
+    res.SetContent(FormatPrometheusText(families), kPrometheusContentType);
+  });
+  metrics_server.SetErrorHandler([](const http::Request& req, http::Response& res) {
+    if (!res.BodyEmpty()) return;
+    WriteError(res, res.status, res.status == 404 ? "not_found" : "http_" + std::to_string(res.status),
+               "the metrics listener serves only GET /metrics, not " + req.method + " " +
+                   req.path.substr(0, 80),
+               RandomHex(6));
+  });
 }
 
 }  // namespace da::server
