@@ -33,16 +33,9 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/da-bench.XXXXXX")
 PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap stop_pids_and_remove_work EXIT
 
 # wait_for URL [HEADER]: polls until the URL answers 2xx (60 s).
 wait_for() {

@@ -23,16 +23,9 @@ command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/da-instr.XXXXXX")
 PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap stop_pids_and_remove_work EXIT
 
 wait_up() {
   for _ in $(seq 1 600); do curl -sf -o /dev/null "$1/api/health" && return 0; sleep 0.2; done

@@ -21,3 +21,16 @@ measure() {
   done
   echo "$best_wall $best_kb"
 }
+
+# stop_pids_and_remove_work: the EXIT trap of scripts that start servers: terminates and waits
+# for every pid in the array PIDS, then removes $WORK.
+stop_pids_and_remove_work() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
+# free_port: prints a free TCP port on 127.0.0.1 (needs PY, a python3).
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
