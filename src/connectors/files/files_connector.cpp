@@ -213,22 +213,30 @@ Result<fs::path> ResolveLocator(const std::string& locator, const kit::Connector
   return (root / p).lexically_normal();
 }
 
-Result<std::string> ReaderSql(const fs::path& path, FileFormat format) {
-  DA_ASSIGN_OR_RETURN(std::string lit, QuoteLiteral(path.string()));
-  const std::string multi = IsGlob(path.string()) ? ", union_by_name=true" : "";
+namespace {
+/// The DuckDB reader call of `format` over `source` (one quoted path, a glob or a list of
+/// paths); `multi` adds union_by_name for several files.
+Result<std::string> ReaderCall(const std::string& source, FileFormat format, bool multi) {
+  const std::string union_by_name = multi ? ", union_by_name=true" : "";
   switch (format) {
     case FileFormat::kCsv:
-      return "read_csv(" + lit + ", auto_detect=true" + multi + ")";
+      return "read_csv(" + source + ", auto_detect=true" + union_by_name + ")";
     case FileFormat::kTsv:
-      return "read_csv(" + lit + ", auto_detect=true, delim='\\t'" + multi + ")";
+      return "read_csv(" + source + ", auto_detect=true, delim='\\t'" + union_by_name + ")";
     case FileFormat::kJson:
-      return "read_json_auto(" + lit + multi + ")";
+      return "read_json_auto(" + source + union_by_name + ")";
     case FileFormat::kNdjson:
-      return "read_json_auto(" + lit + ", format='newline_delimited'" + multi + ")";
+      return "read_json_auto(" + source + ", format='newline_delimited'" + union_by_name + ")";
     case FileFormat::kParquet:
-      return "read_parquet(" + lit + multi + ")";
+      return "read_parquet(" + source + union_by_name + ")";
   }
   return Internal("unknown file format");
+}
+}  // namespace
+
+Result<std::string> ReaderSql(const fs::path& path, FileFormat format) {
+  DA_ASSIGN_OR_RETURN(std::string lit, QuoteLiteral(path.string()));
+  return ReaderCall(lit, format, IsGlob(path.string()));
 }
 
 Result<std::string> ReaderSql(const std::vector<fs::path>& files, FileFormat format) {
@@ -240,20 +248,7 @@ Result<std::string> ReaderSql(const std::vector<fs::path>& files, FileFormat for
     list += (list.size() > 1 ? ", " : "") + lit;
   }
   list += "]";
-  const std::string multi = ", union_by_name=true";
-  switch (format) {
-    case FileFormat::kCsv:
-      return "read_csv(" + list + ", auto_detect=true" + multi + ")";
-    case FileFormat::kTsv:
-      return "read_csv(" + list + ", auto_detect=true, delim='\\t'" + multi + ")";
-    case FileFormat::kJson:
-      return "read_json_auto(" + list + multi + ")";
-    case FileFormat::kNdjson:
-      return "read_json_auto(" + list + ", format='newline_delimited'" + multi + ")";
-    case FileFormat::kParquet:
-      return "read_parquet(" + list + multi + ")";
-  }
-  return Internal("unknown file format");
+  return ReaderCall(list, format, true);
 }
 
 Result<std::vector<fs::path>> FilesRoots(const kit::ConnectorConfig& config) {
