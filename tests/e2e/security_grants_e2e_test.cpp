@@ -103,16 +103,22 @@ int MetricsPort(ServerProcess& server) {
   return std::stoi(m[1]);
 }
 
+/// <tmp>/data/files holding a.csv (airports) and b.csv (Seattle weather): under <data-dir>/files,
+/// inside the default roots of files sources.
+fs::path FilesUnderDataDir(const TempDir& tmp) {
+  const fs::path files = tmp.path() / "data" / "files";
+  fs::create_directories(files);
+  fs::copy_file(Dataset("airports.csv"), files / "a.csv");
+  fs::copy_file(Dataset("seattle-weather.csv"), files / "b.csv");
+  return files;
+}
+
 // Attack: grants outliving their table. An admin unregisters `qz_reborn`, which the group
 // "finance" was granted; later another table is registered under the same id. Before the fix
 // the old grant stayed and the new table was at once visible to finance's members.
 TEST(SecurityGrantsE2E, UnregisteringATableDeletesItsGrantsSoATableRegisteredAgainStartsHidden) {
   TempDir tmp;
-  // Under <data-dir>/files: inside the default roots of files sources.
-  const fs::path files = tmp.path() / "data" / "files";
-  fs::create_directories(files);
-  fs::copy_file(Dataset("airports.csv"), files / "a.csv");
-  fs::copy_file(Dataset("seattle-weather.csv"), files / "b.csv");
+  const fs::path files = FilesUnderDataDir(tmp);
   ServerProcess server(tmp.path() / "data", ServerEnv());
   ASSERT_EQ(RegisterFilesTable(server, "qz_reborn", "qz_reborn", files / "a.csv"), 201);
   auto [user_id, token] = NewUser(server, "member@example.com");
@@ -215,11 +221,7 @@ TEST(SecurityGrantsE2E, AMetricsListenAddressThatIsNotHostPortStopsTheServer) {
 // ids, answers the user nothing that names a table or the admin.
 TEST(SecurityGrantsE2E, AUserWithoutGrantsLearnsNoTableFromAnyGetEndpoint) {
   TempDir tmp;
-  // Under <data-dir>/files: inside the default roots of files sources.
-  const fs::path files = tmp.path() / "data" / "files";
-  fs::create_directories(files);
-  fs::copy_file(Dataset("airports.csv"), files / "a.csv");
-  fs::copy_file(Dataset("seattle-weather.csv"), files / "b.csv");
+  const fs::path files = FilesUnderDataDir(tmp);
   ServerProcess server(tmp.path() / "data", ServerEnv());
   struct Table {
     std::string id, name;
