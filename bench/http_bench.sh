@@ -79,11 +79,11 @@ start_da() {
   for spec in "flights:flights-3m.parquet" "airports:airports.csv"; do
     local table=${spec%%:*}
     local file=$DATASETS/${spec#*:}
-    curl -sf -o /dev/null -H "$auth" -H 'Content-Type: application/json' \
+    curl -sSf -o /dev/null -H "$auth" -H 'Content-Type: application/json' \
       -d "{\"name\":\"$table\",\"source_type\":\"files\",\"source_table\":\"$file\"}" \
       "$url/api/admin/register-table"
   done
-  curl -sf -o /dev/null -H "$auth" -X POST -d "" "$url/api/sync/trigger"
+  curl -sSf -o /dev/null -H "$auth" -X POST -d "" "$url/api/sync/trigger"
   for _ in $(seq 1 3000); do
     curl -sf "$url/api/sync/status" | grep -q '"locked":false' && break
     sleep 0.1

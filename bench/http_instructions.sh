@@ -74,10 +74,10 @@ measure() {
   PIDS+=("$pid")
   wait_up "$url"
   token=$(tr -d '\n' <"$dir/data/state/bootstrap-token")
-  curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  curl -sSf -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d "{\"name\":\"airports\",\"source_type\":\"files\",\"source_table\":\"$DATASETS/airports.csv\"}" \
     "$url/api/admin/register-table"
-  curl -sf -o /dev/null -H "Authorization: Bearer $token" -X POST -d "" "$url/api/sync/trigger"
+  curl -sSf -o /dev/null -H "Authorization: Bearer $token" -X POST -d "" "$url/api/sync/trigger"
   for _ in $(seq 1 600); do
     curl -sf "$url/api/sync/status" | grep -q '"locked":false' && break
     sleep 0.2

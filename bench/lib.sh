@@ -1,5 +1,10 @@
 # Shared helpers of the bench scripts (sourced, not run).
 #
+# Files tables may read only inside DA_FILES_ROOTS (docs/security.md): the benches register the
+# vega datasets and files they write under their temp dir, so both are roots unless the caller
+# set its own.
+export DA_FILES_ROOTS=${DA_FILES_ROOTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.deps/vega-datasets/package/data:${TMPDIR:-/tmp}}
+#
 # measure NAME CMD...: runs CMD $RUNS times under $TIME (GNU time), removing $WORK/data and
 # every path in the array CLEAN before each run; prints "best_wall_s best_peak_kb" (each the
 # minimum over the runs). On a failed run prints the last lines of its stderr and exits 1.
