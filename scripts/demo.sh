@@ -28,7 +28,18 @@ for _ in $(seq 1 600); do
   kill -0 $SERVER_PID 2>/dev/null || { cat "$LOG" >&2; exit 1; }
   sleep 0.05
 done
-TOKEN=$(cat "$DATA_DIR/state/bootstrap-token")
+# The bootstrap token (24 h, in state/bootstrap-token) is traded once for a lasting admin PAT,
+# kept beside the data for the next `make demo`; making it revokes the bootstrap token.
+ADMIN_TOKEN_FILE=$DATA_DIR/demo-admin-token
+TOKEN=$(cat "$ADMIN_TOKEN_FILE" 2>/dev/null || true)
+if [ -z "$TOKEN" ] || ! curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "$SERVER/api/me"; then
+  BOOTSTRAP=$(cat "$DATA_DIR/state/bootstrap-token" 2>/dev/null || true)
+  [ -n "$BOOTSTRAP" ] || { echo "demo: no admin token; remove $DATA_DIR to start over" >&2; exit 1; }
+  TOKEN=$(curl -sSf -H "Authorization: Bearer $BOOTSTRAP" -H 'Content-Type: application/json' \
+            -d '{"name":"demo admin"}' "$SERVER/auth/tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  [ -n "$TOKEN" ] || { echo "demo: could not trade the bootstrap token for an admin token" >&2; exit 1; }
+  (umask 077 && printf '%s\n' "$TOKEN" >"$ADMIN_TOKEN_FILE")
+fi
 export DA_SERVER=$SERVER DA_TOKEN=$TOKEN DA_CONFIG_DIR=$DATA_DIR/demo-cli-config
 
 register() {  # name file
@@ -50,10 +61,9 @@ echo "demo: first sync (extracting 5 tables)..."
 cat <<MSG
 
 da is serving on $SERVER  (data dir: $DATA_DIR, log: $LOG)
-Admin token: $TOKEN
+Admin token (a personal access token, also in $ADMIN_TOKEN_FILE): $TOKEN
 
-Web UI: $SERVER/  (sign in with the admin token above, or give admin@localhost a password:
-  DA_SERVER=$SERVER DA_TOKEN=$TOKEN $DA admin users set-password admin@localhost)
+Web UI: $SERVER/  (sign in with the admin token above)
 
 Next, as an analyst (in another terminal):
   export PATH="$ROOT/build/src/cli:\$PATH"

@@ -17,6 +17,7 @@
 
 #include <httplib.h>
 
+#include "auth/pkce.h"
 #include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "client/client_config.h"
@@ -64,27 +65,32 @@ void TryOpenBrowser(const std::string& url) {
   ::_exit(127);
 }
 
-/// The browser flow: a loopback listener on 127.0.0.1:0 receives the PAT the server creates
-/// once the signed-in browser approves /auth/cli/authorize?port=P&state=S.
+/// The browser flow (service/cli_login.h on the server): a loopback listener on 127.0.0.1:0
+/// receives a one-time code once the signed-in browser approves
+/// /auth/cli/authorize?port=P&state=S&code_challenge=C; the code, the state and the PKCE
+/// verifier that only this process knows are then traded for a token by a POST.
 Result<std::string> TokenFromBrowser(const std::string& server, int timeout_sec) {
   httplib::Server listener;
   const std::string state = RandomHex(16);
+  const std::string verifier = auth::NewPkceVerifier();
   std::mutex mu;
   std::condition_variable cv;
-  std::string token;
+  std::string code;
   bool done = false;
   listener.Get("/callback", [&](const httplib::Request& req, httplib::Response& res) {
-    if (req.get_param_value("state") != state || req.get_param_value("token").empty()) {
+    if (req.get_param_value("state") != state || req.get_param_value("code").empty()) {
       res.status = 400;
       res.set_content("This sign-in link does not belong to the waiting `da login`.\n", "text/plain");
       return;
     }
+    res.set_header("Referrer-Policy", "no-referrer");
     res.set_content(
-        "<!doctype html><meta charset=\"utf-8\"><title>da CLI signed in</title>"
-        "<p>The da CLI is signed in. You can close this tab.</p>",
+        "<!doctype html><meta charset=\"utf-8\"><title>da CLI approved</title>"
+        "<p>Approved. The da CLI finishes signing in; you can close this tab.</p>",
         "text/html; charset=utf-8");
     std::lock_guard<std::mutex> lock(mu);
-    token = req.get_param_value("token");
+    if (done) return;
+    code = req.get_param_value("code");
     done = true;
     cv.notify_all();
   });
@@ -92,7 +98,8 @@ Result<std::string> TokenFromBrowser(const std::string& server, int timeout_sec)
   if (port <= 0) return Unavailable("cannot listen on 127.0.0.1 for the browser callback");
   std::thread serving([&] { listener.listen_after_bind(); });
   const std::string url = server + "/auth/cli/authorize?port=" + std::to_string(port) +
-                          "&state=" + state;
+                          "&state=" + state + "&code_challenge=" + auth::PkceS256(verifier) +
+                          "&code_challenge_method=S256";
   std::fprintf(stderr, "Open this URL in a browser where you are signed in to approve:\n  %s\n",
                url.c_str());
   std::fflush(stderr);
@@ -108,6 +115,13 @@ Result<std::string> TokenFromBrowser(const std::string& server, int timeout_sec)
     return DeadlineExceeded("no approval from the browser within " + std::to_string(timeout_sec) +
                             " s (use `da login --token` instead)");
   }
+  client::HttpClient http({server, ""});
+  DA_ASSIGN_OR_RETURN(nlohmann::json answer,
+                      http.PostJson("/auth/cli/token", {{"code", code},
+                                                        {"state", state},
+                                                        {"code_verifier", verifier}}));
+  std::string token = answer.is_object() ? Str(answer, "token") : std::string();
+  if (token.empty()) return Unavailable("the server's answer to /auth/cli/token has no token");
   return token;
 }
 

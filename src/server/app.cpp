@@ -3,12 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "auth/password.h"
 
 #include "common/fs_util.h"
 #include "common/hash.h"
 #include "connectors/catalog.h"
 #include "common/log.h"
+#include "service/bootstrap_token.h"
 #include "sync/child_process.h"
 
 namespace da::server {
@@ -79,27 +79,20 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
 }
 
 Status ServerApp::BootstrapAdmin() {
-  DA_ASSIGN_OR_RETURN(int64_t n, ctx_.users->CountUsers());
-  if (n > 0) return Status::Ok();
-  // A real Admin user (member of the Admin group); DA_BOOTSTRAP_ADMIN_EMAIL / _PASSWORD let a
-  // first start give it a real address and a password (else: set one with the token).
-  const char* email_env = std::getenv("DA_BOOTSTRAP_ADMIN_EMAIL");
-  const char* password_env = std::getenv("DA_BOOTSTRAP_ADMIN_PASSWORD");
-  std::string email = email_env != nullptr && *email_env ? email_env : "admin@localhost";
-  std::string password_hash;
-  if (password_env != nullptr && *password_env) {
-    DA_RETURN_IF_ERROR(auth::CheckPasswordPolicy(password_env).WithContext("DA_BOOTSTRAP_ADMIN_PASSWORD"));
-    DA_ASSIGN_OR_RETURN(password_hash, auth::HashPassword(password_env));
+  DA_ASSIGN_OR_RETURN(service::BootstrapOutcome outcome,
+                      service::EnsureBootstrapAdmin(ctx_.services->context));
+  if (!outcome.admin_created) return Status::Ok();
+  // The token itself goes only to its mode-600 file: never to stdout or the log.
+  if (outcome.token_written) {
+    std::printf("Bootstrap admin %s created. Its token is in %s (readable by this user only; "
+                "expires in %lld h, and is revoked once the admin sets a password or creates a "
+                "token).\n",
+                outcome.email.c_str(), outcome.token_path.c_str(),
+                static_cast<long long>(outcome.token_ttl_seconds / 3600));
+  } else {
+    std::printf("Bootstrap admin %s created with the password from DA_BOOTSTRAP_ADMIN_PASSWORD.\n",
+                outcome.email.c_str());
   }
-  DA_ASSIGN_OR_RETURN(state::User admin, ctx_.users->CreateUser(email, "admin", true));
-  if (!password_hash.empty()) DA_RETURN_IF_ERROR(ctx_.users->SetPasswordHash(admin.id, password_hash));
-  DA_ASSIGN_OR_RETURN(state::IssuedToken token,
-                      ctx_.users->CreateToken(admin.id, "bootstrap", 0, state::kTokenKindBootstrap));
-  auto path = ctx_.config.StateDir() / "bootstrap-token";
-  DA_RETURN_IF_ERROR(WriteFileAtomic(path, token.token + "\n", 0600));
-  state::Audit(*ctx_.db, admin.id, "bootstrap_admin_created", admin.id, "{}");
-  std::printf("Bootstrap admin token (shown once; also in %s):\n%s\n", path.c_str(),
-              token.token.c_str());
   std::fflush(stdout);
   return Status::Ok();
 }
@@ -121,6 +114,7 @@ void ServerApp::RegisterRoutes() {
   RegisterCatalogV2Routes(*router_, ctx_);
   RegisterAccessRoutes(*router_, ctx_);
   RegisterAuthRoutes(*router_, ctx_);
+  RegisterCliLoginRoutes(*router_, ctx_);
   RegisterExternalSignInRoutes(*router_, ctx_);
   RegisterOpsRoutes(*router_, ctx_);  // describes every API route registered before it
   RegisterUiRoutes(http_, public_https);  // web pages and assets: not API routes, so not on the router

@@ -66,7 +66,7 @@ struct AppContext {
 class ServerApp {
  public:
   /// Opens the state DB (migrating it), creates the bootstrap admin on first start (its token
-  /// printed once on stdout and written to <state>/bootstrap-token, mode 600), publishes the
+  /// written only to <state>/bootstrap-token, mode 600; service/bootstrap_token.h), publishes the
   /// existing extracts and prepares the routes.
   static Result<std::unique_ptr<ServerApp>> Create(const InstanceConfig& config);
 
@@ -116,7 +116,8 @@ void RegisterOpsRoutes(Router& r, AppContext& ctx);        ///< routes/ops_route
 /// monitoring system can (docs/security.md).
 void RegisterMetricsRoute(http::Server& metrics_server, Router& api, AppContext& ctx);
 void RegisterAccessRoutes(Router& r, AppContext& ctx);  ///< routes/user_routes.cpp (users, groups, grants, me, audit)
-void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs, CLI approval)
+void RegisterAuthRoutes(Router& r, AppContext& ctx);    ///< routes/auth_routes.cpp (sign-in, sessions, PATs)
+void RegisterCliLoginRoutes(Router& r, AppContext& ctx);  ///< routes/cli_login_routes.cpp (`da login` approval and code exchange)
 void RegisterExternalSignInRoutes(Router& r, AppContext& ctx);  ///< routes/external_sign_in_routes.cpp (magic links, OIDC)
 /// routes/ui_routes.cpp: the web UI's page paths (answer ui/index.html) and /ui/ assets, on the
 /// http::Server directly (public, not API routes). Register after every API route. Pages carry

@@ -6,6 +6,7 @@
 
 #include "service/access_service.h"
 #include "service/catalog_service.h"
+#include "service/cli_login.h"
 #include "service/context.h"
 #include "service/discovery_service.h"
 #include "service/distribution_service.h"
@@ -30,6 +31,7 @@ struct Services {
         sync(ctx),
         access(ctx),
         users(ctx),
+        cli_login(ctx),
         discovery(ctx),
         health(ctx) {}
   Services(const Services&) = delete;
@@ -45,6 +47,7 @@ struct Services {
   SyncService sync;
   AccessService access;
   UsersService users;
+  CliLoginService cli_login;
   DiscoveryService discovery;
   HealthService health;
 };

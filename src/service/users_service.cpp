@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "auth/password.h"
+#include "service/bootstrap_token.h"
 #include "state/oidc_identities.h"
 #include "common/time_util.h"
 
@@ -53,7 +54,7 @@ json ToJson(const TokenList& a) {
   auto opt = [](const std::string& s) { return s.empty() ? json() : json(s); };
   json out = json::array();
   for (const auto& t : a.tokens) {
-    out.push_back({{"id", t.id}, {"name", t.name}, {"prefix", t.prefix},
+    out.push_back({{"id", t.id}, {"name", t.name}, {"prefix", t.prefix}, {"kind", t.kind},
                    {"created_at", t.created_at}, {"expires_at", opt(t.expires_at)},
                    {"last_used_at", opt(t.last_used_at)},
                    {"last_used_from", opt(t.last_used_ip)}, {"revoked", t.revoked}});
@@ -126,6 +127,7 @@ Result<OkAnswer> UsersService::SetPassword(const Caller& caller,
                       ctx_.users.RevokeTokensOf(id, kinds, own ? caller.principal.token_id : ""));
   AuditCall(ctx_.db, caller, "password_set", id,
             {{"by", own ? "self" : "admin"}, {"tokens_revoked", revoked}});
+  DA_RETURN_IF_ERROR(RetireBootstrapToken(ctx_, caller, id, "password_set"));
   return OkAnswer{};
 }
 
@@ -158,30 +160,29 @@ Result<TokenAnswer> UsersService::CreateToken(const Caller& caller,
                       ctx_.users.CreateToken(caller.principal.user_id, request.name, ttl,
                                              state::kTokenKindPat));
   AuditCall(ctx_.db, caller, "token_created", t.id, {{"name", request.name}, {"prefix", t.prefix}});
+  DA_RETURN_IF_ERROR(RetireBootstrapToken(ctx_, caller, caller.principal.user_id, "token_created"));
   return TokenAnswer{std::move(t), request.name};
 }
 
 Result<TokenList> UsersService::ListTokens(const Caller& caller) {
   DA_ASSIGN_OR_RETURN(auto tokens,
-                      ctx_.users.ListTokens(caller.principal.user_id, state::kTokenKindPat));
+                      ctx_.users.ListTokens(caller.principal.user_id,
+                                            {state::kTokenKindPat, state::kTokenKindBootstrap}));
   return TokenList{std::move(tokens)};
 }
 
 Result<DeletedAnswer> UsersService::RevokeToken(const Caller& caller,
                                                 const TokenIdRequest& request) {
+  DA_ASSIGN_OR_RETURN(auto bootstrap, ctx_.users.ListTokens(caller.principal.user_id,
+                                                            {state::kTokenKindBootstrap}));
+  for (const auto& t : bootstrap) {
+    if (t.id == request.id && !t.revoked) {  // its file goes with it
+      DA_RETURN_IF_ERROR(RetireBootstrapToken(ctx_, caller, caller.principal.user_id, "revoked"));
+    }
+  }
   DA_RETURN_IF_ERROR(ctx_.users.RevokeOwnToken(caller.principal.user_id, request.id));
   AuditCall(ctx_.db, caller, "token_revoked", request.id);
   return DeletedAnswer{"revoked", request.id};
-}
-
-Result<state::IssuedToken> UsersService::CreateCliToken(const Caller& caller) {
-  DA_ASSIGN_OR_RETURN(state::IssuedToken t,
-                      ctx_.users.CreateToken(caller.principal.user_id,
-                                             "da CLI (" + NowIso().substr(0, 10) + ")", 0,
-                                             state::kTokenKindPat));
-  AuditCall(ctx_.db, caller, "token_created", t.id,
-            {{"name", "da CLI"}, {"via", "cli_login"}, {"prefix", t.prefix}});
-  return t;
 }
 
 Result<Session> UsersService::PasswordSignIn(const Caller& caller,

@@ -134,12 +134,10 @@ class UsersService {
 
   /// A personal access token for the caller; permission_denied when the caller used a PAT.
   Result<TokenAnswer> CreateToken(const Caller& caller, const CreateTokenRequest& request);
-  /// The caller's personal access tokens.
+  /// The caller's personal access tokens and bootstrap token (kind "pat" or "bootstrap").
   Result<TokenList> ListTokens(const Caller& caller);
   /// Revokes one of the caller's tokens; not_found for another's or an unknown id.
   Result<DeletedAnswer> RevokeToken(const Caller& caller, const TokenIdRequest& request);
-  /// The PAT `da login` receives after a browser approval ("da CLI (<date>)").
-  Result<state::IssuedToken> CreateCliToken(const Caller& caller);
 
   /// Checks email + password and starts a session. The same unauthenticated "wrong email or
   /// password" for an unknown email, a user without password, an inactive user and a wrong

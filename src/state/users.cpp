@@ -298,17 +298,18 @@ Result<int64_t> UserRepo::RevokeTokensOf(const std::string& user_id,
 }
 
 Result<std::vector<TokenInfo>> UserRepo::ListTokens(const std::string& user_id,
-                                                    const std::string& kind) {
+                                                    const std::vector<std::string>& kinds) {
   return db_.Read([&](db::Connection& c) -> Result<std::vector<TokenInfo>> {
     DA_ASSIGN_OR_RETURN(
         db::QueryResult r,
         c.Query("SELECT id, coalesce(name, ''), prefix, coalesce(kind, 'pat'), epoch_us(created_at), "
                 "epoch_us(expires_at), epoch_us(last_used_at), coalesce(last_used_ip, ''), "
-                "revoked_at IS NOT NULL FROM access_tokens WHERE user_id = $1 AND "
-                "coalesce(kind, 'pat') = $2 ORDER BY created_at DESC, id",
-                {user_id, kind}));
+                "revoked_at IS NOT NULL FROM access_tokens WHERE user_id = $1 "
+                "ORDER BY created_at DESC, id",
+                {user_id}));
     std::vector<TokenInfo> out;
     for (size_t i = 0; i < r.RowCount(); ++i) {
+      if (std::find(kinds.begin(), kinds.end(), r.GetString(3, i)) == kinds.end()) continue;
       TokenInfo t;
       t.id = r.GetString(0, i);
       t.name = r.GetString(1, i);

@@ -97,8 +97,10 @@ class UserRepo {
   /// Resolves a plaintext token to its active user: unauthenticated when unknown, revoked,
   /// expired or the user is inactive. Updates last_used_at and last_used_ip (`client_ip`).
   Result<Principal> Authenticate(const std::string& token, const std::string& client_ip = "");
-  /// The user's tokens of `kind` (newest first), revoked ones included.
-  Result<std::vector<TokenInfo>> ListTokens(const std::string& user_id, const std::string& kind);
+  /// The user's tokens whose kind is one of `kinds` (kTokenKind*; newest first), revoked and
+  /// expired ones included.
+  Result<std::vector<TokenInfo>> ListTokens(const std::string& user_id,
+                                            const std::vector<std::string>& kinds);
   /// Revokes the user's own token; not_found when the id is unknown or someone else's.
   Status RevokeOwnToken(const std::string& user_id, const std::string& token_id);
 

@@ -338,22 +338,55 @@ TEST_F(AuthE2E, BrowserSessionNeedsCsrfOnWrites) {
   httplib::Headers with = {{"Cookie", cookies}, {"X-CSRF-Token", CookieValueOf(csrf)}};
   EXPECT_EQ(server_->Send("POST", "/auth/tokens", json{{"name", "web"}}.dump(), with)->status, 201);
   // The browser approval page of `da login` needs the session; without one → /login.
-  auto page = server_->Send("GET", "/auth/cli/authorize?port=5555&state=abc", "", h);
-  ASSERT_EQ(page->status, 200);
+  // (RFC 7636 Appendix B's verifier and challenge.)
+  const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  const std::string challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+  const std::string query =
+      "port=5555&state=abc&code_challenge=" + challenge + "&code_challenge_method=S256";
+  auto page = server_->Send("GET", "/auth/cli/authorize?" + query, "", h);
+  ASSERT_EQ(page->status, 200) << page->body;
   EXPECT_NE(page->body.find("name=\"csrf_token\" value=\"" + CookieValueOf(csrf) + "\""), std::string::npos);
-  auto anon = server_->Send("GET", "/auth/cli/authorize?port=5555&state=abc", "", {});
+  auto anon = server_->Send("GET", "/auth/cli/authorize?" + query, "", {});
   ASSERT_EQ(anon->status, 302);
   // (cpp-httplib's client percent-decodes Location; the server sends next=%2Fauth%2Fcli...)
-  EXPECT_EQ(anon->get_header_value("Location"), "/login?next=/auth/cli/authorize?port=5555&state=abc");
-  auto approve = server_->Send("POST", "/auth/cli/authorize", "port=5555&state=abc&csrf_token=" + CookieValueOf(csrf),
+  EXPECT_EQ(anon->get_header_value("Location"), "/login?next=/auth/cli/authorize?" + query);
+  // An old CLI without a challenge is told to update.
+  EXPECT_EQ(server_->Send("GET", "/auth/cli/authorize?port=5555&state=abc", "", h)->status, 422);
+  auto approve = server_->Send("POST", "/auth/cli/authorize", query + "&csrf_token=" + CookieValueOf(csrf),
                                h, "application/x-www-form-urlencoded");
   ASSERT_EQ(approve->status, 302) << approve->body;
   std::string loc = approve->get_header_value("Location");
-  ASSERT_EQ(loc.rfind("http://127.0.0.1:5555/callback?state=abc&token=da_", 0), 0u) << loc;
-  EXPECT_EQ(Http("GET", "/api/me", loc.substr(loc.find("token=") + 6)), 200);
-  auto forged = server_->Send("POST", "/auth/cli/authorize", "port=5555&state=abc", h,
+  ASSERT_EQ(loc.rfind("http://127.0.0.1:5555/callback?state=abc&code=", 0), 0u) << loc;
+  const std::string code = loc.substr(loc.find("code=") + 5);
+  EXPECT_EQ(loc.find("da_"), std::string::npos) << "no token in the URL: " << loc;
+  EXPECT_EQ(Http("GET", "/api/me", code), 401);  // the code is no credential
+  auto exchange = [&](const std::string& c, const std::string& state, const std::string& v) {
+    return server_->Send("POST", "/auth/cli/token",
+                         json{{"code", c}, {"state", state}, {"code_verifier", v}}.dump(), {});
+  };
+  auto forged = server_->Send("POST", "/auth/cli/authorize", query, h,
                               "application/x-www-form-urlencoded");
   EXPECT_EQ(forged->status, 403);
+  // Approved again; a wrong verifier burns that code, and a used code is refused.
+  auto again = server_->Send("POST", "/auth/cli/authorize", query + "&csrf_token=" + CookieValueOf(csrf),
+                             h, "application/x-www-form-urlencoded");
+  ASSERT_EQ(again->status, 302);
+  const std::string loc2 = again->get_header_value("Location");
+  const std::string code2 = loc2.substr(loc2.find("code=") + 5);
+  EXPECT_EQ(exchange(code2, "abc", std::string(43, 'x'))->status, 401);
+  EXPECT_EQ(exchange(code2, "abc", verifier)->status, 401);
+  EXPECT_EQ(exchange(code, "other", verifier)->status, 401);  // the state is bound: burnt too
+  auto third = server_->Send("POST", "/auth/cli/authorize", query + "&csrf_token=" + CookieValueOf(csrf),
+                             h, "application/x-www-form-urlencoded");
+  const std::string loc3 = third->get_header_value("Location");
+  const std::string code3 = loc3.substr(loc3.find("code=") + 5);
+  auto traded = exchange(code3, "abc", verifier);
+  ASSERT_EQ(traded->status, 200) << traded->body;
+  json token = Body(traded);
+  EXPECT_EQ(Http("GET", "/api/me", token["token"].get<std::string>()), 200);
+  // Expires after DA_CLI_TOKEN_TTL_DAYS (default 90): "YYYY-..." about 90 days on.
+  ASSERT_TRUE(token["expires_at"].is_string()) << token.dump();
+  EXPECT_EQ(exchange(code3, "abc", verifier)->status, 401);  // one use only
   // Logout revokes the session.
   EXPECT_EQ(server_->Send("POST", "/auth/logout", "", with)->status, 200);
   EXPECT_EQ(server_->Send("GET", "/api/me", "", h)->status, 401);
@@ -453,9 +486,10 @@ TEST_F(AuthE2E, CliLoginApprovedInTheBrowser) {
   auto page = server_->Send("GET", url, "", browser);
   ASSERT_EQ(page->status, 200) << page->body;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(page->body, m, std::regex(R"re(name="port" value="(\d+)".*name="state" value="([0-9a-f]+)")re")));
+  ASSERT_TRUE(std::regex_search(page->body, m, std::regex(R"re(name="port" value="(\d+)".*name="state" value="([0-9a-f]+)".*name="code_challenge" value="([A-Za-z0-9_-]+)")re")));
   auto approve = server_->Send("POST", "/auth/cli/authorize",
-                               "port=" + m[1].str() + "&state=" + m[2].str() + "&csrf_token=" + csrf,
+                               "port=" + m[1].str() + "&state=" + m[2].str() + "&code_challenge=" +
+                                   m[3].str() + "&code_challenge_method=S256&csrf_token=" + csrf,
                                browser, "application/x-www-form-urlencoded");
   ASSERT_EQ(approve->status, 302) << approve->body;
   std::string location = approve->get_header_value("Location");

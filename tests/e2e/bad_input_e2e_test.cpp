@@ -58,7 +58,7 @@ class BadInput : public ::testing::Test {
 };
 
 TEST_F(BadInput, MissingOrWrongTokenIs401AndPublicEndpointsStayOpen) {
-  ServerProcess s(tmp_.path() / "data");
+  ServerProcess s(tmp_.path() / "data", {}, 0, da::testing::AdminToken::kBootstrap);
   std::string none;
   std::string wrong = "da_0000000000000000000000000000000000000000";
   ExpectError(s.Get("/api/catalog/tables", &none), 401, "unauthenticated");

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -20,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
-                             std::vector<std::string> extra_env, int port) {
+                             std::vector<std::string> extra_env, int port, AdminToken admin) {
   log_path_ = data_dir.parent_path() / (data_dir.filename().string() + "-server.log");
   std::filesystem::create_directories(data_dir);
   std::vector<std::string> args = {DA_BINARY, "serve", "--host", "127.0.0.1", "--port", std::to_string(port),
@@ -68,10 +69,52 @@ ServerProcess::ServerProcess(const std::filesystem::path& data_dir,
     ADD_FAILURE() << "da serve did not start:\n" << ReadBytes(log_path_);
     return;
   }
-  token_ = ReadBytes(data_dir / "state" / "bootstrap-token");
-  while (!token_.empty() && (token_.back() == '\n')) token_.pop_back();
   client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   client_->set_read_timeout(120, 0);
+  if (admin == AdminToken::kBootstrap) {
+    token_ = ReadBytes(data_dir / "state" / "bootstrap-token");
+    while (!token_.empty() && (token_.back() == '\n')) token_.pop_back();
+  } else {
+    token_ = LastingAdminToken(data_dir, extra_env);
+  }
+}
+
+std::string ServerProcess::LastingAdminToken(const std::filesystem::path& data_dir,
+                                             const std::vector<std::string>& extra_env) {
+  const std::filesystem::path saved =
+      data_dir.parent_path() / (data_dir.filename().string() + "-admin-token");
+  std::string token = ReadBytes(saved);
+  if (!token.empty()) {  // a restart on the same data dir (a fresh data dir at that path: not)
+    auto me = client_->Get("/api/me", {{"Authorization", "Bearer " + token}});
+    if (me && me->status == 200) return token;
+  }
+  std::string email = "admin@localhost", password;
+  for (const auto& e : extra_env) {
+    if (e.rfind("DA_BOOTSTRAP_ADMIN_EMAIL=", 0) == 0) email = e.substr(e.find('=') + 1);
+    if (e.rfind("DA_BOOTSTRAP_ADMIN_PASSWORD=", 0) == 0) password = e.substr(e.find('=') + 1);
+  }
+  if (!password.empty()) {  // the admin has a password, so no bootstrap token: sign in
+    auto r = client_->Post("/auth/token",
+                           nlohmann::json{{"email", email}, {"password", password}}.dump(),
+                           "application/json");
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << "admin sign-in failed: " << (r ? r->body : "no answer");
+      return "";
+    }
+    token = nlohmann::json::parse(r->body).value("access_token", "");
+  } else {
+    std::string bootstrap = ReadBytes(data_dir / "state" / "bootstrap-token");
+    while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+    auto r = client_->Post("/auth/tokens", {{"Authorization", "Bearer " + bootstrap}},
+                           R"({"name":"test admin"})", "application/json");
+    if (!r || r->status != 201) {
+      ADD_FAILURE() << "exchanging the bootstrap token failed: " << (r ? r->body : "no answer");
+      return "";
+    }
+    token = nlohmann::json::parse(r->body).value("token", "");
+  }
+  std::ofstream(saved) << token;
+  return token;
 }
 
 ServerProcess::~ServerProcess() { Stop(); }

@@ -19,15 +19,27 @@ struct CommandResult {
   std::string err;
 };
 
+/// How a ServerProcess gets its admin credential (admin_token()).
+enum class AdminToken {
+  /// The usual: an admin token that lasts, kept beside the data dir
+  /// (`<data_dir>-admin-token`) so a restarted server on the same data dir reuses it. On the
+  /// first start it is a session from DA_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD when `extra_env`
+  /// sets the password, else a PAT made with the bootstrap token (which that revokes).
+  kLasting,
+  /// The bootstrap token itself, read from <data_dir>/state/bootstrap-token and left alone
+  /// (tests of the bootstrap token).
+  kBootstrap,
+};
+
 /// A running `da serve` process (its own process group; killed on destruction).
 class ServerProcess {
  public:
   /// Starts `da serve --port 0 --data-dir <data_dir>` with `extra_env`; waits for the
-  /// "listening on" line and reads the bootstrap token. Aborts the test on failure.
+  /// "listening on" line and gets the admin token (`admin`). Aborts the test on failure.
   /// DA_FILES_ROOTS defaults to the vega datasets and `data_dir`'s parent (the test's temp
   /// dir); `extra_env` may set another.
   ServerProcess(const std::filesystem::path& data_dir, std::vector<std::string> extra_env = {},
-                int port = 0);
+                int port = 0, AdminToken admin = AdminToken::kLasting);
   ~ServerProcess();
   /// SIGTERM and wait; returns the exit status.
   int Stop();
@@ -60,6 +72,9 @@ class ServerProcess {
 
  private:
   httplib::Headers Auth(const std::string* token) const;
+  /// AdminToken::kLasting: the saved token, or a new one saved to `saved`.
+  std::string LastingAdminToken(const std::filesystem::path& data_dir,
+                                const std::vector<std::string>& extra_env);
   int pid_ = -1;
   int port_ = 0;
   std::string token_;

@@ -1,5 +1,7 @@
 // Starts a real `da serve` on a free port with a temporary data dir (like tests/support/server_process.cpp):
-// its own process group, waits (bounded) for the "listening on" line, reads the bootstrap token.
+// its own process group, waits (bounded) for the "listening on" line, then gets an admin token:
+// a password session when extraEnv sets DA_BOOTSTRAP_ADMIN_PASSWORD, else a PAT made with the
+// bootstrap token (which revokes it, as any admin's first PAT does).
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -55,8 +57,24 @@ export async function startServer(binary, extraEnv = {}, listenPort = 0) {
     await stop();
     throw new Error(`da serve did not start:\n${output}`);
   }
-  const token = fs.readFileSync(path.join(dataDir, 'state', 'bootstrap-token'), 'utf8').trim();
-  return {url: `http://127.0.0.1:${port}`, port, token, dir, output: () => output, stop};
+  const url = `http://127.0.0.1:${port}`;
+  let token;
+  if (extraEnv.DA_BOOTSTRAP_ADMIN_PASSWORD) {
+    const res = await fetch(`${url}/auth/token`, {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({email: extraEnv.DA_BOOTSTRAP_ADMIN_EMAIL || 'admin@localhost',
+                            password: extraEnv.DA_BOOTSTRAP_ADMIN_PASSWORD})});
+    token = (await res.json()).access_token;
+  } else {
+    const bootstrap = fs.readFileSync(path.join(dataDir, 'state', 'bootstrap-token'), 'utf8').trim();
+    const res = await fetch(`${url}/auth/tokens`, {method: 'POST',
+      headers: {Authorization: `Bearer ${bootstrap}`, 'Content-Type': 'application/json'}, body: '{"name":"ui tests"}'});
+    token = (await res.json()).token;
+  }
+  if (!token) {
+    await stop();
+    throw new Error(`no admin token from da serve:\n${output}`);
+  }
+  return {url, port, token, dir, output: () => output, stop};
 }
 
 /**

@@ -101,37 +101,6 @@ Status ReadCredentials(const http::Request& req, service::PasswordSignInRequest*
   return Status::Ok();
 }
 
-bool ValidCliState(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s) {
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-  }
-  return true;
-}
-
-int ValidPort(const std::string& s) {
-  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return 0;
-  int p = std::stoi(s);
-  return p >= 1 && p <= 65535 ? p : 0;
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string UrlEncode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
-
 /// Rate limit, credentials, password check and a new session: the user and session token, or
 /// nullopt after writing the error.
 std::optional<std::pair<state::User, state::IssuedToken>> PasswordSignIn(
@@ -243,82 +212,11 @@ void RegisterTokenRoutes(Router& r, AppContext& ctx) {
   });
 }
 
-/// `da login` without --token: the CLI opens /auth/cli/authorize?port=P&state=S; a signed-in
-/// browser approves, the server creates a PAT and redirects to the CLI's loopback listener.
-void RegisterCliAuthorizeRoutes(Router& r, AppContext& ctx) {
-  r.Get("/auth/cli/authorize", AccessLevel::kPublic,
-        [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-          const std::string state = req.Query("state");
-          const int port = ValidPort(req.Query("port"));
-          if (port == 0 || !ValidCliState(state)) {
-            return WriteError(res, InvalidArgument("port (1..65535) and state ([A-Za-z0-9_-], 1..128) are required"),
-                              rc.request_id);
-          }
-          if (!rc.authenticated || !rc.via_cookie) {
-            std::string self = "/auth/cli/authorize?port=" + std::to_string(port) + "&state=" + state;
-            res.status = 302;
-            res.SetHeader("Location", "/login?next=" + UrlEncode(self));
-            return;
-          }
-          std::string csrf = CsrfCookieValue(req);
-          if (csrf.empty()) {  // a session without the CSRF cookie (cleared by hand): issue one
-            csrf = RandomHex(16);
-            const bool https = BrowserUsesHttps(ctx, req);
-            res.AddHeader("Set-Cookie", std::string(https ? kCsrfCookieHttps : kCsrfCookie) + "=" + csrf +
-                                             "; SameSite=Lax; Path=/" + (https ? "; Secure" : ""));
-          }
-          std::string html =
-              "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-              "<title>Approve da CLI sign-in</title></head><body style=\"font-family:sans-serif;"
-              "max-width:36em;margin:3em auto\"><h1>Sign in the da CLI?</h1>"
-              "<p>Signed in as <strong>" + HtmlEscape(rc.principal.email) + "</strong>.</p>"
-              "<p>Approving creates a personal access token for the <code>da</code> command on "
-              "this computer and hands it to the program listening on "
-              "<code>http://127.0.0.1:" + std::to_string(port) + "/</code>. Approve only if you "
-              "just ran <code>da login</code>.</p>"
-              "<form method=\"post\" action=\"/auth/cli/authorize\">"
-              "<input type=\"hidden\" name=\"port\" value=\"" + std::to_string(port) + "\">"
-              "<input type=\"hidden\" name=\"state\" value=\"" + HtmlEscape(state) + "\">"
-              "<input type=\"hidden\" name=\"csrf_token\" value=\"" + HtmlEscape(csrf) + "\">"
-              "<button type=\"submit\">Approve</button></form></body></html>";
-          res.status = 200;
-          res.SetHeader("Cache-Control", "no-store");
-          res.SetHeader("X-Frame-Options", "DENY");
-          res.SetContent(html, "text/html; charset=utf-8");
-        });
-
-  r.Post("/auth/cli/authorize", AccessLevel::kAuthenticated,
-         [&ctx](const RequestContext& rc, const http::Request& req, http::Response& res) {
-           if (!rc.via_cookie) {
-             return WriteError(res, PermissionDenied("approve in a signed-in browser"), rc.request_id);
-           }
-           auto form = FormFields(req);
-           auto field = [&](const char* k) {
-             auto it = form.find(k);
-             return it == form.end() ? std::string() : it->second;
-           };
-           const std::string state = field("state");
-           const int port = ValidPort(field("port"));
-           if (port == 0 || !ValidCliState(state)) {
-             return WriteError(res, InvalidArgument("port and state form fields are required"),
-                               rc.request_id);
-           }
-           auto t = ctx.services->users.CreateCliToken({rc.principal, rc.client_ip});
-           if (!t.ok()) return WriteError(res, t.status(), rc.request_id);
-           res.status = 302;
-           res.SetHeader("Cache-Control", "no-store");
-           res.SetHeader("Location", "http://127.0.0.1:" + std::to_string(port) +
-                                          "/callback?state=" + state + "&token=" + t->token);
-         });
-}
-
 }  // namespace
 
 void RegisterAuthRoutes(Router& r, AppContext& ctx) {
   RegisterPasswordRoutes(r, ctx);
   RegisterTokenRoutes(r, ctx);
-  RegisterCliAuthorizeRoutes(r, ctx);
 }
 
 }  // namespace da::server
