@@ -72,15 +72,15 @@ TEST_F(SecurityLimitsE2E, AThreeBillionElementListFailsAndTheServerGoesOn) {
 // Attack: an answer of many megabytes (here 5 MB against a 1 MiB cap) occupies the server's
 // memory and the client's; it is cut with a clear error, in JSON and in CSV.
 TEST_F(SecurityLimitsE2E, AnAnswerOverTheByteCapIsRefused) {
-  const std::string big = "SELECT i, repeat('y', 1000) AS s FROM range(5000) t(i)";
+  const std::string big = "SELECT 1 AS i, repeat('y', 5000000) AS s";
   auto r = Query(big, 5000);
   ExpectResourceError(r, "answer cap (JSON)");
   EXPECT_NE(r->body.find("DA_QUERY_MAX_ANSWER_BYTES"), std::string::npos) << r->body;
   ExpectResourceError(Query(big, 5000, /*csv=*/true), "answer cap (CSV)");
-  auto small = Query("SELECT i, repeat('y', 1000) AS s FROM range(100) t(i)", 5000);
+  auto small = Query("SELECT 1 AS i, repeat('y', 100000) AS s", 5000);
   ASSERT_TRUE(small);
   EXPECT_EQ(small->status, 200);
-  EXPECT_EQ(json::parse(small->body)["row_count"], 100);
+  EXPECT_EQ(json::parse(small->body)["row_count"], 1);
   ExpectStillServing();
 }
 
