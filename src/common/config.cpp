@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <utility>
 
 #include "common/memory_size.h"
 
@@ -25,6 +27,29 @@ Result<int64_t> ParseInt(const std::string& what, const std::string& text) {
   }
 }
 
+/// The query limits from `lookup(key)` → (origin for messages, text), keys as in instance.yaml's
+/// `query:` block.
+template <class Lookup>
+Status ApplyQueryLimits(const Lookup& lookup, InstanceConfig& cfg) {
+  for (auto [key, field] : {std::pair{"memory_limit", &cfg.query_memory_limit_bytes},
+                            std::pair{"temp_limit", &cfg.query_temp_limit_bytes},
+                            std::pair{"max_answer_bytes", &cfg.query_max_answer_bytes}}) {
+    if (auto v = lookup(key)) {
+      DA_ASSIGN_OR_RETURN(*field, ParseMemorySize(v->first, v->second));
+    }
+  }
+  for (auto [key, field] : {std::pair{"threads", &cfg.query_threads},
+                            std::pair{"concurrency", &cfg.query_concurrency}}) {
+    if (auto v = lookup(key)) {
+      DA_ASSIGN_OR_RETURN(*field, ParseInt(v->first, v->second));
+      if (*field < 1 || *field > 1024) {
+        return InvalidArgument(v->first + " must be between 1 and 1024, got '" + v->second + "'");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
   try {
     YAML::Node root = YAML::LoadFile(file.string());
@@ -41,6 +66,12 @@ Status ApplyFile(const std::filesystem::path& file, InstanceConfig& cfg) {
     if (root["log_level"]) cfg.log_level = root["log_level"].as<std::string>();
     if (auto query = root["query"]) {
       if (query["timeout_sec"]) cfg.query_timeout_sec = query["timeout_sec"].as<int64_t>();
+      DA_RETURN_IF_ERROR(ApplyQueryLimits(
+          [&query, &file](const char* key) -> std::optional<std::pair<std::string, std::string>> {
+            if (!query[key]) return std::nullopt;
+            return std::make_pair(file.string() + ": query." + key, query[key].as<std::string>());
+          },
+          cfg));
     }
     if (auto sync = root["sync"]) {
       if (sync["extract_timeout_sec"]) cfg.extract_timeout_sec = sync["extract_timeout_sec"].as<int64_t>();
@@ -101,6 +132,14 @@ Result<InstanceConfig> LoadConfig(const ConfigOverrides& overrides) {
   if (auto v = Env("DA_QUERY_TIMEOUT_SEC")) {
     DA_ASSIGN_OR_RETURN(cfg.query_timeout_sec, ParseInt("DA_QUERY_TIMEOUT_SEC", *v));
   }
+  DA_RETURN_IF_ERROR(ApplyQueryLimits(
+      [](const char* key) -> std::optional<std::pair<std::string, std::string>> {
+        std::string name = "DA_QUERY_" + std::string(key);
+        for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        if (auto v = Env(name.c_str())) return std::make_pair(name, *v);
+        return std::nullopt;
+      },
+      cfg));
   if (auto v = Env("DA_STALE_AFTER_HOURS")) {
     char* end = nullptr;
     double hours = std::strtod(v->c_str(), &end);

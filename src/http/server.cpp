@@ -55,6 +55,9 @@ struct Server::Impl {
   size_t worker_threads = 0;  ///< 0: WorkerPool::DefaultThreads()
   size_t worker_queue = 0;    ///< 0: 64 per thread
   std::unique_ptr<WorkerPool> pool;
+  size_t query_threads = 2;
+  size_t query_queue = 0;  ///< 0: 16 per thread
+  std::unique_ptr<WorkerPool> query_pool;  ///< kQuery routes
   std::atomic<bool> running{false};
   std::atomic<bool> stopped{false};
   bool bound = false;
@@ -211,12 +214,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req_.path_params = std::move(match->params);
     const RouteEntry& route = srv_.entries[match->index];
-    if (route.execution == Execution::kInline || !srv_.pool) {
+    WorkerPool* pool = route.execution == Execution::kQuery ? srv_.query_pool.get()
+                       : route.execution == Execution::kWorker ? srv_.pool.get()
+                                                               : nullptr;
+    if (pool == nullptr) {
       Server::Impl::RunHandler(route.handler, req_, res_);
       return Finish();
     }
     auto self = shared_from_this();
-    bool queued = srv_.pool->TrySubmit([self, &route] {
+    bool queued = pool->TrySubmit([self, &route] {
       Server::Impl::RunHandler(route.handler, self->req_, self->res_);
       // Back onto the connection's strand to write.
       asio::post(self->socket_.get_executor(), [self] { self->Finish(); });
@@ -469,6 +475,12 @@ Server& Server::SetWorkers(size_t threads, size_t max_queued) {
   return *this;
 }
 
+Server& Server::SetQueryWorkers(size_t threads, size_t max_queued) {
+  impl_->query_threads = std::max<size_t>(1, threads);
+  impl_->query_queue = max_queued;
+  return *this;
+}
+
 const RouteTable& Server::routes() const { return impl_->table; }
 
 bool Server::BindToPort(const std::string& host, int port) {
@@ -515,6 +527,12 @@ bool Server::ListenAfterBind() {
     size_t queue = impl_->worker_queue > 0 ? impl_->worker_queue : 64 * threads;
     impl_->pool = std::make_unique<WorkerPool>(threads, queue);
   }
+  if (std::any_of(impl_->entries.begin(), impl_->entries.end(),
+                  [](const RouteEntry& e) { return e.execution == Execution::kQuery; })) {
+    const size_t threads = impl_->query_threads;
+    const size_t queue = impl_->query_queue > 0 ? impl_->query_queue : 16 * threads;
+    impl_->query_pool = std::make_unique<WorkerPool>(threads, queue);
+  }
   impl_->running = true;
   impl_->Accept();
   unsigned n = std::max(16u, 8 * std::thread::hardware_concurrency());
@@ -537,6 +555,7 @@ bool Server::ListenAfterBind() {
   run();
   for (auto& t : threads) t.join();
   impl_->pool.reset();  // lets running long handlers finish
+  impl_->query_pool.reset();
   impl_->running = false;
   beast::error_code ec;
   impl_->acceptor.close(ec);

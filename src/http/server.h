@@ -42,6 +42,9 @@ namespace da::http {
 enum class Execution {
   kInline,  ///< on the io thread that read the request (cheap handlers)
   kWorker,  ///< on the worker pool (long handlers); 503 when its queue is full
+  /// On the query pool (user SQL): its own threads and queue, so queries can neither starve
+  /// the worker pool (password hashing) nor the io threads; 503 when its queue is full.
+  kQuery,
 };
 
 class Server {
@@ -74,6 +77,9 @@ class Server {
   /// Worker pool size and queue bound for kWorker routes (default: WorkerPool::DefaultThreads()
   /// threads, 64 queued per thread). Call before ListenAfterBind().
   Server& SetWorkers(size_t threads, size_t max_queued);
+  /// Query pool size and queue bound for kQuery routes (default: 2 threads, 16 queued per
+  /// thread). Call before ListenAfterBind().
+  Server& SetQueryWorkers(size_t threads, size_t max_queued);
 
   /// Binds `host` on a free port. Returns the port, or -1 when binding fails.
   int BindToAnyPort(const std::string& host);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "http/server.h"
@@ -117,6 +118,64 @@ TEST_F(WorkerRoutesTest, SlowLongHandlerDoesNotBlockCheapOnesAndAFullQueueIs503)
   EXPECT_EQ(r1->status, 200);
   EXPECT_EQ(r1->body, "long on worker");
   EXPECT_EQ(r2->body, "long on worker");
+}
+
+// Attack: flooding POST /api/query to pin the threads that check passwords (both used to share
+// the worker pool). Query routes (kQuery) have their own pool: with every query thread busy
+// and the query queue full, a worker route (a password check) still runs at once.
+TEST(QueryRoutesTest, BusyQueriesLeaveTheWorkerPoolFree) {
+  Server server;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> query_started;
+  std::atomic<int> queries{0};
+  server.Post(
+      "/query",
+      [&](const Request&, Response& res) {
+        if (queries.fetch_add(1) == 0) query_started.set_value();
+        released.wait();
+        res.SetContent("query", "text/plain");
+      },
+      Execution::kQuery);
+  server.Post(
+      "/login", [](const Request&, Response& res) { res.SetContent("login", "text/plain"); },
+      Execution::kWorker);
+  server.SetWorkers(1, 1);
+  server.SetQueryWorkers(1, 1);
+  const int port = server.BindToAnyPort("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread io([&] { server.ListenAfterBind(); });
+  while (!server.IsRunning()) std::this_thread::yield();
+
+  auto post_query = [port] { return testing::TestClient(port).Post("/query", "{}", "application/json"); };
+  auto first = std::async(std::launch::async, post_query);  // occupies the query thread
+  query_started.get_future().wait();
+  // Of two more, one waits in the query queue (bound 1), the other finds it full: 503 at once.
+  auto second = std::async(std::launch::async, post_query);
+  auto third = std::async(std::launch::async, post_query);
+  std::optional<testing::Reply> refused;
+  std::future<std::optional<testing::Reply>>* queued = nullptr;
+  while (queued == nullptr) {
+    if (second.wait_for(std::chrono::milliseconds(10)) == std::future_status::ready) {
+      refused = second.get();
+      queued = &third;
+    } else if (third.wait_for(std::chrono::milliseconds(10)) == std::future_status::ready) {
+      refused = third.get();
+      queued = &second;
+    }
+  }
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  // The password check runs on the worker pool meanwhile.
+  auto login = testing::TestClient(port).Post("/login", "{}", "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 200);
+  EXPECT_EQ(login->body, "login");
+  release.set_value();
+  EXPECT_EQ(first.get()->body, "query");
+  EXPECT_EQ(queued->get()->body, "query");
+  server.Stop();
+  io.join();
 }
 
 }  // namespace

@@ -5,12 +5,15 @@
 #include <condition_variable>
 #include <cstdio>
 #include <map>
+#include <new>
 #include <thread>
 
 #include <sys/stat.h>
 
 #include "common/identifiers.h"
 #include "common/log.h"
+#include "common/memory_size.h"
+#include "query/allocation_guard.h"
 #include "db/value_json.h"
 #include "common/text.h"
 
@@ -123,6 +126,16 @@ const json* EmbeddedNode(const json& parsed, const char* kind, const char* key) 
   if (inner->is_object() && inner->contains("node")) return &(*inner)["node"];
   return &*inner;
 }
+
+/// DuckDB's message for a query stopped by memory_limit, max_temp_directory_size or a failed
+/// allocation ("Out of Memory Error: ...").
+bool IsOutOfResources(const std::string& message) {
+  return message.starts_with("Out of Memory Error") || message.find("bad_alloc") != std::string::npos ||
+         message.find("bad allocation") != std::string::npos ||
+         message.find("max_temp_directory_size") != std::string::npos;
+}
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 /// Identity of the analytics DB file; a rebuild renames a new file over it. "" for no path.
 std::string FileStamp(const std::filesystem::path& path) {
@@ -240,14 +253,15 @@ class ReaderLease {
 QueryOutput::QueryOutput(std::unique_ptr<ReaderLease> lease, db::QueryResult result,
                          std::vector<std::string> columns, std::vector<std::string> types,
                          std::vector<size_t> text_columns, int64_t limit, QueryPlan plan,
-                         int64_t elapsed_ms)
+                         int64_t elapsed_ms, int64_t max_answer_bytes)
     : lease_(std::move(lease)),
       result_(std::move(result)),
       columns_(std::move(columns)),
       types_(std::move(types)),
       text_columns_(std::move(text_columns)),
       plan_(std::move(plan)),
-      elapsed_ms_(elapsed_ms) {
+      elapsed_ms_(elapsed_ms),
+      max_answer_bytes_(max_answer_bytes) {
   auto fetched = static_cast<int64_t>(result_.RowCount());
   row_count_ = std::min(fetched, limit);
   truncated_ = fetched > limit;
@@ -291,6 +305,76 @@ std::string QueryOutput::ToCsv() const {
   return out;
 }
 
+Status QueryOutput::AnswerTooLarge() const {
+  return ResourceExhausted("the answer is larger than the limit of " +
+                           FormatMemorySize(max_answer_bytes_) +
+                           " (DA_QUERY_MAX_ANSWER_BYTES); select fewer rows or columns, or "
+                           "aggregate");
+}
+
+Result<std::string> QueryOutput::EncodeJson() const {
+  try {
+    return EncodeJsonUnguarded();
+  } catch (const std::bad_alloc&) {  // a cell larger than the allocation guard allows
+    return AnswerTooLarge();
+  }
+}
+
+Result<std::string> QueryOutput::EncodeCsv() const {
+  try {
+    return EncodeCsvUnguarded();
+  } catch (const std::bad_alloc&) {
+    return AnswerTooLarge();
+  }
+}
+
+Result<std::string> QueryOutput::EncodeJsonUnguarded() const {
+  const size_t cap = max_answer_bytes_ > 0 ? static_cast<size_t>(max_answer_bytes_) : SIZE_MAX;
+  auto dump = [](const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  // Same text as ToJson().dump(): nlohmann orders the object's keys alphabetically.
+  std::string out = "{\"columns\":" + dump(columns_) + ",\"row_count\":" +
+                    std::to_string(row_count_) + ",\"rows\":[";
+  const size_t cols = std::min(result_.ColumnCount(), columns_.size());
+  for (size_t r = 0; r < static_cast<size_t>(row_count_); ++r) {
+    out += r == 0 ? "[" : ",[";
+    for (size_t c = 0; c < cols; ++c) {
+      if (c > 0) out += ',';
+      out += dump(db::CellToJson(result_, c, r));
+      if (out.size() > cap) return AnswerTooLarge();
+    }
+    out += ']';
+  }
+  out += "],\"truncated\":";
+  out += truncated_ ? "true" : "false";
+  out += ",\"types\":" + dump(types_) + "}";
+  if (out.size() > cap) return AnswerTooLarge();
+  return out;
+}
+
+Result<std::string> QueryOutput::EncodeCsvUnguarded() const {
+  const size_t cap = max_answer_bytes_ > 0 ? static_cast<size_t>(max_answer_bytes_) : SIZE_MAX;
+  std::string out;
+  size_t cols = std::min(result_.ColumnCount(), columns_.size());
+  for (size_t c = 0; c < cols; ++c) {
+    if (c > 0) out += ',';
+    AppendCsvField(out, columns_[c]);
+  }
+  out += "\r\n";
+  for (size_t r = 0; r < static_cast<size_t>(row_count_); ++r) {
+    for (size_t c = 0; c < cols; ++c) {
+      if (c > 0) out += ',';
+      size_t source = c < text_columns_.size() ? text_columns_[c] : c;
+      AppendCsvField(out, db::CellText(result_, source, r));
+      if (out.size() > cap) return AnswerTooLarge();
+    }
+    out += "\r\n";
+  }
+  if (out.size() > cap) return AnswerTooLarge();
+  return out;
+}
+
 // ---------------------------------------------------------------------------- QueryService
 
 QueryService::QueryService(orchestrator::Orchestrator& orchestrator, state::Registry& registry,
@@ -299,7 +383,11 @@ QueryService::QueryService(orchestrator::Orchestrator& orchestrator, state::Regi
       registry_(registry),
       access_(access),
       options_(options),
-      pool_(std::make_shared<ReaderPool>(options_.analytics_path, options_.max_idle_readers)) {}
+      pool_(std::make_shared<ReaderPool>(options_.analytics_path, options_.max_idle_readers)) {
+  if (options_.limits.largest_allocation_bytes > 0) {
+    SetLargestMappingBytes(static_cast<size_t>(options_.limits.largest_allocation_bytes));
+  }
+}
 
 size_t QueryService::IdleReaders() const { return pool_->Idle(); }
 
@@ -356,6 +444,22 @@ Result<AnalyzerCatalog> QueryService::PrepareReader(orchestrator::AnalyticsReade
     catalog.reserved_qualifiers.erase("main");
   }
   DA_ASSIGN_OR_RETURN(catalog.denied_functions, Denylist(conn));
+  // Resource limits (docs/security.md): set before the lock, so no statement can raise them.
+  const QueryLimits& limits = options_.limits;
+  std::vector<std::string> settings;
+  if (limits.memory_limit_bytes > 0) {
+    settings.push_back("SET memory_limit = '" + MemorySizeSetting(limits.memory_limit_bytes) + "'");
+  }
+  if (limits.threads > 0) settings.push_back("SET threads = " + std::to_string(limits.threads));
+  if (limits.temp_limit_bytes > 0) {
+    settings.push_back("SET max_temp_directory_size = '" +
+                       MemorySizeSetting(limits.temp_limit_bytes) + "'");
+  }
+  for (const std::string& sql : settings) {
+    if (Status st = conn.Execute(sql); !st.ok()) {
+      return Internal("query reader: " + sql + ": " + st.message());
+    }
+  }
   // From here on no SET/RESET can change the sandbox, even if a statement slipped through.
   if (Status st = conn.Execute("SET lock_configuration = true"); !st.ok()) {
     return Internal("query reader: lock configuration: " + st.message());
@@ -520,6 +624,12 @@ Result<QueryOutput> QueryService::Run(const state::Principal& who, const QueryRe
       return DeadlineExceeded(std::string("query cancelled: it ran longer than the time limit of ") +
                               buf + " (query_timeout_sec)");
     }
+    if (IsOutOfResources(result.status().message())) {
+      return ResourceExhausted("query stopped: it needed more than its memory limit of " +
+                               FormatMemorySize(options_.limits.memory_limit_bytes) +
+                               " per query (DA_QUERY_MEMORY_LIMIT) or its temp space; DuckDB: " +
+                               FirstLine(result.status().message()));
+    }
     return InvalidArgument(result.status().message());
   }
   if (execution.columns.empty()) {
@@ -533,7 +643,8 @@ Result<QueryOutput> QueryService::Run(const state::Principal& who, const QueryRe
   spdlog::info("query by {}: {} rows in {} ms", who.email, result->RowCount(), elapsed_ms);
   return QueryOutput(std::move(lease), std::move(result).value(), std::move(execution.columns),
                      std::move(execution.types), std::move(execution.text_columns),
-                     request.limit, std::move(plan), elapsed_ms);
+                     request.limit, std::move(plan), elapsed_ms,
+                     options_.limits.max_answer_bytes);
 }
 
 }  // namespace da::query

@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "db/duckdb.h"
 #include "orchestrator/orchestrator.h"
+#include "query/query_limits.h"
 #include "query/sql_analyzer.h"
 #include "state/registry.h"
 #include "state/users.h"
@@ -55,7 +56,7 @@ class QueryOutput {
   QueryOutput(std::unique_ptr<ReaderLease> lease, db::QueryResult result,
               std::vector<std::string> columns, std::vector<std::string> types,
               std::vector<size_t> text_columns, int64_t limit, QueryPlan plan,
-              int64_t elapsed_ms);
+              int64_t elapsed_ms, int64_t max_answer_bytes = 0);
   QueryOutput(QueryOutput&&) noexcept;
   QueryOutput& operator=(QueryOutput&&) noexcept;
   ~QueryOutput();
@@ -83,7 +84,18 @@ class QueryOutput {
   /// fields quoted when they contain `,`, `"`, CR or LF; lines end with "\r\n".
   std::string ToCsv() const;
 
+  /// ToJson's answer as compact JSON text (invalid UTF-8 replaced), encoded cell by cell and
+  /// measured as it grows: resource_exhausted as soon as it passes the answer cap
+  /// (QueryLimits::max_answer_bytes; 0 = none), so an oversized answer is never built whole.
+  Result<std::string> EncodeJson() const;
+  /// ToCsv's answer under the same cap.
+  Result<std::string> EncodeCsv() const;
+
  private:
+  Status AnswerTooLarge() const;
+  Result<std::string> EncodeJsonUnguarded() const;
+  Result<std::string> EncodeCsvUnguarded() const;
+
   std::unique_ptr<ReaderLease> lease_;  // declared first: destroyed after result_
   db::QueryResult result_;
   std::vector<std::string> columns_;
@@ -93,6 +105,7 @@ class QueryOutput {
   bool truncated_ = false;
   QueryPlan plan_;
   int64_t elapsed_ms_ = 0;
+  int64_t max_answer_bytes_ = 0;
 };
 
 struct QueryServiceOptions {
@@ -103,6 +116,8 @@ struct QueryServiceOptions {
   std::filesystem::path analytics_path;
   /// Readers kept open between queries (each is a DuckDB instance with its own caches).
   size_t max_idle_readers = 2;
+  /// memory_limit, threads and max_temp_directory_size of each reader; the answer cap.
+  QueryLimits limits;
 };
 
 class ReaderPool;
@@ -119,6 +134,8 @@ class QueryService {
   ///   a syntax error, more than one statement, a statement that is not a SELECT (or DESCRIBE,
   ///   SUMMARIZE, EXPLAIN [ANALYZE] of one), and any
   ///   error DuckDB raises while running it (its own message);
+  /// - resource_exhausted: DuckDB ran out of the reader's memory_limit or temp space
+  ///   (QueryLimits); an answer over the cap is refused later, by QueryOutput::EncodeJson/Csv;
   /// - permission_denied (403): a table, table function or function the sandbox refuses, or a
   ///   view `who` may not see (the message names it);
   /// - deadline_exceeded (504): execution ran past the time limit and was interrupted;
@@ -133,7 +150,8 @@ class QueryService {
 
   /// Readies a fresh reader for user SQL (Run calls it for every new reader; public so tests
   /// can probe the locked connection): reads its catalog name, the published views it holds, its catalog and schema
-  /// names and the function denylist, then `SET lock_configuration = true` — after which no
+  /// names and the function denylist, sets QueryLimits (memory_limit, threads,
+  /// max_temp_directory_size), then `SET lock_configuration = true` — after which no
   /// SET/RESET on that connection can change a setting. Errors: internal.
   Result<AnalyzerCatalog> PrepareReader(orchestrator::AnalyticsReader& reader);
 

@@ -468,3 +468,99 @@ TEST_F(QueryServiceTest, LockedReaderRefusesSettingsFilesAndExtensions) {
 
 }  // namespace
 }  // namespace da::query
+
+namespace da::query {
+namespace {
+
+/// Issue 13 item 13: limits a hostile analyst cannot lift.
+class QueryLimitsTest : public QueryServiceTest {
+ protected:
+  static QueryLimits Tight() {
+    QueryLimits limits;
+    limits.memory_limit_bytes = 256LL << 20;
+    limits.threads = 2;
+    limits.temp_limit_bytes = 64LL << 20;
+    limits.max_answer_bytes = 1LL << 20;
+    limits.largest_allocation_bytes = 512LL << 20;
+    return limits;
+  }
+  std::unique_ptr<QueryService> Limited(QueryLimits limits = Tight()) {
+    QueryServiceOptions options;
+    options.limits = limits;
+    return std::make_unique<QueryService>(*orchestrator_, *registry_, access_, options);
+  }
+  /// Runs `sql` as the analyst and encodes the answer as the route does.
+  static Status RunAndEncode(QueryService& service, const state::Principal& who,
+                             const std::string& sql) {
+    auto out = service.Run(who, {sql, kMaxRowLimit});
+    if (!out.ok()) return out.status();
+    return out->EncodeJson().status();
+  }
+};
+
+TEST_F(QueryLimitsTest, ReaderRunsWithTheLimitsAndCannotRaiseThem) {
+  auto service = Limited();
+  auto reader = orchestrator_->OpenReader();
+  ASSERT_OK(reader);
+  ASSERT_OK(service->PrepareReader(*reader));
+  db::Connection& conn = reader->conn();
+  auto r = conn.Query(
+      "SELECT current_setting('memory_limit'), current_setting('threads')::BIGINT, "
+      "current_setting('max_temp_directory_size')");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->GetString(0, 0), "256.0 MiB");
+  EXPECT_EQ(r->GetInt64(1, 0), 2);
+  EXPECT_EQ(r->GetString(2, 0), "64.0 MiB");
+  for (const char* sql : {"SET memory_limit = '100GB'", "SET threads = 64",
+                          "SET max_temp_directory_size = '1TB'", "RESET memory_limit"}) {
+    EXPECT_FALSE(conn.Execute(sql).ok()) << "DuckDB ran: " << sql;
+  }
+}
+
+// A 1 GB string: refused (memory limit or answer cap) with resource_exhausted, and the next
+// query runs on the same service.
+TEST_F(QueryLimitsTest, AGigabyteStringIsRefusedAndTheServiceGoesOn) {
+  auto service = Limited();
+  Status st = RunAndEncode(*service, analyst_, "SELECT repeat('x', 1000000000) AS s");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  auto next = service->Run(analyst_, {"SELECT 41 + 1 AS n", 10});
+  ASSERT_OK(next);
+  EXPECT_EQ(next->ToJson()["rows"][0][0], 42);
+}
+
+// A list of 3 billion numbers (24 GB): refused with resource_exhausted, the service goes on.
+TEST_F(QueryLimitsTest, AThreeBillionElementListIsRefusedAndTheServiceGoesOn) {
+  auto service = Limited();
+  Status st = RunAndEncode(*service, analyst_, "SELECT len(range(0, 3000000000)) AS n");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_NE(st.message().find("memory"), std::string::npos) << st.message();
+  auto next = service->Run(admin_, {"SELECT count(*) AS n FROM airports", 10});
+  ASSERT_OK(next);
+}
+
+// An answer over the cap is cut while it is encoded, with a message naming the setting.
+TEST_F(QueryLimitsTest, AnAnswerOverTheCapIsRefusedWhileEncoding) {
+  auto service = Limited();
+  auto big = service->Run(admin_, {"SELECT * FROM flights", kMaxRowLimit});
+  ASSERT_OK(big);
+  auto json = big->EncodeJson();
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(json.status().message().find("DA_QUERY_MAX_ANSWER_BYTES"), std::string::npos);
+  EXPECT_NE(json.status().message().find("1.0 MiB"), std::string::npos) << json.status().message();
+  EXPECT_EQ(big->EncodeCsv().status().code(), StatusCode::kResourceExhausted);
+  // Under the cap: the same bytes as the unbounded encodings.
+  auto small = service->Run(admin_, {"SELECT * FROM typed", 10});
+  ASSERT_OK(small);
+  auto text = small->EncodeJson();
+  ASSERT_OK(text);
+  EXPECT_EQ(*text, small->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto csv = small->EncodeCsv();
+  ASSERT_OK(csv);
+  EXPECT_EQ(*csv, small->ToCsv());
+}
+
+}  // namespace
+}  // namespace da::query

@@ -8,6 +8,7 @@
 #include "common/hash.h"
 #include "connectors/catalog.h"
 #include "common/log.h"
+#include "query/query_limits.h"
 #include "service/bootstrap_token.h"
 #include "sync/child_process.h"
 
@@ -140,6 +141,8 @@ Status ServerApp::Run() {
   // The engine (src/http/server.h): io threads for cheap routes, a worker pool for long ones;
   // keep-alive, TCP_NODELAY and empty bodies for requests without Content-Length are built in.
   http_.SetPayloadMaxLength(16 * 1024 * 1024);
+  // Queries on their own pool, one thread per query slot (query/query_limits.h).
+  http_.SetQueryWorkers(query::QueryConcurrency(ctx_.config), 0);
   int port = ctx_.config.port;
   if (port == 0) {
     port = http_.BindToAnyPort(ctx_.config.host);

@@ -13,11 +13,13 @@ namespace da::service {
 
 class QueryService {
  public:
-  /// Reader pool and time limit from the instance config (query_timeout_sec).
+  /// Reader pool, time limit and resource limits from the instance config (query_timeout_sec,
+  /// query_* limits: query/query_limits.h).
   explicit QueryService(const ServiceContext& ctx);
 
   /// POST /api/query. Errors as query::QueryService::Run (invalid_argument for statement
-  /// problems, permission_denied, deadline_exceeded, unavailable).
+  /// problems, permission_denied, deadline_exceeded, resource_exhausted, unavailable); the
+  /// answer cap is applied when the output is encoded (QueryOutput::EncodeJson/EncodeCsv).
   Result<query::QueryOutput> Run(const Caller& caller, const query::QueryRequest& request);
 
  private:

@@ -9,10 +9,12 @@ namespace da::server {
 namespace {
 
 /// The query API answers statement problems with 400, as the reference did (§3.4); the rest of
-/// the API keeps invalid_argument → 422.
+/// the API keeps invalid_argument → 422. A query over its resource limits (memory, temp space,
+/// answer cap) is a statement problem too: 400 `resource_exhausted`, not 429 (retrying the same
+/// statement does not help).
 void WriteQueryError(http::Response& res, const Status& st, const std::string& request_id) {
-  if (st.code() == StatusCode::kInvalidArgument) {
-    return WriteError(res, 400, "invalid_argument", st.message(), request_id);
+  if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kResourceExhausted) {
+    return WriteError(res, 400, std::string(StatusCodeName(st.code())), st.message(), request_id);
   }
   WriteServiceError(res, st, request_id);
 }
@@ -40,20 +42,22 @@ Result<query::QueryRequest> DecodeQuery(const RouteInput& in) {
 
 void RegisterQueryRoutes(Router& r, AppContext& ctx) {
   service::QueryService& queries = ctx.services->query;
-  JsonRoutes(r).Raw("POST", "/api/query", AccessLevel::kAuthenticated, Execution::kWorker,
+  // On the query pool (Execution::kQuery): queries cannot occupy the threads that hash
+  // passwords or the io threads.
+  JsonRoutes(r).Raw("POST", "/api/query", AccessLevel::kAuthenticated, Execution::kQuery,
                     [&queries](const RouteInput& in, http::Response& res) {
     auto request = DecodeQuery(in);
     if (!request.ok()) return WriteQueryError(res, request.status(), in.context().request_id);
     auto out = queries.Run(in.caller(), *request);
     if (!out.ok()) return WriteQueryError(res, out.status(), in.context().request_id);
+    const bool csv = in.Header("Accept").find("text/csv") != std::string::npos;
+    auto body = csv ? out->EncodeCsv() : out->EncodeJson();
+    if (!body.ok()) return WriteQueryError(res, body.status(), in.context().request_id);
     res.SetHeader("X-Row-Count", std::to_string(out->row_count()));
     res.SetHeader("X-Truncated", out->truncated() ? "true" : "false");
     res.status = 200;
-    if (in.Header("Accept").find("text/csv") != std::string::npos) {
-      return res.SetContent(out->ToCsv(), "text/csv; charset=utf-8");
-    }
-    res.SetContent(out->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
+    res.SetContent(std::move(body).value(),
+                   csv ? "text/csv; charset=utf-8" : "application/json");
   });
 }
 
