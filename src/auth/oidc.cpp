@@ -223,7 +223,7 @@ size_t OidcClient::pending_count() {
 Result<std::string> OidcClient::BeginLogin(const std::string& next) {
   DA_ASSIGN_OR_RETURN(auto d, Discover());
   std::string state = RandomToken();
-  Pending p{RandomToken(), RandomToken(), SameOriginPath(next), clock_()};
+  Pending p{RandomToken(), RandomToken(), SameOriginPath(next), clock_(), {}};
   std::string url = d->authorization_endpoint;
   url += url.find('?') == std::string::npos ? '?' : '&';
   url += "response_type=code&client_id=" + FormEncode(config_.client_id) +
