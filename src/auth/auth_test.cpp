@@ -46,5 +46,29 @@ TEST(RateLimit, CountsPerKeyAndResetsAfterTheWindow) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(off.Hit("a"), 0);
 }
 
+// Attack: fill the table with fresh keys so it is cleared wholesale, resetting the count of a
+// client (or account) that was being limited. Only the oldest key is ever evicted.
+TEST(RateLimit, AFullTableEvictsTheOldestKeyNotEveryone) {
+  RateLimiter limiter({2, 60}, /*max_keys=*/3);
+  EXPECT_EQ(limiter.Hit("oldest"), 0);
+  EXPECT_EQ(limiter.Hit("attacked"), 0);
+  EXPECT_EQ(limiter.Hit("attacked"), 0);
+  EXPECT_GE(limiter.Hit("attacked"), 1);
+  EXPECT_EQ(limiter.Hit("flood-1"), 0);  // table full now
+  EXPECT_EQ(limiter.Hit("flood-2"), 0);  // evicts "oldest" only
+  EXPECT_EQ(limiter.size(), 3u);
+  EXPECT_GE(limiter.Peek("attacked"), 1);  // still limited
+  EXPECT_EQ(limiter.Hit("flood-3"), 0);    // evicts "attacked", whose window is now the oldest
+  EXPECT_EQ(limiter.size(), 3u);
+}
+
+TEST(RateLimit, PeekDoesNotCount) {
+  RateLimiter limiter({1, 60});
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(limiter.Peek("a"), 0);
+  EXPECT_EQ(limiter.Hit("a"), 0);
+  EXPECT_GE(limiter.Peek("a"), 1);
+  EXPECT_EQ(limiter.Peek("b"), 0);
+}
+
 }  // namespace
 }  // namespace da::auth

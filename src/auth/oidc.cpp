@@ -17,7 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxPending = 10'000;
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -207,7 +206,12 @@ Result<std::shared_ptr<const OidcClient::Discovery>> OidcClient::Discover() {
 }
 
 void OidcClient::PruneLocked(std::chrono::system_clock::time_point now) {
-  std::erase_if(pending_, [&](const auto& kv) { return now - kv.second.created > kPendingLifetime; });
+  while (!pending_order_.empty()) {
+    auto it = pending_.find(pending_order_.front());
+    if (it != pending_.end() && now - it->second.created <= kPendingLifetime) return;
+    if (it != pending_.end()) pending_.erase(it);
+    pending_order_.pop_front();
+  }
 }
 
 size_t OidcClient::pending_count() {
@@ -219,7 +223,7 @@ size_t OidcClient::pending_count() {
 Result<std::string> OidcClient::BeginLogin(const std::string& next) {
   DA_ASSIGN_OR_RETURN(auto d, Discover());
   std::string state = RandomToken();
-  Pending p{RandomToken(), RandomToken(), SameOriginPath(next), clock_()};
+  Pending p{RandomToken(), RandomToken(), SameOriginPath(next), clock_(), {}};
   std::string url = d->authorization_endpoint;
   url += url.find('?') == std::string::npos ? '?' : '&';
   url += "response_type=code&client_id=" + FormEncode(config_.client_id) +
@@ -228,7 +232,12 @@ Result<std::string> OidcClient::BeginLogin(const std::string& next) {
          "&code_challenge_method=S256";
   std::lock_guard lock(mu_);
   PruneLocked(p.created);
-  if (pending_.size() >= kMaxPending) return ResourceExhausted("too many OIDC logins in progress; try again later");
+  while (pending_.size() >= kMaxPending && !pending_order_.empty()) {  // evict the oldest
+    pending_.erase(pending_order_.front());
+    pending_order_.pop_front();
+  }
+  pending_order_.push_back(state);
+  p.order = std::prev(pending_order_.end());
   pending_.emplace(state, std::move(p));
   return url;
 }
@@ -241,6 +250,7 @@ Result<OidcLoginResult> OidcClient::CompleteLogin(const std::string& code, const
     bool live = it != pending_.end() && clock_() - it->second.created <= kPendingLifetime;
     if (it != pending_.end()) {
       p = std::move(it->second);
+      pending_order_.erase(p.order);
       pending_.erase(it);
     }
     if (!live) return Unauthenticated("OIDC login state unknown, expired or already used; start the sign-in again");

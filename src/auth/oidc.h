@@ -11,6 +11,7 @@
 /// https_fetch.h). DA_CA_FILE adds trusted CAs.
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,6 +83,8 @@ class OidcClient {
   using Clock = std::function<std::chrono::system_clock::time_point()>;
   /// How long a begun login may be completed.
   static constexpr std::chrono::minutes kPendingLifetime{10};
+  /// Logins remembered at once (the oldest is evicted beyond it).
+  static constexpr size_t kMaxPending = 10'000;
 
   explicit OidcClient(OidcConfig config);
   /// With an injected clock (tests: pending-login expiry, token time checks).
@@ -89,7 +92,8 @@ class OidcClient {
   ~OidcClient();
 
   /// Authorization URL (code flow, PKCE S256, random state + nonce). Remembers state → {verifier, nonce, next}
-  /// for 10 minutes, one use. `next` must be a same-origin path (else "/").
+  /// for 10 minutes, one use; at most kMaxPending at once, the oldest forgotten first when full
+  /// (a flood of begun logins cannot block one started after it). `next` must be a same-origin path (else "/").
   /// unavailable when the discovery document cannot be fetched; invalid_argument when it is
   /// inconsistent (issuer differs from the configured one, non-https endpoints).
   Result<std::string> BeginLogin(const std::string& next);
@@ -110,6 +114,7 @@ class OidcClient {
   struct Pending {
     std::string verifier, nonce, next;
     std::chrono::system_clock::time_point created;
+    std::list<std::string>::iterator order;  ///< position in pending_order_
   };
   Result<std::shared_ptr<const Discovery>> Discover();
   void PruneLocked(std::chrono::system_clock::time_point now);
@@ -120,6 +125,9 @@ class OidcClient {
   std::shared_ptr<const Discovery> discovery_;
   std::mutex mu_;
   std::map<std::string, Pending> pending_;  // by state
+  /// States by start time, oldest first: expiry and eviction take from the front, so a flood
+  /// of begun logins pushes out the oldest ones rather than blocking new ones.
+  std::list<std::string> pending_order_;
 };
 
 }  // namespace da::auth

@@ -160,6 +160,28 @@ TEST_F(OidcTest, ConcurrentLoginsGetDistinctStates) {
   EXPECT_EQ(client.pending_count(), 100u);
 }
 
+// Attack: begin 10,001 logins (cheap GETs) so the pending table is full and every later SSO
+// sign-in is refused. The oldest pending login is evicted instead; a login started after the
+// flood completes.
+TEST_F(OidcTest, AFloodOfBegunLoginsEvictsTheOldestAndARealLoginStillWorks) {
+  OidcClient client(Config());
+  auto first = client.BeginLogin("/");
+  ASSERT_OK(first);
+  for (size_t i = 0; i < OidcClient::kMaxPending; ++i) ASSERT_OK(client.BeginLogin("/"));
+  EXPECT_EQ(client.pending_count(), OidcClient::kMaxPending);
+  auto url = client.BeginLogin("/after-flood");
+  ASSERT_OK(url);
+  EXPECT_EQ(client.pending_count(), OidcClient::kMaxPending);
+  auto callback = BrowserSignIn(*url, "alice", kRedirect);
+  ASSERT_OK(callback) << callback.status().ToString();
+  auto result = client.CompleteLogin(QueryParam(*callback, "code"), QueryParam(*callback, "state"));
+  ASSERT_OK(result) << result.status().ToString();
+  EXPECT_EQ(result->next, "/after-flood");
+  // The first login (the oldest) was the one evicted.
+  EXPECT_EQ(client.CompleteLogin("x", QueryParam(*first, "state")).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
 TEST_F(OidcTest, IssuerMismatchOrUnreachableIssuerIsRefused) {
   OidcConfig wrong = Config();
   wrong.issuer.replace(wrong.issuer.find("127.0.0.1"), 9, "localhost");  // discovery says 127.0.0.1

@@ -41,7 +41,7 @@ struct Request {
   QueryParams query;         ///< the target's query, decoded
   Headers headers;           ///< request header fields
   std::string body;          ///< the whole request body (empty when none)
-  std::string peer_address;  ///< the TCP peer's IP address (proxies are not trusted)
+  std::string peer_address;  ///< the TCP peer's IP address (the client may differ behind a proxy: http/client_address.h)
   /// Values of the route template's `{name}` / `{*name}` segments, percent-decoded, in template order.
   std::vector<std::pair<std::string, std::string>> path_params;
   /// The single range of a `Range` header; absent without one and when it named several ranges

@@ -10,7 +10,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <optional>
+#include <mutex>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -45,11 +48,18 @@ struct RouteEntry {
 }  // namespace
 
 struct Server::Impl {
+  // Declared before ioc: sessions destroyed with the io_context still uncount themselves.
+  size_t max_conns_per_client = 0;  ///< 0: unlimited
+  TrustedProxies conn_exempt;
+  std::mutex conn_mu;
+  std::unordered_map<std::string, size_t> conns_by_peer;  ///< open connections per peer address
+
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   RouteTable table;
   std::vector<RouteEntry> entries;  ///< by RouteTable index
   Handler error_handler;
+  BodyLimitHook body_limit_hook;
   size_t payload_max = 16 * 1024 * 1024;
   std::chrono::seconds keep_alive_timeout{5};
   size_t worker_threads = 0;  ///< 0: WorkerPool::DefaultThreads()
@@ -63,6 +73,22 @@ struct Server::Impl {
   bool bound = false;
 
   void Accept();
+  /// Counts a new connection from `peer`: false (not counted) when `peer` is at the cap.
+  bool AddConnection(const std::string& peer) {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    size_t& n = conns_by_peer[peer];
+    if (n >= max_conns_per_client) {
+      if (n == 0) conns_by_peer.erase(peer);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void RemoveConnection(const std::string& peer) {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    auto it = conns_by_peer.find(peer);
+    if (it != conns_by_peer.end() && --it->second == 0) conns_by_peer.erase(it);
+  }
   /// Calls the error handler for an error status with an empty body.
   void ApplyErrorHandler(const Request& req, Response& res) const {
     if (error_handler && res.status >= 400 && res.BodyEmpty()) error_handler(req, res);
@@ -81,14 +107,37 @@ struct Server::Impl {
 
 namespace {
 
+/// The head of the request being parsed, as the body-limit hook sees it.
+class HeadView final : public RequestHead {
+ public:
+  HeadView(const bhttp::request<bhttp::string_body>& msg, std::string_view peer)
+      : msg_(msg), peer_(peer) {}
+  std::string_view Method() const override { return msg_.method_string(); }
+  std::string_view Target() const override { return msg_.target(); }
+  std::string_view Header(std::string_view name) const override {
+    auto it = msg_.find(name);
+    return it == msg_.end() ? std::string_view() : std::string_view(it->value());
+  }
+  std::string_view PeerAddress() const override { return peer_; }
+
+ private:
+  const bhttp::request<bhttp::string_body>& msg_;
+  std::string_view peer_;
+};
+
 /// One connection: reads a request, routes it, writes the answer, repeats while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& srv)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), srv_(srv) {
-    beast::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
-    if (!ec) peer_address_ = ep.address().to_string();
+  /// `counted`: the connection is counted in srv.conns_by_peer under `peer` (uncounted when
+  /// the session ends).
+  Session(tcp::socket socket, Server::Impl& srv, std::string peer, bool counted)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        srv_(srv),
+        counted_(counted),
+        peer_address_(std::move(peer)) {}
+  ~Session() {
+    if (counted_) srv_.RemoveConnection(peer_address_);
   }
 
   void Start() { DoRead(); }
@@ -135,6 +184,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec, size_t) {
     if (ec || parser_->is_done()) return OnRead(ec, 0);
     auto& msg = parser_->get();
+    if (srv_.body_limit_hook) {
+      // Decided from the head alone: a body over the limit is refused before it is read.
+      const size_t limit = std::min(srv_.body_limit_hook(HeadView(msg, peer_address_)), srv_.payload_max);
+      auto length = parser_->content_length();
+      if (length && *length > limit) return RespondError(413, /*with_request=*/true);
+      parser_->body_limit(limit);  // a chunked body: cut at the limit (body_limit → 413)
+    }
     auto expect = msg.find(bhttp::field::expect);
     if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
       interim_.emplace(bhttp::status::continue_, 11);
@@ -411,9 +467,27 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool http10_ = false;
   bool head_ = false;  ///< a HEAD request: headers as for GET, no body
+  bool counted_ = false;
   std::string peer_address_;
 };
 
+}  // namespace
+
+namespace {
+/// Answers a connection over the per-client cap with 503 (best effort, never blocking) and
+/// closes it without reading anything.
+void RefuseConnection(tcp::socket& socket) {
+  static constexpr std::string_view kBody =
+      "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections from this "
+      "address; retry shortly\",\"request_id\":\"\"}}";
+  static const std::string kAnswer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                     "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                                     std::to_string(kBody.size()) + "\r\n\r\n" + std::string(kBody);
+  (void)::send(socket.native_handle(), kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
 }  // namespace
 
 void Server::Impl::Accept() {
@@ -423,7 +497,14 @@ void Server::Impl::Accept() {
       beast::error_code ignored;
       // Without it, keep-alive exchanges stall ~40 ms on delayed ACKs (Nagle).
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), *this)->Start();
+      std::string peer;
+      if (auto ep = socket.remote_endpoint(ignored); !ignored) peer = ep.address().to_string();
+      const bool counted = max_conns_per_client > 0 && !conn_exempt.Contains(peer);
+      if (counted && !AddConnection(peer)) {
+        RefuseConnection(socket);
+      } else {
+        std::make_shared<Session>(std::move(socket), *this, std::move(peer), counted)->Start();
+      }
     } else if (ec == asio::error::operation_aborted) {
       return;
     } else {
@@ -456,6 +537,17 @@ Server& Server::Patch(const std::string& t, Handler h, Execution e) { return Rou
 
 Server& Server::SetErrorHandler(Handler handler) {
   impl_->error_handler = std::move(handler);
+  return *this;
+}
+
+Server& Server::SetBodyLimitHook(BodyLimitHook hook) {
+  impl_->body_limit_hook = std::move(hook);
+  return *this;
+}
+
+Server& Server::SetMaxConnectionsPerClient(size_t max_connections, TrustedProxies exempt) {
+  impl_->max_conns_per_client = max_connections;
+  impl_->conn_exempt = std::move(exempt);
   return *this;
 }
 

@@ -22,6 +22,11 @@
 ///    `Expect: 100-continue` is answered `100 Continue` before the body is read;
 ///  - a body over the payload max length → 413, a malformed request (or a target that is not
 ///    an origin-form URL) → 400 (both then close);
+///  - with a body-limit hook (SetBodyLimitHook), a request with a body is first shown to the
+///    hook by its head alone; a Content-Length over the limit it returns → 413 at once, before
+///    `100 Continue` and before any body byte is read (a chunked body is cut at the limit);
+///  - at most SetMaxConnectionsPerClient open connections per peer address: one more is
+///    answered 503 (JSON error, `Retry-After: 1`) and closed at once;
 ///  - HEAD is answered by the GET route without the body (Content-Length as for GET);
 ///  - no route for the path → 404; the error handler is called for every status >= 400 whose
 ///    body is empty (so it can write the JSON error shape);
@@ -30,9 +35,12 @@
 ///    a malformed Range header → 416 without running the handler; several ranges are ignored
 ///    (the whole body is sent with 200).
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "http/client_address.h"
 #include "http/message.h"
 #include "http/route_table.h"
 
@@ -46,6 +54,24 @@ enum class Execution {
   /// the worker pool (password hashing) nor the io threads; 503 when its queue is full.
   kQuery,
 };
+
+/// A request whose head has arrived and whose body has not (what a body-limit hook sees).
+class RequestHead {
+ public:
+  virtual std::string_view Method() const = 0;
+  virtual std::string_view Target() const = 0;
+  /// The first value of header `name` (case-insensitive); "" when absent.
+  virtual std::string_view Header(std::string_view name) const = 0;
+  /// The TCP peer's IP address.
+  virtual std::string_view PeerAddress() const = 0;
+
+ protected:
+  ~RequestHead() = default;
+};
+
+/// The largest body in bytes `head`'s request may send (capped by SetPayloadMaxLength). Runs
+/// on an io thread, only for requests that carry a body, so it must be cheap.
+using BodyLimitHook = std::function<size_t(const RequestHead& head)>;
 
 class Server {
  public:
@@ -72,6 +98,13 @@ class Server {
   Server& SetErrorHandler(Handler handler);
   /// Largest accepted request body in bytes (default 16 MiB); larger → 413.
   Server& SetPayloadMaxLength(size_t bytes);
+  /// Installs the hook deciding each body's limit from its head (e.g. 64 KiB until the
+  /// request's credentials are known good). Call before ListenAfterBind().
+  Server& SetBodyLimitHook(BodyLimitHook hook);
+  /// At most `max_connections` (0 = unlimited, the default) open connections from one peer
+  /// address; peers in `exempt` (trusted proxies, which carry many clients) are not counted.
+  /// Call before ListenAfterBind().
+  Server& SetMaxConnectionsPerClient(size_t max_connections, TrustedProxies exempt = {});
   /// Seconds an idle keep-alive connection stays open waiting for its next request (default 5).
   Server& SetKeepAliveTimeout(int seconds);
   /// Worker pool size and queue bound for kWorker routes (default: WorkerPool::DefaultThreads()

@@ -433,3 +433,141 @@ TEST(HttpServerStandalone, StopBeforeListenReturnsAndBindFailureIsReported) {
 
 }  // namespace
 }  // namespace da::http
+
+namespace da::http {
+namespace {
+
+/// A server with POST /echo whose body-limit hook allows 1 MiB with `X-Key: good`, else 16
+/// bytes, counting its calls.
+struct HookedServer {
+  Server server;
+  std::atomic<int> hook_calls{0};
+  std::optional<testing::Serving> serving;
+  HookedServer() {
+    server.Post("/echo", [](const Request& req, Response& res) {
+      res.status = 201;
+      res.SetContent(req.body, "text/plain");
+    });
+    server.Get("/ping", [](const Request&, Response& res) { res.SetContent("pong", "text/plain"); });
+    server.SetErrorHandler([](const Request&, Response& res) {
+      res.SetContent("{\"error\":" + std::to_string(res.status) + "}", "application/json");
+    });
+    server.SetPayloadMaxLength(1024 * 1024);
+    server.SetBodyLimitHook([this](const RequestHead& head) -> size_t {
+      ++hook_calls;
+      return head.Header("x-key") == "good" && head.Method() == "POST" && head.Target() == "/echo" &&
+                     head.PeerAddress() == "127.0.0.1"
+                 ? 1024 * 1024
+                 : 16;
+    });
+    serving.emplace(server);
+  }
+};
+
+// Attack: an anonymous client announces a large body (or streams one) to make the server buffer
+// it. The hook decides from the head; over its limit → 413 before any body byte is read.
+TEST(HttpBodyLimitHook, RefusesFromTheHeadBeforeReadingTheBody) {
+  HookedServer h;
+  ASSERT_TRUE(h.serving->ok());
+  const int port = h.serving->port();
+  // The body is never sent: the answer can only come from the head.
+  std::string reply = RawExchange(port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413 ", 0), 0u) << reply;
+  EXPECT_NE(reply.find("{\"error\":413}"), std::string::npos) << reply;
+  // Expect: 100-continue is answered 413, never 100 Continue.
+  reply = RawExchange(port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\nExpect: 100-continue\r\n\r\n", "",
+                      false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413 ", 0), 0u) << reply;
+  // Chunked: cut at the limit.
+  reply = RawExchange(port, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                      "20\r\n" + std::string(32, 'c') + "\r\n0\r\n\r\n", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413 ", 0), 0u) << reply;
+  // Within the small limit, and with the key the big one (capped by the payload max).
+  TestClient c(port);
+  auto r = c.Post("/echo", std::string(16, 'a'), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  reply = RawExchange(port, "POST /echo HTTP/1.1\r\nHost: x\r\nX-Key: good\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n",
+                      std::string(5000, 'b'), false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 201 ", 0), 0u) << reply.substr(0, 200);
+  reply = RawExchange(port, "POST /echo HTTP/1.1\r\nHost: x\r\nX-Key: good\r\nContent-Length: 2000000\r\n\r\n", "", false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413 ", 0), 0u) << reply;
+  // Requests without a body never reach the hook.
+  const int calls = h.hook_calls.load();
+  for (int i = 0; i < 3; ++i) {
+    auto g = c.Get("/ping");
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->status, 200);
+  }
+  EXPECT_EQ(h.hook_calls.load(), calls);
+}
+
+/// A connected loopback socket to `port` (or -1).
+int Connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Sends GET /ping on `fd` and returns the first bytes answered ("" on EOF).
+std::string Ping(int fd) {
+  const std::string req = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  char buf[1024];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// Attack: one address opens connections until the server runs out of descriptors or threads.
+// Past the cap a new connection is answered 503 and closed; an exempt address is not counted.
+TEST(HttpConnectionCap, RefusesConnectionsPastThePerClientCap) {
+  for (bool exempt : {false, true}) {
+    Server server;
+    server.Get("/ping", [](const Request&, Response& res) { res.SetContent("pong", "text/plain"); });
+    TrustedProxies proxies;
+    if (exempt) proxies = *ParseTrustedProxies("127.0.0.0/8");
+    server.SetMaxConnectionsPerClient(2, proxies);
+    testing::Serving serving(server);
+    ASSERT_TRUE(serving.ok());
+    int a = Connect(serving.port()), b = Connect(serving.port());
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    EXPECT_EQ(Ping(a).rfind("HTTP/1.1 200", 0), 0u);
+    EXPECT_EQ(Ping(b).rfind("HTTP/1.1 200", 0), 0u);
+    int c = Connect(serving.port());
+    ASSERT_GE(c, 0);
+    if (exempt) {
+      EXPECT_EQ(Ping(c).rfind("HTTP/1.1 200", 0), 0u) << exempt;
+    } else {
+      char buf[1024];
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);  // the refusal comes unasked
+      std::string third = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+      EXPECT_EQ(third.rfind("HTTP/1.1 503", 0), 0u) << third;
+      EXPECT_NE(third.find("Connection: close"), std::string::npos) << third;
+      // After one closes, the address is served again (polled until the server noticed).
+      ::close(a);
+      a = -1;
+      bool served = false;
+      for (int i = 0; i < 200 && !served; ++i) {
+        int d = Connect(serving.port());
+        served = d >= 0 && Ping(d).rfind("HTTP/1.1 200", 0) == 0;
+        if (d >= 0) ::close(d);
+        if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      EXPECT_TRUE(served);
+    }
+    for (int fd : {a, b, c}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace da::http

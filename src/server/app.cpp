@@ -1,8 +1,10 @@
 #include "server/app.h"
 
+#include <strings.h>
+
 #include <cstdio>
 #include <cstdlib>
-
+#include <string_view>
 
 #include "common/fs_util.h"
 #include "common/hash.h"
@@ -13,6 +15,58 @@
 #include "sync/child_process.h"
 
 namespace da::server {
+namespace {
+
+/// Largest body of a request whose credentials are not (yet) known good: sign-in forms and
+/// JSON fit easily; anything bigger needs a valid token or session first.
+constexpr size_t kUnauthenticatedBodyMaxBytes = 64 * 1024;
+/// Largest body of an authenticated request.
+constexpr size_t kBodyMaxBytes = 16 * 1024 * 1024;
+/// DA_HTTP_MAX_CONNECTIONS_PER_CLIENT when unset: above the 64 connections bench/http_bench.sh
+/// opens from loopback (plus its probes), far below what exhausts the server's descriptors.
+constexpr size_t kDefaultMaxConnectionsPerClient = 256;
+
+Result<size_t> MaxConnectionsPerClientFromEnv() {
+  const char* v = std::getenv("DA_HTTP_MAX_CONNECTIONS_PER_CLIENT");
+  if (v == nullptr || *v == '\0') return kDefaultMaxConnectionsPerClient;
+  std::string text = v;
+  if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("DA_HTTP_MAX_CONNECTIONS_PER_CLIENT must be a number of connections "
+                           "(0 = unlimited), got '" + text.substr(0, 40) + "'");
+  }
+  return static_cast<size_t>(std::stoll(text));
+}
+
+/// The value of cookie `name` in a Cookie header; "" when absent.
+std::string_view CookieIn(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+  }
+  return {};
+}
+
+/// True when the head carries a bearer token or session cookie that authenticates now.
+bool HeadAuthenticates(const http::RequestHead& head, state::UserRepo& users,
+                       const http::TrustedProxies& proxies) {
+  std::string_view auth = head.Header("Authorization");
+  std::string_view token;
+  if (auth.size() > 7 && strncasecmp(auth.data(), "Bearer ", 7) == 0) {
+    token = auth.substr(7);
+  } else {
+    token = CookieIn(head.Header("Cookie"), kSessionCookie);
+  }
+  if (token.empty()) return false;
+  std::string client = http::ClientAddress(head.PeerAddress(), head.Header("X-Forwarded-For"), proxies);
+  return users.Authenticate(std::string(token), client).ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& config) {
   std::unique_ptr<ServerApp> app(new ServerApp());
@@ -36,8 +90,14 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const InstanceConfig& confi
   ctx.users = std::make_unique<state::UserRepo>(*ctx.db);
   ctx.groups = std::make_unique<state::GroupRepo>(*ctx.db, *ctx.users);
   ctx.access.Bind(ctx.db.get(), ctx.groups.get());
-  DA_ASSIGN_OR_RETURN(auth::RateLimitConfig limit, auth::RateLimitFromEnv());
-  ctx.sign_in_limiter = std::make_unique<auth::RateLimiter>(limit);
+  DA_ASSIGN_OR_RETURN(auth::SignInLimits limits, auth::SignInLimitsFromEnv());
+  ctx.sign_in_limiter = std::make_unique<auth::RateLimiter>(limits.per_client);
+  ctx.account_limiter = std::make_unique<auth::RateLimiter>(limits.per_account);
+  ctx.email_limiter = std::make_unique<auth::RateLimiter>(limits.per_email);
+  DA_ASSIGN_OR_RETURN(ctx.trusted_proxies, http::TrustedProxiesFromEnv());
+  DA_ASSIGN_OR_RETURN(size_t max_connections, MaxConnectionsPerClientFromEnv());
+  // A trusted proxy carries many clients over its connections: it is not capped.
+  app->http_.SetMaxConnectionsPerClient(max_connections, ctx.trusted_proxies);
   DA_ASSIGN_OR_RETURN(ctx.smtp, auth::SmtpConfigFromEnv());
   DA_ASSIGN_OR_RETURN(ctx.public_url, auth::PublicUrlFromEnv());
   if (ctx.smtp && !ctx.public_url) {
@@ -104,6 +164,13 @@ void ServerApp::RegisterRoutes() {
   });
   const bool public_https = ctx_.public_url && ctx_.public_url->is_https;
   router_->SetPublicUrlIsHttps(public_https);
+  router_->SetTrustedProxies(ctx_.trusted_proxies);
+  // No more than 64 KiB is read before the request's credentials are known good (a token
+  // check is a hash and a cache lookup; the router authenticates again, from the cache).
+  http_.SetBodyLimitHook([this](const http::RequestHead& head) {
+    return HeadAuthenticates(head, *ctx_.users, ctx_.trusted_proxies) ? kBodyMaxBytes
+                                                                       : kUnauthenticatedBodyMaxBytes;
+  });
   RegisterHealthRoutes(*router_, ctx_);
   RegisterRegistryRoutes(*router_, ctx_);
   RegisterDiscoverRoutes(*router_, ctx_);
@@ -125,7 +192,11 @@ void ServerApp::RegisterRoutes() {
     std::string code = res.status == 404 ? "not_found" : "http_" + std::to_string(res.status);
     std::string msg = res.status == 404 ? "no route for " + req.method + " " + req.path
                                         : "request failed";
-    if (res.status == HttpStatusFor(StatusCode::kUnavailable)) {
+    if (res.status == 413) {
+      code = "payload_too_large";
+      msg = "request body too large (at most " + std::to_string(kUnauthenticatedBodyMaxBytes / 1024) +
+            " KiB before sign-in, " + std::to_string(kBodyMaxBytes / (1024 * 1024)) + " MiB after)";
+    } else if (res.status == HttpStatusFor(StatusCode::kUnavailable)) {
       // The engine's worker queue is full (src/http/server.h).
       code = std::string(StatusCodeName(StatusCode::kUnavailable));
       msg = "the server is busy; retry shortly";
@@ -140,7 +211,7 @@ void ServerApp::RegisterRoutes() {
 Status ServerApp::Run() {
   // The engine (src/http/server.h): io threads for cheap routes, a worker pool for long ones;
   // keep-alive, TCP_NODELAY and empty bodies for requests without Content-Length are built in.
-  http_.SetPayloadMaxLength(16 * 1024 * 1024);
+  http_.SetPayloadMaxLength(kBodyMaxBytes);
   // Queries on their own pool, one thread per query slot (query/query_limits.h).
   http_.SetQueryWorkers(query::QueryConcurrency(ctx_.config), 0);
   int port = ctx_.config.port;

@@ -39,8 +39,14 @@ struct AppContext {
   std::unique_ptr<state::SyncStateRepo> sync_state;
   std::unique_ptr<state::UserRepo> users;
   std::unique_ptr<state::GroupRepo> groups;
-  /// Per-IP limit on sign-in endpoints (DA_AUTH_RATE_LIMIT).
+  /// Per-client limit on sign-in endpoints (DA_AUTH_RATE_LIMIT; auth/rate_limit.h).
   std::unique_ptr<auth::RateLimiter> sign_in_limiter;
+  /// Failed password checks per account (DA_AUTH_ACCOUNT_RATE_LIMIT), keyed by lower-cased email.
+  std::unique_ptr<auth::RateLimiter> account_limiter;
+  /// Magic links requested per target address (DA_AUTH_EMAIL_RATE_LIMIT).
+  std::unique_ptr<auth::RateLimiter> email_limiter;
+  /// DA_TRUSTED_PROXIES (http/client_address.h).
+  http::TrustedProxies trusted_proxies;
   /// Email magic links (DA_SMTP_URL); nullopt = not configured. Links are sent only with
   /// `public_url`.
   std::optional<auth::SmtpConfig> smtp;

@@ -187,7 +187,10 @@ http::Handler Router::Wrap(const std::string& method, const std::string& pattern
     res.SetHeader("X-Request-ID", ctx.request_id);
     if (public_url_is_https_ || RequestIsHttps(req)) res.SetHeader("Strict-Transport-Security", kHstsValue);
     try {
-      ctx.client_ip = req.peer_address;
+      ctx.client_ip = trusted_proxies_.empty()
+                          ? req.peer_address
+                          : http::ClientAddress(req.peer_address, req.Header("X-Forwarded-For"),
+                                                trusted_proxies_);
       std::string token = BearerToken(req);
       bool via_cookie = false;
       if (token.empty()) {

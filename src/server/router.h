@@ -49,7 +49,7 @@ struct RequestContext {
   state::Principal principal;  ///< empty for public routes without credentials
   bool authenticated = false;
   bool via_cookie = false;  ///< authenticated by the `da_session` cookie (not a bearer token)
-  std::string client_ip;    ///< the peer address (the socket's, proxies are not trusted)
+  std::string client_ip;    ///< http::ClientAddress: the peer, or the client a trusted proxy names
 };
 
 /// Browser session cookie (an opaque session token) and the CSRF double-submit cookie, which is
@@ -124,6 +124,9 @@ class Router {
   /// DA_PUBLIC_URL is https: every routed answer carries Strict-Transport-Security (as do
   /// answers to requests a proxy marks `X-Forwarded-Proto: https`). Call before serving.
   void SetPublicUrlIsHttps(bool is_https) { public_url_is_https_ = is_https; }
+  /// DA_TRUSTED_PROXIES: whose X-Forwarded-For names the client (RequestContext::client_ip).
+  /// Call before serving.
+  void SetTrustedProxies(http::TrustedProxies proxies) { trusted_proxies_ = std::move(proxies); }
   /// Routes in registration order. Complete once the server starts; not changed afterwards.
   const std::vector<RouteInfo>& routes() const { return routes_; }
   /// The registry holding the HTTP request metrics; /metrics renders it (thread-safe).
@@ -156,6 +159,7 @@ class Router {
   http::Server& server_;
   Authenticator authenticator_;
   bool public_url_is_https_ = false;
+  http::TrustedProxies trusted_proxies_;
   std::vector<RouteInfo> routes_;
   MetricsRegistry metrics_;
   CounterFamily& requests_total_;

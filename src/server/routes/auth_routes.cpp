@@ -56,6 +56,25 @@ bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response
   return true;
 }
 
+bool KeyRateLimited(AppContext& ctx, const RequestContext& rc, auth::RateLimiter& limiter,
+                    const std::string& key, const std::string& what, bool count, http::Response& res) {
+  int64_t wait = count ? limiter.Hit(key) : limiter.Peek(key);
+  if (wait == 0) return false;
+  res.SetHeader("Retry-After", std::to_string(wait));
+  service::AuditCall(*ctx.db, {rc.principal, rc.client_ip}, "sign_in_rate_limited", "",
+                     {{"limit", what}}, "refused");
+  WriteError(res, ResourceExhausted("too many sign-in attempts for this " + what + "; retry in " +
+                                    std::to_string(wait) + " s"),
+             rc.request_id);
+  return true;
+}
+
+std::string LimitKey(const std::string& email) {
+  std::string key = email.substr(0, 320);
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
 Result<state::IssuedToken> StartSession(AppContext& ctx, const RequestContext& rc,
                                         const state::User& user, const std::string& method) {
   return ctx.services->users.StartSession({rc.principal, rc.client_ip}, user, method);
@@ -113,7 +132,14 @@ std::optional<std::pair<state::User, state::IssuedToken>> PasswordSignIn(
     WriteError(res, st, rc.request_id);
     return std::nullopt;
   }
+  // Failures are also counted per account (any client): a flood against one account delays
+  // that account's password sign-in only.
+  const std::string account = LimitKey(credentials.email);
+  if (KeyRateLimited(ctx, rc, *ctx.account_limiter, account, "account", false, res)) return std::nullopt;
   auto session = ctx.services->users.PasswordSignIn({rc.principal, rc.client_ip}, credentials);
+  if (!session.ok() && session.status().code() == StatusCode::kUnauthenticated) {
+    ctx.account_limiter->Hit(account);
+  }
   if (!session.ok()) {
     WriteError(res, session.status(), rc.request_id);
     return std::nullopt;

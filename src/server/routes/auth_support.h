@@ -36,6 +36,13 @@ void ClearSessionCookies(const AppContext& ctx, const http::Request& req, http::
 /// Counts a sign-in attempt of the client; when over DA_AUTH_RATE_LIMIT writes 429 with
 /// Retry-After (and audits it) and returns true.
 bool SignInRateLimited(AppContext& ctx, const RequestContext& rc, http::Response& res);
+/// When `key` has used up `limiter`'s window (counting this attempt when `count`), writes 429
+/// with Retry-After, audits `sign_in_rate_limited` with {"limit": what} and returns true.
+/// Keys: a lower-cased email (per account, per target address).
+bool KeyRateLimited(AppContext& ctx, const RequestContext& rc, auth::RateLimiter& limiter,
+                    const std::string& key, const std::string& what, bool count, http::Response& res);
+/// `email` lower-cased (ASCII), the key of the per-account and per-address limits.
+std::string LimitKey(const std::string& email);
 /// Creates a session token for `user` and audits `sign_in` with `method`
 /// (service::UsersService::StartSession).
 Result<state::IssuedToken> StartSession(AppContext& ctx, const RequestContext& rc,

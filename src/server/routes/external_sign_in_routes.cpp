@@ -106,6 +106,8 @@ void RegisterMagicLinkRoutes(Router& r, AppContext& ctx) {
              return WriteError(res, Malformed("body must be {email, next?}"), rc.request_id);
            }
            const std::string email = (*body)["email"].get<std::string>();
+           // Per target address too: nobody floods one mailbox from many clients.
+           if (KeyRateLimited(ctx, rc, *ctx.email_limiter, LimitKey(email), "address", true, res)) return;
            std::string next = body->value("next", nlohmann::json()).is_string()
                                   ? SameOriginPath((*body)["next"].get<std::string>())
                                   : "/";
@@ -185,6 +187,7 @@ void RegisterOidcRoutes(Router& r, AppContext& ctx) {
           if (!ctx.oidc) {
             return WriteError(res, NotFound("single sign-on is not configured (DA_OIDC_ISSUER)"), rc.request_id);
           }
+          if (SignInRateLimited(ctx, rc, res)) return;
           auto url = ctx.oidc->BeginLogin(SameOriginPath(req.Query("next")));
           if (!url.ok()) return WriteError(res, url.status(), rc.request_id);
           res.status = 302;
