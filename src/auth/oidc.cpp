@@ -1,5 +1,6 @@
 #include "auth/oidc.h"
 
+#include "auth/pkce.h"
 #include <sodium.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "auth/https_fetch.h"
 #include "auth/jwks.h"
 #include "auth/jwt.h"
+#include "auth/pkce.h"
 
 namespace da::auth {
 namespace {
@@ -28,12 +30,6 @@ std::string RandomToken() {
   unsigned char bytes[32];
   randombytes_buf(bytes, sizeof bytes);
   return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
-}
-
-std::string S256(const std::string& verifier) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size());
-  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
 }
 
 std::string TrimSlash(std::string s) {
@@ -228,7 +224,7 @@ Result<std::string> OidcClient::BeginLogin(const std::string& next) {
   url += url.find('?') == std::string::npos ? '?' : '&';
   url += "response_type=code&client_id=" + FormEncode(config_.client_id) +
          "&redirect_uri=" + FormEncode(config_.redirect_uri) + "&scope=" + FormEncode(config_.scopes) +
-         "&state=" + state + "&nonce=" + p.nonce + "&code_challenge=" + S256(p.verifier) +
+         "&state=" + state + "&nonce=" + p.nonce + "&code_challenge=" + PkceS256(p.verifier) +
          "&code_challenge_method=S256";
   std::lock_guard lock(mu_);
   PruneLocked(p.created);

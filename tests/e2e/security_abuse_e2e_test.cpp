@@ -149,6 +149,25 @@ TEST(SecurityAbuseE2E, FloodingOneAccountDoesNotLockOutOthers) {
   EXPECT_EQ(limited[0]["params"].value("limit", ""), "account");
 }
 
+// Item 7, a session left open: guessing the current password through set-password (which needs
+// it) counts against the account's limit like a sign-in, so it is not an unlimited oracle.
+TEST(SecurityAbuseE2E, GuessingTheCurrentPasswordThroughSetPasswordIsLimited) {
+  TempDir tmp;
+  ServerProcess server(tmp.path() / "data",
+                       {"DA_AUTH_RATE_LIMIT=50/600", "DA_AUTH_ACCOUNT_RATE_LIMIT=3/600",
+                        std::string("DA_BOOTSTRAP_ADMIN_EMAIL=") + kAdminEmail,
+                        std::string("DA_BOOTSTRAP_ADMIN_PASSWORD=") + kAdminPassword});
+  const std::string me = Body(server.Get("/api/me"))["id"];
+  auto change = [&](const std::string& current) {
+    auto r = server.Post("/api/users/" + me + "/set-password",
+                         json{{"password", "a new password 12345"}, {"current_password", current}}.dump());
+    return r ? r->status : -1;
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(change("wrong guess " + std::to_string(i)), 403);
+  EXPECT_EQ(change(kAdminPassword), 429);  // even the right one waits for the window
+  EXPECT_EQ(SignIn(server, kAdminEmail, kAdminPassword, ""), 429);  // one budget per account
+}
+
 // Item 7, mail bombing and link floods: magic links for one address are limited per address
 // (whatever client asks), and /auth/oidc/login counts against the client's sign-in budget.
 TEST(SecurityAbuseE2E, SendLinkIsLimitedPerAddressAndOidcLoginPerClient) {

@@ -6,6 +6,7 @@
 
 #include "server/app.h"
 #include "server/json_route.h"
+#include "server/routes/auth_support.h"
 #include "state/internal.h"
 
 namespace da::server {
@@ -43,7 +44,7 @@ Result<state::AuditFilter> DecodeAuditFilter(const RouteInput& in) {
   return f;
 }
 
-void RegisterUserRoutes(JsonRoutes& routes, service::Services& s) {
+void RegisterUserRoutes(JsonRoutes& routes, service::Services& s, auth::RateLimiter* account_limiter) {
   service::UsersService& users = s.users;
   routes.Get("/api/users", AccessLevel::kAdmin,
              [&users](const RouteInput& in) { return users.ListUsers(in.caller()); });
@@ -60,12 +61,25 @@ void RegisterUserRoutes(JsonRoutes& routes, service::Services& s) {
     return users.UpdateUser(in.caller(), request);
   });
   // An admin sets anyone's password; a user may change their own (UsersService::SetPassword).
+  // Wrong current passwords count against the account's sign-in limit (DA_AUTH_ACCOUNT_RATE_LIMIT),
+  // so a session left open cannot be used to guess the password.
   routes.Post("/api/users/{id}/set-password", AccessLevel::kAuthenticated, Execution::kWorker,
-              [&users](const RouteInput& in) -> Result<service::OkAnswer> {
+              [&users, account_limiter](const RouteInput& in) -> Result<service::OkAnswer> {
     DA_ASSIGN_OR_RETURN(auto body, in.Body());
     DA_ASSIGN_OR_RETURN(auto password, OptString(body, "password"));
     DA_ASSIGN_OR_RETURN(auto current, OptString(body, "current_password"));
-    return users.SetPassword(in.caller(), {in.Path("id"), password.value_or(""), current});
+    const std::string key = LimitKey(in.caller().principal.email);
+    const bool own = in.Path("id") == in.caller().principal.user_id;
+    if (own && account_limiter != nullptr && account_limiter->Peek(key) > 0) {
+      return ResourceExhausted("too many wrong passwords for this account; try again later");
+    }
+    auto answer = users.SetPassword(in.caller(), {in.Path("id"), password.value_or(""), current});
+    if (own && account_limiter != nullptr && !answer.ok() &&
+        answer.status().code() == StatusCode::kPermissionDenied &&
+        answer.status().message().find("current_password is wrong") != std::string::npos) {
+      account_limiter->Hit(key);
+    }
+    return answer;
   });
   routes.Get("/api/me", AccessLevel::kAuthenticated, [&users](const RouteInput& in) {
     return users.Me(in.caller(), {in.context().via_cookie});
@@ -130,7 +144,7 @@ void RegisterGrantRoutes(JsonRoutes& routes, service::AccessService& access) {
 
 void RegisterAccessRoutes(Router& r, AppContext& ctx) {
   JsonRoutes routes(r);
-  RegisterUserRoutes(routes, *ctx.services);
+  RegisterUserRoutes(routes, *ctx.services, ctx.account_limiter.get());
   RegisterGroupRoutes(routes, ctx.services->access);
   RegisterGrantRoutes(routes, ctx.services->access);
 }
