@@ -287,22 +287,7 @@ json QueryOutput::ToJson() const {
 }
 
 std::string QueryOutput::ToCsv() const {
-  std::string out;
-  size_t cols = std::min(result_.ColumnCount(), columns_.size());
-  for (size_t c = 0; c < cols; ++c) {
-    if (c > 0) out += ',';
-    AppendCsvField(out, columns_[c]);
-  }
-  out += "\r\n";
-  for (size_t r = 0; r < static_cast<size_t>(row_count_); ++r) {
-    for (size_t c = 0; c < cols; ++c) {
-      if (c > 0) out += ',';
-      size_t source = c < text_columns_.size() ? text_columns_[c] : c;
-      AppendCsvField(out, db::CellText(result_, source, r));  // NULL → "" → an empty field
-    }
-    out += "\r\n";
-  }
-  return out;
+  return *EncodeCsvUpTo(SIZE_MAX);  // no cap: cannot fail
 }
 
 Status QueryOutput::AnswerTooLarge() const {
@@ -322,7 +307,7 @@ Result<std::string> QueryOutput::EncodeJson() const {
 
 Result<std::string> QueryOutput::EncodeCsv() const {
   try {
-    return EncodeCsvUnguarded();
+    return EncodeCsvUpTo(max_answer_bytes_ > 0 ? static_cast<size_t>(max_answer_bytes_) : SIZE_MAX);
   } catch (const std::bad_alloc&) {
     return AnswerTooLarge();
   }
@@ -353,8 +338,7 @@ Result<std::string> QueryOutput::EncodeJsonUnguarded() const {
   return out;
 }
 
-Result<std::string> QueryOutput::EncodeCsvUnguarded() const {
-  const size_t cap = max_answer_bytes_ > 0 ? static_cast<size_t>(max_answer_bytes_) : SIZE_MAX;
+Result<std::string> QueryOutput::EncodeCsvUpTo(size_t cap) const {
   std::string out;
   size_t cols = std::min(result_.ColumnCount(), columns_.size());
   for (size_t c = 0; c < cols; ++c) {

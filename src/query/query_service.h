@@ -94,7 +94,8 @@ class QueryOutput {
  private:
   Status AnswerTooLarge() const;
   Result<std::string> EncodeJsonUnguarded() const;
-  Result<std::string> EncodeCsvUnguarded() const;
+  /// The CSV text, resource_exhausted once it passes `cap` bytes (SIZE_MAX: no cap).
+  Result<std::string> EncodeCsvUpTo(size_t cap) const;
 
   std::unique_ptr<ReaderLease> lease_;  // declared first: destroyed after result_
   db::QueryResult result_;
