@@ -5,14 +5,10 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "http/message.h"
+
 namespace da::http {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 /// `ip` as 16 bytes (IPv4 as IPv4-mapped IPv6), or nullopt when it is not an address.
 std::optional<std::array<uint8_t, 16>> Bytes(std::string_view ip) {
@@ -50,7 +46,7 @@ Result<TrustedProxies> ParseTrustedProxies(std::string_view text) {
   TrustedProxies out;
   while (!text.empty()) {
     size_t comma = text.find(',');
-    std::string_view entry = Trim(text.substr(0, comma));
+    std::string_view entry = TrimOws(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (entry.empty()) continue;
     auto bad = [&] {
@@ -92,7 +88,7 @@ std::string ClientAddress(std::string_view peer, std::string_view x_forwarded_fo
   std::string_view rest = x_forwarded_for;
   while (!rest.empty()) {
     size_t comma = rest.rfind(',');
-    std::string_view entry = Trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    std::string_view entry = TrimOws(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
     if (entry.empty()) continue;
     if (!Bytes(entry)) return std::string(hop);  // not an address: nothing left of it is believed

@@ -15,6 +15,14 @@
 
 namespace da::http {
 
+/// `s` without the optional whitespace (SP and HTAB, RFC 9110 §5.6.3) at either end: how header
+/// list elements (`X-Forwarded-For`, `Range`) are read.
+inline std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 /// ASCII case-insensitive ordering for header names.
 struct CaseInsensitiveLess {
   bool operator()(std::string_view a, std::string_view b) const;

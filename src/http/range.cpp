@@ -6,12 +6,6 @@
 namespace da::http {
 
 namespace {
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool ParseNumber(std::string_view s, int64_t& out) {
   if (s.empty() || s.size() > 18) return false;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -20,18 +14,18 @@ bool ParseNumber(std::string_view s, int64_t& out) {
 }  // namespace
 
 std::optional<std::vector<ByteRange>> ParseRangeHeader(std::string_view v) {
-  v = Trim(v);
+  v = TrimOws(v);
   constexpr std::string_view kPrefix = "bytes=";
   if (v.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
   v.remove_prefix(kPrefix.size());
   std::vector<ByteRange> ranges;
   while (true) {
     size_t comma = v.find(',');
-    std::string_view part = Trim(v.substr(0, comma));
+    std::string_view part = TrimOws(v.substr(0, comma));
     size_t dash = part.find('-');
     if (dash == std::string_view::npos) return std::nullopt;
-    std::string_view a = Trim(part.substr(0, dash));
-    std::string_view b = Trim(part.substr(dash + 1));
+    std::string_view a = TrimOws(part.substr(0, dash));
+    std::string_view b = TrimOws(part.substr(dash + 1));
     ByteRange r;
     if (a.empty() && b.empty()) return std::nullopt;
     if (!a.empty() && !ParseNumber(a, r.first)) return std::nullopt;
